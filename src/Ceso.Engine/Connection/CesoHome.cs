@@ -1,0 +1,30 @@
+namespace Ceso.Engine.Connection;
+
+/// <summary>Ceso's local state folder: $CESO_HOME, else ~/.ceso.</summary>
+public sealed record CesoHome(string Path)
+{
+    /// <summary>The folder named by CESO_HOME, or ~/.ceso.</summary>
+    public static CesoHome FromEnvironment()
+    {
+        var env = Environment.GetEnvironmentVariable("CESO_HOME");
+        return new CesoHome(string.IsNullOrWhiteSpace(env)
+            ? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ceso")
+            : env);
+    }
+
+    /// <summary>A file under the folder; its directory is created.</summary>
+    public string File(params string[] parts)
+    {
+        var full = System.IO.Path.Combine([Path, .. parts]);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        return full;
+    }
+
+    /// <summary>Writes a file atomically (temp file + rename), so a crash never leaves half a file.</summary>
+    public static void WriteAtomic(string path, string text)
+    {
+        var tmp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        System.IO.File.WriteAllText(tmp, text);
+        System.IO.File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,83 @@
+using Ceso.Engine.Hosts;
+using Ceso.Engine.Soap;
+using Ceso.Engine.Ssh;
+
+namespace Ceso.Engine.Connection;
+
+/// <summary>
+/// An open connection to one host: a logged-in SOAP client and/or a persistent SSH shell, and the inventory that
+/// answers reads. Made by <see cref="SessionFactory"/>.
+/// </summary>
+public sealed class CesoSession : IAsyncDisposable
+{
+    internal CesoSession(ConnectionProfile profile, VimClient? soap, ServiceContent? content, SshSession? ssh, string? thumbprint, bool thumbprintNew, string? soapFallbackReason)
+    {
+        Profile = profile;
+        Soap = soap;
+        ServiceContent = content;
+        Ssh = ssh;
+        Thumbprint = thumbprint;
+        ThumbprintNewlyPinned = thumbprintNew;
+        SoapFallbackReason = soapFallbackReason;
+        Inventory = soap is not null && content is not null && profile.Transport != Transport.Ssh
+            ? new SoapInventory(profile.Server, soap, content)
+            : new SshInventory(profile.Server, ssh!);
+    }
+
+    /// <summary>Unique id of this session.</summary>
+    public Guid Id { get; } = Guid.NewGuid();
+
+    /// <summary>The server name (as given).</summary>
+    public string Server => Profile.Server;
+
+    /// <summary>How the session was made.</summary>
+    public ConnectionProfile Profile { get; }
+
+    /// <summary>The SOAP client, when the API is in use.</summary>
+    public VimClient? Soap { get; }
+
+    /// <summary>The host's ServiceContent, when the API is in use.</summary>
+    public ServiceContent? ServiceContent { get; }
+
+    /// <summary>The persistent SSH shell, when SSH is in use.</summary>
+    public SshSession? Ssh { get; }
+
+    /// <summary>The inventory that answers reads (SOAP unless the transport is Ssh or the API is unreachable).</summary>
+    public IHostInventory Inventory { get; }
+
+    /// <summary>SHA-256 thumbprint of the host's certificate.</summary>
+    public string? Thumbprint { get; }
+
+    /// <summary>True when this connection pinned the thumbprint for the first time (the cmdlet warns).</summary>
+    public bool ThumbprintNewlyPinned { get; }
+
+    /// <summary>Why SOAP was not used in Auto mode, when it was not.</summary>
+    public string? SoapFallbackReason { get; }
+
+    /// <summary>When the session was opened (UTC).</summary>
+    public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Closes the SOAP session and the SSH shell.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Soap is not null && ServiceContent is not null)
+        {
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await Soap.LogoutAsync(ServiceContent.SessionManager, cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is CesoException or OperationCanceledException or HttpRequestException)
+            {
+                // the host is gone or the session expired: nothing to close
+            }
+
+            Soap.Dispose();
+        }
+
+        if (Ssh is not null)
+        {
+            await Ssh.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Ceso.Engine.Model;
+using Ceso.Engine.Shell;
+using Ceso.Engine.Ssh;
+using Ceso.Engine.Vmodl;
+
+namespace Ceso.Engine.Hosts;
+
+/// <summary>
+/// Inventory over SSH with vim-cmd and esxcli, for hosts whose API is unreachable or when -Transport Ssh is asked
+/// for. It reads the same vSphere objects the API returns (vim-cmd prints them as VMODL text), so the one
+/// <see cref="InventoryMapper"/> gives the same result as <see cref="SoapInventory"/>.
+/// </summary>
+public sealed partial class SshInventory(string server, SshSession ssh) : IHostInventory
+{
+    /// <inheritdoc />
+    public Transport Transport => Transport.Ssh;
+
+    /// <inheritdoc />
+    public async Task<CesoHost> GetHostAsync(CancellationToken ct = default)
+    {
+        var summary = VmodlTextParser.Parse(await RunAsync(ct, "vim-cmd", "hostsvc/hostsummary").ConfigureAwait(false));
+        var license = await RunAsync(ct, "vim-cmd", "vimsvc/license", "--show").ConfigureAwait(false);
+        return InventoryMapper.Host(server, summary, LicenseName(license));
+    }
+
+    /// <summary>The license name from <c>vim-cmd vimsvc/license --show</c> ("name: Evaluation Mode").</summary>
+    internal static string? LicenseName(string text) =>
+        text.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("name:", StringComparison.Ordinal))?[5..].Trim() is { Length: > 0 } n ? n : null;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CesoDatastore>> GetDatastoresAsync(CancellationToken ct = default)
+    {
+        var rows = EsxcliTable.Parse(await RunAsync(ct, "esxcli", "storage", "filesystem", "list").ConfigureAwait(false));
+        return rows
+            .Where(r => r.GetValueOrDefault("Volume Name") is { Length: > 0 } && !r.GetValueOrDefault("Type", "").StartsWith("vfat", StringComparison.OrdinalIgnoreCase))
+            .Select(r => new CesoDatastore
+            {
+                Server = server,
+                Name = r["Volume Name"],
+                Type = InventoryMapper.DatastoreType(r.GetValueOrDefault("Type", "")),
+                CapacityBytes = long.Parse(r.GetValueOrDefault("Size", "0"), CultureInfo.InvariantCulture),
+                FreeBytes = long.Parse(r.GetValueOrDefault("Free", "0"), CultureInfo.InvariantCulture),
+                Url = InventoryMapper.DatastoreUrl(r.GetValueOrDefault("Mount Point", "")),
+            })
+            .OrderBy(d => d.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CesoNetwork>> GetNetworksAsync(CancellationToken ct = default)
+    {
+        var rows = EsxcliTable.Parse(await RunAsync(ct, "esxcli", "network", "vswitch", "standard", "portgroup", "list").ConfigureAwait(false));
+        return rows.Select(r => new CesoNetwork
+        {
+            Server = server,
+            Name = r["Name"],
+            VirtualSwitch = r.GetValueOrDefault("Virtual Switch", ""),
+            VlanId = int.Parse(r.GetValueOrDefault("VLAN ID", "0"), CultureInfo.InvariantCulture),
+        })
+            .OrderBy(n => n.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CesoVm>> GetVmsAsync(CancellationToken ct = default)
+    {
+        var ids = VmIds(await RunAsync(ct, "vim-cmd", "vmsvc/getallvms").ConfigureAwait(false));
+        var vms = new List<CesoVm>(ids.Count);
+        foreach (var id in ids)
+        {
+            vms.Add(await GetVmAsync(id, ct).ConfigureAwait(false));
+        }
+
+        return vms.OrderBy(v => v.Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>One VM by vmid: its configuration, summary, guest and snapshot dumps.</summary>
+    public async Task<CesoVm> GetVmAsync(string id, CancellationToken ct = default)
+    {
+        var config = VmodlTextParser.Parse(await RunAsync(ct, "vim-cmd", "vmsvc/get.config", id).ConfigureAwait(false));
+        var summary = VmodlTextParser.Parse(await RunAsync(ct, "vim-cmd", "vmsvc/get.summary", id).ConfigureAwait(false));
+        var guest = VmodlTextParser.Parse(await RunAsync(ct, "vim-cmd", "vmsvc/get.guest", id).ConfigureAwait(false));
+        var snapText = await RunAsync(ct, "vim-cmd", "vmsvc/get.snapshotinfo", id).ConfigureAwait(false);
+        var snapshot = snapText.Trim().Length == 0 ? VmodlNode.Unset : VmodlTextParser.Parse(snapText);
+        return InventoryMapper.Vm(server, id, path => path switch
+        {
+            "name" => config.Get("name"),
+            "snapshot" => snapshot,
+            _ when path.StartsWith("config.", StringComparison.Ordinal) => config.Get(path["config.".Length..]),
+            _ when path.StartsWith("runtime.", StringComparison.Ordinal) => summary.Get(path),
+            _ when path.StartsWith("guest.", StringComparison.Ordinal) => guest.Get(path["guest.".Length..]),
+            _ => null,
+        });
+    }
+
+    /// <summary>
+    /// The vmids in <c>vim-cmd vmsvc/getallvms</c>. Columns are Vmid, Name, File, Guest OS, Version, Annotation; names
+    /// may hold spaces and annotations newlines, so only lines that start with an id followed by a name and a
+    /// "[datastore] path" are rows.
+    /// </summary>
+    internal static IReadOnlyList<string> VmIds(string text) =>
+        text.Split('\n').Skip(1).Select(l => RowPattern().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
+
+    [GeneratedRegex(@"^(\S+)\s+.*?\s\[[^\]]+\]\s")]
+    private static partial Regex RowPattern();
+
+    private async Task<string> RunAsync(CancellationToken ct, string program, params string[] args)
+    {
+        var r = await ssh.RunAsync(ShellQuote.Join(program, args), ct).ConfigureAwait(false);
+        return r.EnsureSuccess(server).Stdout;
+    }
+}

@@ -1,0 +1,236 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Xml;
+using System.Xml.Linq;
+
+namespace Ceso.Engine.Soap;
+
+/// <summary>
+/// A small vim25 SOAP client: only the methods Ceso uses, on HttpClient and System.Xml. The server certificate is
+/// checked by the certificate check given to the constructor (thumbprint pinning) before any byte of a request is sent.
+/// </summary>
+public sealed class VimClient : IDisposable
+{
+    internal static readonly XNamespace Vim = "urn:vim25";
+    private static readonly XNamespace Soapenv = "http://schemas.xmlsoap.org/soap/envelope/";
+    private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
+
+    private readonly HttpClient _http;
+    private readonly Dictionary<string, int> _calls = new(StringComparer.Ordinal);
+    private string _soapAction = "urn:vim25/6.5";
+
+    /// <summary>Creates a client for <paramref name="sdkUrl"/> (https://host/sdk).</summary>
+    /// <param name="sdkUrl">The SDK endpoint.</param>
+    /// <param name="certificateCheck">Called with the server certificate; return false to refuse the connection.</param>
+    /// <param name="timeout">Per-request timeout.</param>
+    public VimClient(Uri sdkUrl, Func<X509Certificate2, bool> certificateCheck, TimeSpan? timeout = null)
+    {
+        SdkUrl = sdkUrl;
+        Cookies = new CookieContainer();
+        var handler = new HttpClientHandler
+        {
+            CookieContainer = Cookies,
+            UseCookies = true,
+            ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert is not null && certificateCheck(cert),
+            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+        };
+        _http = new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromMinutes(5) };
+    }
+
+    /// <summary>The SDK endpoint.</summary>
+    public Uri SdkUrl { get; }
+
+    /// <summary>The session cookie jar (the datastore HTTP /folder interface needs the same session).</summary>
+    public CookieContainer Cookies { get; }
+
+    /// <summary>Round trips made, per SOAP method (for benchmarks and tests).</summary>
+    public IReadOnlyDictionary<string, int> Calls => _calls;
+
+    /// <summary>RetrieveServiceContent; also picks the SOAPAction version from the host's API version.</summary>
+    public async Task<ServiceContent> RetrieveServiceContentAsync(CancellationToken ct = default)
+    {
+        var r = await InvokeAsync("RetrieveServiceContent", new MoRef("ServiceInstance", "ServiceInstance"), [], ct).ConfigureAwait(false);
+        var rv = r.Element(Vim + "returnval") ?? throw Malformed("RetrieveServiceContent");
+        MoRef Ref(string name) => ToMoRef(rv.Element(Vim + name)) ?? throw Malformed("RetrieveServiceContent: " + name);
+        var about = rv.Element(Vim + "about");
+        string About(string n) => about?.Element(Vim + n)?.Value ?? "";
+        var sc = new ServiceContent(Ref("rootFolder"), Ref("propertyCollector"), Ref("viewManager"), Ref("sessionManager"),
+            ToMoRef(rv.Element(Vim + "licenseManager")), About("fullName"), About("version"), About("build"), About("apiVersion"), About("apiType"));
+        if (sc.ApiVersion.Length > 0)
+        {
+            _soapAction = "urn:vim25/" + sc.ApiVersion;
+        }
+
+        return sc;
+    }
+
+    /// <summary>Login. The password is never written to any log or error.</summary>
+    public Task LoginAsync(MoRef sessionManager, string user, string password, CancellationToken ct = default) =>
+        InvokeAsync("Login", sessionManager, [new XElement(Vim + "userName", user), new XElement(Vim + "password", password)], ct);
+
+    /// <summary>Logout.</summary>
+    public Task LogoutAsync(MoRef sessionManager, CancellationToken ct = default) => InvokeAsync("Logout", sessionManager, [], ct);
+
+    /// <summary>CreateContainerView over <paramref name="container"/> for the given types, recursive.</summary>
+    public async Task<MoRef> CreateContainerViewAsync(MoRef viewManager, MoRef container, IEnumerable<string> types, CancellationToken ct = default)
+    {
+        var args = new List<XElement> { RefElement("container", container) };
+        args.AddRange(types.Select(t => new XElement(Vim + "type", t)));
+        args.Add(new XElement(Vim + "recursive", "true"));
+        var r = await InvokeAsync("CreateContainerView", viewManager, args, ct).ConfigureAwait(false);
+        return ToMoRef(r.Element(Vim + "returnval")) ?? throw Malformed("CreateContainerView");
+    }
+
+    /// <summary>DestroyView.</summary>
+    public Task DestroyViewAsync(MoRef view, CancellationToken ct = default) => InvokeAsync("DestroyView", view, [], ct);
+
+    /// <summary>
+    /// One RetrievePropertiesEx (plus ContinueRetrievePropertiesEx only when the host pages the result).
+    /// <paramref name="objectSets"/> are the objects to start from (a container view with a traversal, or a single object).
+    /// </summary>
+    public async Task<IReadOnlyList<ObjectContent>> RetrievePropertiesAsync(
+        MoRef propertyCollector, IEnumerable<PropertySpec> propSets, IEnumerable<ObjectSpec> objectSets, CancellationToken ct = default)
+    {
+        var spec = new XElement(Vim + "specSet",
+            propSets.Select(p => new XElement(Vim + "propSet",
+                new XElement(Vim + "type", p.Type),
+                p.Paths.Select(path => new XElement(Vim + "pathSet", path)))),
+            objectSets.Select(o => o.ToXml()));
+        var result = new List<ObjectContent>();
+        var r = await InvokeAsync("RetrievePropertiesEx", propertyCollector, [spec, new XElement(Vim + "options")], ct).ConfigureAwait(false);
+        var rv = r.Element(Vim + "returnval");
+        while (rv is not null)
+        {
+            result.AddRange(rv.Elements(Vim + "objects").Select(ParseObject));
+            var token = rv.Element(Vim + "token")?.Value;
+            if (string.IsNullOrEmpty(token))
+            {
+                break;
+            }
+
+            r = await InvokeAsync("ContinueRetrievePropertiesEx", propertyCollector, [new XElement(Vim + "token", token)], ct).ConfigureAwait(false);
+            rv = r.Element(Vim + "returnval");
+        }
+
+        return result;
+    }
+
+    private ObjectContent ParseObject(XElement o)
+    {
+        var obj = ToMoRef(o.Element(Vim + "obj")) ?? throw Malformed("RetrievePropertiesEx: obj");
+        var props = new Dictionary<string, Vmodl.VmodlNode>(StringComparer.Ordinal);
+        foreach (var ps in o.Elements(Vim + "propSet"))
+        {
+            var name = ps.Element(Vim + "name")?.Value;
+            var val = ps.Element(Vim + "val");
+            if (name is not null && val is not null)
+            {
+                props[name] = XmlToVmodl.Convert(val);
+            }
+        }
+
+        return new ObjectContent(obj, props);
+    }
+
+    /// <summary>Sends one SOAP request and returns the response element (e.g. <c>RetrievePropertiesExResponse</c>).</summary>
+    public async Task<XElement> InvokeAsync(string method, MoRef @this, IEnumerable<XElement> args, CancellationToken ct)
+    {
+        var body = new XElement(Vim + method, RefElement("_this", @this), args);
+        var envelope = new XDocument(new XElement(Soapenv + "Envelope",
+            new XAttribute(XNamespace.Xmlns + "soapenv", Soapenv),
+            new XAttribute(XNamespace.Xmlns + "xsi", Xsi),
+            new XElement(Soapenv + "Body", body)));
+        using var request = new HttpRequestMessage(HttpMethod.Post, SdkUrl)
+        {
+            Content = new StringContent(envelope.ToString(SaveOptions.DisableFormatting), Encoding.UTF8, "text/xml"),
+        };
+        request.Headers.TryAddWithoutValidation("SOAPAction", _soapAction);
+        lock (_calls)
+        {
+            _calls[method] = _calls.GetValueOrDefault(method) + 1;
+        }
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CesoException("SoapUnreachable", CesoErrorKind.Connection,
+                $"Could not reach the vSphere API at {SdkUrl} ({e.Message}). Check the address and port, or use -Transport Ssh.", e)
+            { Host = SdkUrl.Host, Command = method };
+        }
+
+        using (response)
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            XDocument doc;
+            try
+            {
+                doc = await XDocument.LoadAsync(stream, LoadOptions.None, ct).ConfigureAwait(false);
+            }
+            catch (XmlException e)
+            {
+                throw new CesoException("SoapMalformedResponse", CesoErrorKind.HostError,
+                    $"{SdkUrl.Host} answered {method} with HTTP {(int)response.StatusCode} and no SOAP envelope ({e.Message}). Is {SdkUrl} an ESXi host?", e)
+                { Host = SdkUrl.Host, Command = method };
+            }
+
+            var resultBody = doc.Root?.Element(Soapenv + "Body")?.Elements().FirstOrDefault() ?? throw Malformed(method);
+            if (resultBody.Name == Soapenv + "Fault")
+            {
+                throw ToFault(resultBody, method);
+            }
+
+            return resultBody;
+        }
+    }
+
+    private VimFaultException ToFault(XElement fault, string method)
+    {
+        var message = fault.Element("faultstring")?.Value ?? "unknown fault";
+        var detail = fault.Element("detail")?.Elements().FirstOrDefault();
+        var type = detail?.Attribute(Xsi + "type")?.Value;
+        if (type is null && detail is not null)
+        {
+            type = detail.Name.LocalName.EndsWith("Fault", StringComparison.Ordinal) ? detail.Name.LocalName[..^5] : detail.Name.LocalName;
+        }
+
+        type = type is null ? "SystemError" : type[(type.IndexOf(':') + 1)..];
+        return new VimFaultException(type, message, method) { Host = SdkUrl.Host, Command = method };
+    }
+
+    internal static XElement RefElement(string name, MoRef r) => new(Vim + name, new XAttribute("type", r.Type), r.Value);
+
+    private static MoRef? ToMoRef(XElement? e) => e is null ? null : new MoRef(e.Attribute("type")?.Value ?? "", e.Value);
+
+    private CesoException Malformed(string what) => new("SoapMalformedResponse", CesoErrorKind.HostError,
+        $"{SdkUrl.Host} sent a SOAP response Ceso cannot read ({what}).") { Host = SdkUrl.Host };
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>The properties to read for one managed object type.</summary>
+public sealed record PropertySpec(string Type, IReadOnlyList<string> Paths);
+
+/// <summary>Where a property-collector query starts: an object, optionally traversing a container view.</summary>
+public sealed record ObjectSpec(MoRef Obj, bool ViaContainerView)
+{
+    internal XElement ToXml()
+    {
+        XNamespace xsi = "http://www.w3.org/2001/XMLSchema-instance";
+        var e = new XElement(VimClient.Vim + "objectSet", VimClient.RefElement("obj", Obj), new XElement(VimClient.Vim + "skip", ViaContainerView ? "true" : "false"));
+        if (ViaContainerView)
+        {
+            e.Add(new XElement(VimClient.Vim + "selectSet", new XAttribute(xsi + "type", "TraversalSpec"),
+                new XElement(VimClient.Vim + "name", "view"),
+                new XElement(VimClient.Vim + "type", "ContainerView"),
+                new XElement(VimClient.Vim + "path", "view"),
+                new XElement(VimClient.Vim + "skip", "false")));
+        }
+
+        return e;
+    }
+}

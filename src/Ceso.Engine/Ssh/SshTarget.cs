@@ -1,0 +1,106 @@
+namespace Ceso.Engine.Ssh;
+
+/// <summary>
+/// Where and how to reach a host's shell with the system OpenSSH client. Host keys are always checked strictly
+/// against <see cref="KnownHostsFile"/> (or the user's default known_hosts); nothing is ever trusted on first use.
+/// </summary>
+public sealed record SshTarget
+{
+    /// <summary>Host name or address.</summary>
+    public required string Host { get; init; }
+
+    /// <summary>TCP port (22 on ESXi).</summary>
+    public int Port { get; init; } = 22;
+
+    /// <summary>Login user (root on a standalone ESXi host).</summary>
+    public required string User { get; init; }
+
+    /// <summary>Private key file; null uses the agent or the keys of ~/.ssh/config.</summary>
+    public string? IdentityFile { get; init; }
+
+    /// <summary>OpenSSH certificate for <see cref="IdentityFile"/> (short-lived operator certificates).</summary>
+    public string? CertificateFile { get; init; }
+
+    /// <summary>known_hosts file to check the host key against; null = the user's default.</summary>
+    public string? KnownHostsFile { get; init; }
+
+    /// <summary>ssh_config file; null = the user's own (~/.ssh/config, so ProxyJump and aliases work); "none" ignores it.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Whether an ssh-agent may offer keys.</summary>
+    public bool UseAgent { get; init; } = true;
+
+    /// <summary>The ssh executable.</summary>
+    public string SshExecutable { get; init; } = "ssh";
+
+    /// <summary>How long to wait for the connection to be made.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The ssh arguments that reach <see cref="Host"/> and run <paramref name="remoteCommand"/>.</summary>
+    internal IReadOnlyList<string> Arguments(string remoteCommand)
+    {
+        var a = new List<string> { "-T" };
+        if (ConfigFile is not null)
+        {
+            a.AddRange(["-F", ConfigFile == "none" ? "/dev/null" : ConfigFile]);
+        }
+
+        a.AddRange([
+            "-o", "BatchMode=yes",
+            "-o", "StrictHostKeyChecking=yes",
+            "-o", "LogLevel=ERROR",
+            "-o", $"ConnectTimeout={Math.Max(1, (int)ConnectTimeout.TotalSeconds)}",
+            "-o", "ServerAliveInterval=15",
+            "-o", "ServerAliveCountMax=3",
+            "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-l", User,
+        ]);
+        if (KnownHostsFile is not null)
+        {
+            a.AddRange(["-o", $"UserKnownHostsFile={KnownHostsFile}", "-o", "GlobalKnownHostsFile=/dev/null"]);
+        }
+
+        if (IdentityFile is not null)
+        {
+            a.AddRange(["-i", IdentityFile, "-o", "IdentitiesOnly=yes"]);
+        }
+
+        if (CertificateFile is not null)
+        {
+            a.AddRange(["-o", $"CertificateFile={CertificateFile}"]);
+        }
+
+        if (!UseAgent)
+        {
+            a.AddRange(["-o", "IdentityAgent=none"]);
+        }
+
+        a.AddRange(["--", Host, remoteCommand]);
+        return a;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{User}@{Host}:{Port}";
+}
+
+/// <summary>What one remote command did.</summary>
+/// <param name="CommandLine">The command line as sent.</param>
+/// <param name="ExitCode">The remote exit code.</param>
+/// <param name="Stdout">Standard output (UTF-8).</param>
+/// <param name="Stderr">Standard error (UTF-8).</param>
+public sealed record SshResult(string CommandLine, int ExitCode, string Stdout, string Stderr)
+{
+    /// <summary>Throws <see cref="RemoteCommandException"/> unless the exit code is 0.</summary>
+    public SshResult EnsureSuccess(string host)
+    {
+        if (ExitCode != 0)
+        {
+            var why = Stderr.Trim().Length > 0 ? Stderr.Trim() : Stdout.Trim();
+            throw new RemoteCommandException(
+                $"'{CommandLine}' failed on {host} with exit code {ExitCode}: {why}", ExitCode, Stderr)
+            { Host = host, Command = CommandLine };
+        }
+
+        return this;
+    }
+}
