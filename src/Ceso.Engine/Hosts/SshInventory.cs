@@ -103,7 +103,7 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
     internal static IReadOnlyList<string> VmIds(string text) =>
         text.Split('\n').Skip(1).Select(l => RowPattern().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
 
-    [GeneratedRegex(@"^(\S+)\s+.*?\s\[[^\]]+\]\s")]
+    [GeneratedRegex(@"^(\S+)\s+.*?\s\[[^\]]+\]\s.*?\.vmx(\s|$)")]
     private static partial Regex RowPattern();
 
     private async Task<string> RunAsync(CancellationToken ct, string program, params string[] args)

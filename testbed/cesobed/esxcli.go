@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/vmware/govmomi/simulator/esx"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// table prints esxcli's table format: header, a dash underline per column, columns separated by 2 spaces.
+// Format: https://docs.vmware.com/en/VMware-vSphere/7.0/com.vmware.vsphere.storage.doc/ ("esxcli storage filesystem list")
+func table(hdr []string, rows [][]string) {
+	w := make([]int, len(hdr))
+	for i, h := range hdr {
+		w[i] = len(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if len(c) > w[i] {
+				w[i] = len(c)
+			}
+		}
+	}
+	line := func(cells []string) {
+		var p []string
+		for i, c := range cells {
+			p = append(p, fmt.Sprintf("%-*s", w[i], c))
+		}
+		fmt.Println(strings.TrimRight(strings.Join(p, "  "), " "))
+	}
+	line(hdr)
+	var d []string
+	for i := range hdr {
+		d = append(d, strings.Repeat("-", w[i]))
+	}
+	fmt.Println(strings.Join(d, "  "))
+	for _, r := range rows {
+		line(r)
+	}
+}
+
+func (t *Tool) esxcli(args []string) int {
+	cmd := strings.Join(args, " ")
+	err := t.do(func(ctx context.Context, c *vim25.Client) error {
+		switch cmd {
+		case "system version get":
+			// Format: https://kb.vmware.com/s/article/2143832 ("esxcli system version get")
+			var h mo.HostSystem
+			if err := t.pc().RetrieveOne(ctx, esx.HostSystem.Reference(), []string{"summary.config.product"}, &h); err != nil {
+				return err
+			}
+			p := h.Summary.Config.Product
+			fmt.Printf("   Product: %s\n   Version: %s\n   Build: Releasebuild-%s\n   Update: 0\n   Patch: 0\n", p.Name, p.Version, p.Build)
+			return nil
+		case "storage filesystem list":
+			var rows [][]string
+			for _, d := range t.St.Datastores {
+				var ds mo.Datastore
+				if err := t.pc().RetrieveOne(ctx, types.ManagedObjectReference{Type: "Datastore", Value: d.UUID}, []string{"summary"}, &ds); err != nil {
+					return err
+				}
+				rows = append(rows, []string{"/vmfs/volumes/" + d.UUID, d.Name, d.UUID, "true", "VMFS-6",
+					fmt.Sprint(ds.Summary.Capacity), fmt.Sprint(ds.Summary.FreeSpace)})
+			}
+			table([]string{"Mount Point", "Volume Name", "UUID", "Mounted", "Type", "Size", "Free"}, rows)
+			return nil
+		case "network vswitch standard portgroup list":
+			var h mo.HostSystem
+			if err := t.pc().RetrieveOne(ctx, esx.HostSystem.Reference(), []string{"config.network.portgroup", "vm"}, &h); err != nil {
+				return err
+			}
+			var rows [][]string
+			for _, pg := range h.Config.Network.Portgroup {
+				rows = append(rows, []string{pg.Spec.Name, pg.Spec.VswitchName, fmt.Sprint(len(pg.Port)), fmt.Sprint(pg.Spec.VlanId)})
+			}
+			table([]string{"Name", "Virtual Switch", "Active Clients", "VLAN ID"}, rows)
+			return nil
+		}
+		return fmt.Errorf("Error: Unknown command or namespace %s", cmd)
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io/ioutil"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/vmware/govmomi/simulator"
+)
+
+// cleanup undoes what serve did, once: sshd (and its connection processes), vcsim, mounts, STATEDIR.
+type cleanup struct {
+	once   sync.Once
+	dir    string
+	keep   bool
+	sshd     *os.Process
+	sshdDone chan struct{}
+	srv    *simulator.Server
+	unixLn net.Listener
+	mounts []string
+	vmfsMk []string // dirs we created under / for /vmfs/volumes
+}
+
+func (c *cleanup) run() {
+	c.once.Do(func() {
+		if c.sshd != nil {
+			for _, p := range descendants(c.sshd.Pid) { // live connections are children of the listener
+				_ = syscall.Kill(p, syscall.SIGKILL)
+			}
+			_ = c.sshd.Signal(syscall.SIGTERM)
+			select {
+			case <-c.sshdDone:
+			case <-time.After(2 * time.Second):
+				_ = c.sshd.Kill()
+				<-c.sshdDone
+			}
+		}
+		if c.unixLn != nil {
+			_ = c.unixLn.Close()
+		}
+		if c.srv != nil {
+			done := make(chan struct{})
+			go func() { c.srv.Close(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(2 * time.Second):
+			}
+		}
+		for i := len(c.mounts) - 1; i >= 0; i-- {
+			if err := syscall.Unmount(c.mounts[i], 0); err != nil {
+				_ = syscall.Unmount(c.mounts[i], syscall.MNT_DETACH)
+			}
+		}
+		c.removeVmfs()
+		if !c.keep {
+			_ = os.RemoveAll(c.dir)
+		}
+	})
+}
+
+// descendants lists all processes below pid (children first by depth order reversed is not needed for SIGKILL).
+func descendants(pid int) []int {
+	kids := map[int][]int{}
+	ents, _ := ioutil.ReadDir("/proc")
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pp := ppidOf(p); pp > 0 {
+			kids[pp] = append(kids[pp], p)
+		}
+	}
+	var out []int
+	var walk func(int)
+	walk = func(p int) {
+		for _, k := range kids[p] {
+			out = append(out, k)
+			walk(k)
+		}
+	}
+	walk(pid)
+	return out
+}
+
+func ppidOf(pid int) int {
+	b, err := ioutil.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return -1
+	}
+	pp, _ := strconv.Atoi(f[1])
+	return pp
+}
+
+func commOf(pid int) string {
+	b, _ := ioutil.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(b))
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startSshd generates the per-run keys, known_hosts and sshd_config, links the tools, starts sshd -D.
+func startSshd(st *State, cl *cleanup) (int, error) {
+	dir := st.Dir
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range []string{"vim-cmd", "vmkfstools", "esxcli", "cesobed"} {
+		_ = os.Symlink(self, filepath.Join(dir, "bin", t))
+	}
+	hk, ck := filepath.Join(dir, "ssh_host_ed25519_key"), filepath.Join(dir, "id_ed25519")
+	for _, k := range []string{hk, ck} {
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cesobed", "-f", k).CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("ssh-keygen: %v: %s", err, out)
+		}
+	}
+	pub, err := ioutil.ReadFile(ck + ".pub")
+	if err != nil {
+		return 0, err
+	}
+	if err := ioutil.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0600); err != nil {
+		return 0, err
+	}
+	hpub, err := ioutil.ReadFile(hk + ".pub")
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(hpub))
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return 0, err
+		}
+		if err := ioutil.WriteFile(filepath.Join(dir, "known_hosts"), []byte(fmt.Sprintf("[127.0.0.1]:%d %s %s\n", port, f[0], f[1])), 0644); err != nil {
+			return 0, err
+		}
+		conf := fmt.Sprintf(`# cesobed per-run sshd (see testbed/SPEC.md)
+ListenAddress 127.0.0.1:%d
+HostKey %s
+PidFile %s
+AuthorizedKeysFile %s
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+UsePAM no
+PermitRootLogin prohibit-password
+StrictModes no
+PrintMotd no
+PrintLastLog no
+X11Forwarding no
+AllowTcpForwarding no
+AllowAgentForwarding no
+PermitUserEnvironment no
+UseDNS no
+LogLevel ERROR
+MaxStartups 100:30:200
+MaxSessions 50
+SetEnv CESOBED_STATE=%s
+ForceCommand %s session -state %s
+`, port, hk, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"), dir, filepath.Join(dir, "bin", "cesobed"), dir)
+		cf := filepath.Join(dir, "sshd_config")
+		if err := ioutil.WriteFile(cf, []byte(conf), 0644); err != nil {
+			return 0, err
+		}
+		_ = os.MkdirAll("/run/sshd", 0755) // privilege separation dir Debian's sshd insists on
+		cmd := exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", cf)
+		logf, _ := os.OpenFile(filepath.Join(dir, "sshd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0644)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		st.SshdPid = cmd.Process.Pid
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		for i := 0; i < 200; i++ { // up to 4 s for the port to accept
+			select {
+			case err := <-exited:
+				lastErr = fmt.Errorf("sshd exited: %v: %s", err, tail(filepath.Join(dir, "sshd.log")))
+				goto next
+			default:
+			}
+			if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 100*time.Millisecond); err == nil {
+				c.Close()
+				cl.sshd, cl.sshdDone = cmd.Process, make(chan struct{})
+				go func() { <-exited; close(cl.sshdDone) }()
+				return port, nil
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		lastErr = fmt.Errorf("sshd did not listen on %d", port)
+	next:
+	}
+	return 0, lastErr
+}
+
+func tail(file string) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) > 5 {
+		lines = lines[len(lines)-5:]
+	}
+	return strings.Join(lines, "; ")
+}

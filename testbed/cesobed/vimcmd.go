@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/simulator/esx"
+	"github.com/vmware/govmomi/task"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// vmRef maps a vmid ("vm-57", or "57") to the VM moref.
+func vmRef(id string) types.ManagedObjectReference {
+	if _, err := strconv.Atoi(id); err == nil {
+		id = "vm-" + id
+	}
+	return types.ManagedObjectReference{Type: "VirtualMachine", Value: id}
+}
+
+// vimFault prints a SOAP error as vim-cmd does and returns exit code 1.
+func vimFault(err error) int {
+	typ, msg := "SystemError", err.Error()
+	if soap.IsSoapFault(err) {
+		f := soap.ToSoapFault(err)
+		msg = f.String
+		if vf := f.VimFault(); vf != nil {
+			typ = fmt.Sprintf("%T", vf)
+			typ = typ[strings.LastIndex(typ, ".")+1:]
+		}
+	} else if te, ok := err.(task.Error); ok {
+		msg = te.LocalizedMethodFault.LocalizedMessage
+		typ = fmt.Sprintf("%T", te.Fault())
+		typ = strings.TrimPrefix(typ[strings.LastIndex(typ, ".")+1:], "*")
+	}
+	if typ == "ManagedObjectNotFound" {
+		typ = "NotFound"
+	}
+	fmt.Fprintln(os.Stderr, faultDump(typ, msg))
+	return 1
+}
+
+func (t *Tool) vimCmd(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "Commands available under /:\nhbrsvc/       internalsvc/  solo/         vmsvc/\nhostsvc/      proxysvc/     vimsvc/       help")
+		return 1
+	}
+	cmd, a := args[0], args[1:]
+	need := func(n int) bool {
+		if len(a) < n {
+			fmt.Fprintf(os.Stderr, "Insufficient arguments.\nUsage: %s vmid\n", cmd)
+			return false
+		}
+		return true
+	}
+	var rc int
+	err := t.do(func(ctx context.Context, c *vim25.Client) error {
+		rc = 0
+		switch cmd {
+		case "vmsvc/getallvms":
+			return t.getAllVMs(ctx, c)
+		case "vmsvc/get.config", "vmsvc/get.summary", "vmsvc/get.guest", "vmsvc/get.snapshotinfo", "vmsvc/get.datastores":
+			if !need(1) {
+				rc = 1
+				return nil
+			}
+			return t.getVM(ctx, c, cmd, a[0])
+		case "vmsvc/power.getstate":
+			if !need(1) {
+				rc = 1
+				return nil
+			}
+			var vm mo.VirtualMachine
+			if err := t.pc().RetrieveOne(ctx, vmRef(a[0]), []string{"runtime.powerState"}, &vm); err != nil {
+				return err
+			}
+			// Format: https://kb.vmware.com/s/article/1014165 ("Retrieved runtime info" / "Powered on")
+			fmt.Println("Retrieved runtime info")
+			fmt.Println(map[types.VirtualMachinePowerState]string{"poweredOn": "Powered on", "poweredOff": "Powered off", "suspended": "Suspended"}[vm.Runtime.PowerState])
+			return nil
+		case "vmsvc/power.on", "vmsvc/power.off", "vmsvc/power.reset", "vmsvc/power.suspend", "vmsvc/power.shutdown", "vmsvc/power.reboot":
+			if !need(1) {
+				rc = 1
+				return nil
+			}
+			return t.power(ctx, c, cmd, a[0])
+		case "vmsvc/reload", "vmsvc/unregister", "vmsvc/destroy":
+			if !need(1) {
+				rc = 1
+				return nil
+			}
+			return t.vmLifecycle(ctx, c, cmd, a[0])
+		case "solo/registervm":
+			if !need(1) {
+				rc = 1
+				return nil
+			}
+			return t.registerVM(ctx, c, a)
+		case "vmsvc/snapshot.create", "vmsvc/snapshot.get", "vmsvc/snapshot.remove", "vmsvc/snapshot.removeall", "vmsvc/snapshot.revert":
+			if !need(1) {
+				rc = 1
+				return nil
+			}
+			return t.snapshot(ctx, c, cmd, a)
+		case "vmsvc/message":
+			fmt.Println("No message.")
+			return nil
+		case "hostsvc/hostsummary":
+			var h mo.HostSystem
+			if err := t.pc().RetrieveOne(ctx, esx.HostSystem.Reference(), []string{"summary"}, &h); err != nil {
+				return err
+			}
+			fmt.Println(vmodlDump(&h.Summary))
+			return nil
+		case "vimsvc/license":
+			return t.license(a)
+		}
+		fmt.Fprintf(os.Stderr, "Unknown command: '%s'\n", cmd)
+		rc = 1
+		return nil
+	})
+	if err != nil {
+		return vimFault(err)
+	}
+	return rc
+}
+
+func (t *Tool) allVMs(ctx context.Context, c *vim25.Client, props []string) ([]mo.VirtualMachine, error) {
+	var f mo.Folder
+	if err := t.pc().RetrieveOne(ctx, types.ManagedObjectReference{Type: "Folder", Value: "ha-folder-vm"}, []string{"childEntity"}, &f); err != nil {
+		return nil, err
+	}
+	var refs []types.ManagedObjectReference
+	for _, r := range f.ChildEntity {
+		if r.Type == "VirtualMachine" {
+			refs = append(refs, r)
+		}
+	}
+	var vms []mo.VirtualMachine
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	err := t.pc().Retrieve(ctx, refs, props, &vms)
+	sort.Slice(vms, func(i, j int) bool { return vmidLess(vms[i].Self.Value, vms[j].Self.Value) })
+	return vms, err
+}
+
+func vmidLess(a, b string) bool {
+	x, _ := strconv.Atoi(strings.TrimPrefix(a, "vm-"))
+	y, _ := strconv.Atoi(strings.TrimPrefix(b, "vm-"))
+	return x < y
+}
+
+// getAllVMs: header "Vmid Name File Guest OS Version Annotation" as in
+// https://kb.vmware.com/s/article/1026043 ("vim-cmd vmsvc/getallvms" output); columns padded to the widest value.
+func (t *Tool) getAllVMs(ctx context.Context, c *vim25.Client) error {
+	vms, err := t.allVMs(ctx, c, []string{"config.name", "config.files.vmPathName", "config.guestId", "config.version", "config.annotation"})
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "Vmid\tName\tFile\tGuest OS\tVersion\tAnnotation")
+	for _, vm := range vms {
+		if vm.Config == nil {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", vm.Self.Value, vm.Config.Name, vm.Config.Files.VmPathName, vm.Config.GuestId,
+			vm.Config.Version, vm.Config.Annotation)
+	}
+	return tw.Flush()
+}
+
+func (t *Tool) getVM(ctx context.Context, c *vim25.Client, cmd, id string) error {
+	prop := map[string]string{"vmsvc/get.config": "config", "vmsvc/get.summary": "summary", "vmsvc/get.guest": "guest",
+		"vmsvc/get.snapshotinfo": "snapshot", "vmsvc/get.datastores": "datastore"}[cmd]
+	var vm mo.VirtualMachine
+	if err := t.pc().RetrieveOne(ctx, vmRef(id), []string{prop}, &vm); err != nil {
+		return err
+	}
+	switch prop {
+	case "config":
+		fmt.Println(vmodlDump(vm.Config))
+	case "summary":
+		fmt.Println(vmodlDump(&vm.Summary))
+	case "guest":
+		fmt.Println(vmodlDump(vm.Guest))
+	case "snapshot":
+		if vm.Snapshot == nil {
+			fmt.Println("(vim.vm.SnapshotInfo) <unset>")
+		} else {
+			fmt.Println(vmodlDump(vm.Snapshot))
+		}
+	case "datastore":
+		for _, r := range vm.Datastore {
+			var ds mo.Datastore
+			if err := t.pc().RetrieveOne(ctx, r, []string{"summary"}, &ds); err != nil {
+				return err
+			}
+			url := "/vmfs/volumes/" + r.Value
+			fmt.Printf("name                %s\nurl                 %s\ncapacity            %d\nfreeSpace           %d\naccessible          %v\ntype                VMFS\nmultipleHostAccess  false\n",
+				ds.Summary.Name, url, ds.Summary.Capacity, ds.Summary.FreeSpace, ds.Summary.Accessible)
+		}
+	}
+	return nil
+}
+
+func (t *Tool) power(ctx context.Context, c *vim25.Client, cmd, id string) error {
+	vm := object.NewVirtualMachine(c, vmRef(id))
+	var tk *object.Task
+	var err error
+	switch cmd {
+	case "vmsvc/power.on":
+		fmt.Println("Powering on VM:")
+		tk, err = vm.PowerOn(ctx)
+	case "vmsvc/power.off":
+		fmt.Println("Powering off VM:")
+		tk, err = vm.PowerOff(ctx)
+	case "vmsvc/power.reset":
+		fmt.Println("Reset VM:")
+		tk, err = vm.Reset(ctx)
+	case "vmsvc/power.suspend":
+		fmt.Println("Suspending VM:")
+		tk, err = vm.Suspend(ctx)
+	case "vmsvc/power.shutdown":
+		return vm.ShutdownGuest(ctx)
+	case "vmsvc/power.reboot":
+		return vm.RebootGuest(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	return tk.Wait(ctx)
+}
+
+var _ = filepath.Join

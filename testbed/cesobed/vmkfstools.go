@@ -1,0 +1,326 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"io/ioutil"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Output formats: VMware KB 1028042 "Using vmkfstools to manage VMFS datastores / virtual disks" and
+// https://docs.vmware.com/en/VMware-vSphere/7.0/com.vmware.vsphere.storage.doc/GUID-A5D85C33-A510-4A3E-8FC7-93E6BA0A048F.html
+// ("Destination disk format: VMFS thin-provisioned" / "Cloning disk '...'..." / "Clone: 100% done.").
+
+const enospcText = "There is not enough space on the file system for the selected operation (13)."
+
+var extentRe = regexp.MustCompile(`(?m)^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(VMFS|FLAT|VMFSSPARSE|SPARSE)\s+"([^"]+)"`)
+
+func descriptor(flatName string, sizeBytes int64, kind string) string {
+	sectors := sizeBytes / 512
+	cyl := sectors / (255 * 63)
+	if cyl < 1 {
+		cyl = 1
+	}
+	thin := ""
+	if kind == "thin" {
+		thin = "ddb.thinProvisioned = \"1\"\n"
+	}
+	u := randHex(16)
+	var sp []string
+	for i := 0; i < 32; i += 2 {
+		sp = append(sp, u[i:i+2])
+	}
+	// ESXi's own descriptor layout (createType "vmfs", extent type VMFS), as vmkfstools writes it.
+	return fmt.Sprintf(`# Disk DescriptorFile
+version=1
+encoding="UTF-8"
+CID=%s
+parentCID=ffffffff
+createType="vmfs"
+
+# Extent description
+RW %d VMFS "%s"
+
+# The Disk Data Base
+#DDB
+
+ddb.adapterType = "lsilogic"
+ddb.geometry.cylinders = "%d"
+ddb.geometry.heads = "255"
+ddb.geometry.sectors = "63"
+ddb.longContentID = "%s"
+%sddb.uuid = "%s-%s"
+ddb.virtualHWVersion = "19"
+`, randHex(4), sectors, flatName, cyl, randHex(16), thin, strings.Join(sp[:8], " "), strings.Join(sp[8:], " "))
+}
+
+// createDisk writes descriptor + sparse flat file; with marks, known bytes at known offsets (see SPEC.md).
+func createDisk(vmdk string, size int64, kind string, marks bool) error {
+	flat := strings.TrimSuffix(vmdk, ".vmdk") + "-flat.vmdk"
+	if err := os.MkdirAll(filepath.Dir(vmdk), 0755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(flat, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	if marks {
+		for _, off := range markOffsets(size) {
+			if _, err := f.WriteAt([]byte(fmt.Sprintf("CESOBED %s @%d\n", filepath.Base(vmdk), off)), off); err != nil {
+				return err
+			}
+		}
+	}
+	return ioutil.WriteFile(vmdk, []byte(descriptor(filepath.Base(flat), size, kind)), 0600)
+}
+
+// markOffsets: where initial disks carry known bytes ("CESOBED <name.vmdk> @<offset>\n").
+func markOffsets(size int64) []int64 {
+	offs := []int64{0}
+	for _, o := range []int64{1 << 20, size / 2 &^ 4095, size - 4096} {
+		if o > offs[len(offs)-1] && o+64 <= size {
+			offs = append(offs, o)
+		}
+	}
+	return offs
+}
+
+func parseSize(s string) (int64, error) {
+	if s == "" {
+		return 0, fmt.Errorf("empty size")
+	}
+	mult := int64(1)
+	switch strings.ToLower(s[len(s)-1:]) {
+	case "k":
+		mult = 1 << 10
+	case "m":
+		mult = 1 << 20
+	case "g":
+		mult = 1 << 30
+	case "t":
+		mult = 1 << 40
+	}
+	if mult != 1 {
+		s = s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n * mult, err
+}
+
+func flatOf(vmdk string) (string, int64, error) {
+	b, err := ioutil.ReadFile(vmdk)
+	if err != nil {
+		return "", 0, err
+	}
+	m := extentRe.FindStringSubmatch(string(b))
+	if m == nil {
+		return "", 0, fmt.Errorf("not a flat VMDK descriptor")
+	}
+	sec, _ := strconv.ParseInt(m[2], 10, 64)
+	return filepath.Join(filepath.Dir(vmdk), m[4]), sec * 512, nil
+}
+
+func (t *Tool) vmkfstools(args []string) int {
+	var op, size, kind, src string
+	kind = "zeroedthick"
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		next := func() string {
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			return ""
+		}
+		switch a {
+		case "-c", "--createvirtualdisk":
+			op, size = "c", next()
+		case "-d", "--diskformat":
+			kind = next()
+		case "-i", "--clonevirtualdisk":
+			op, src = "i", next()
+		case "-X", "--extendvirtualdisk":
+			op, size = "X", next()
+		case "-U", "--deletevirtualdisk":
+			op = "U"
+		case "-q", "--queryrdm":
+			op = "q"
+		case "-a", "--adaptertype":
+			next()
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if op == "" || len(rest) != 1 {
+		fmt.Fprintln(os.Stderr, "vmkfstools: unsupported arguments (test bed supports -c/-i/-X/-U/-q)")
+		return 1
+	}
+	target, ds := localPath(t.St, rest[0])
+	full := ds != nil && t.Faults.dsFull(ds.Name)
+	switch op {
+	case "c":
+		n, err := parseSize(size)
+		if err != nil || n <= 0 {
+			fmt.Fprintln(os.Stderr, "Failed to create virtual disk: The value of a parameter was invalid (1).")
+			return 1
+		}
+		if _, err := os.Stat(target); err == nil {
+			fmt.Fprintln(os.Stderr, "Failed to create virtual disk: The file already exists (39).")
+			return 1
+		}
+		if full {
+			fmt.Println("Failed to create virtual disk: " + enospcText)
+			return 1
+		}
+		if kind == "eagerzeroedthick" {
+			fmt.Printf("Creating disk '%s' and zeroing it out...\nCreate: 100%% done.\n", rest[0])
+		}
+		if err := createDisk(target, n, kind, false); err != nil {
+			return diskErr("Failed to create virtual disk", err)
+		}
+	case "i":
+		return t.cloneDisk(src, rest[0], target, kind, full)
+	case "X":
+		n, err := parseSize(size)
+		flat, cur, ferr := flatOf(target)
+		if err != nil || ferr != nil {
+			fmt.Fprintf(os.Stderr, "Failed to extend disk: %v\n", firstErr(err, ferr))
+			return 1
+		}
+		if n < cur {
+			fmt.Fprintln(os.Stderr, "Failed to extend disk: One of the parameters supplied is invalid (1).")
+			return 1
+		}
+		if full {
+			fmt.Println("Failed to extend disk: " + enospcText)
+			return 1
+		}
+		if err := os.Truncate(flat, n); err != nil {
+			return diskErr("Failed to extend disk", err)
+		}
+		b, _ := ioutil.ReadFile(target)
+		nd := extentRe.ReplaceAllStringFunc(string(b), func(m string) string {
+			p := extentRe.FindStringSubmatch(m)
+			return fmt.Sprintf("%s %d %s \"%s\"", p[1], n/512, p[3], p[4])
+		})
+		_ = ioutil.WriteFile(target, []byte(nd), 0600)
+	case "U":
+		flat, _, err := flatOf(target)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "Failed to delete virtual disk: %v\n", err)
+			return 1
+		}
+		_ = os.Remove(flat)
+		_ = os.Remove(target)
+	case "q":
+		if _, _, err := flatOf(target); err != nil {
+			fmt.Fprintf(os.Stderr, "Failed to open '%s': %v\n", rest[0], err)
+			return 1
+		}
+		fmt.Printf("Disk %s is a Non-rdm disk.\n", rest[0])
+	}
+	return 0
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func diskErr(prefix string, err error) int {
+	if pe, ok := err.(*os.PathError); ok && pe.Err == syscall.ENOSPC {
+		fmt.Println(prefix + ": " + enospcText)
+	} else {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", prefix, err)
+	}
+	return 1
+}
+
+func (t *Tool) cloneDisk(srcArg, dstArg, dst, kind string, full bool) int {
+	src, _ := localPath(t.St, srcArg)
+	sflat, size, err := flatOf(src)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Failed to open '%s': Could not find the file (33).\n", srcArg)
+		return 1
+	}
+	if _, err := os.Stat(dst); err == nil {
+		fmt.Fprintln(os.Stderr, "Failed to clone disk: The file already exists (39).")
+		return 1
+	}
+	kindText := map[string]string{"thin": "VMFS thin-provisioned", "zeroedthick": "VMFS zeroedthick", "eagerzeroedthick": "VMFS eagerzeroedthick"}[kind]
+	fmt.Printf("Destination disk format: %s\nCloning disk '%s'...\n", kindText, srcArg)
+	if full {
+		fmt.Println("Failed to clone disk: " + enospcText)
+		return 1
+	}
+	dflat := strings.TrimSuffix(dst, ".vmdk") + "-flat.vmdk"
+	if err := sparseCopy(sflat, dflat, size, func(pct int) { fmt.Printf("Clone: %d%% done.\r", pct) }); err != nil {
+		_ = os.Remove(dflat)
+		fmt.Println()
+		return diskErr("Failed to clone disk", err)
+	}
+	fmt.Printf("Clone: 100%% done.\n")
+	if err := ioutil.WriteFile(dst, []byte(descriptor(filepath.Base(dflat), size, kind)), 0600); err != nil {
+		return diskErr("Failed to clone disk", err)
+	}
+	return 0
+}
+
+// sparseCopy copies only the data regions (SEEK_DATA/SEEK_HOLE), keeping holes.
+func sparseCopy(src, dst string, size int64, progress func(int)) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0600)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	if err := out.Truncate(size); err != nil {
+		return err
+	}
+	const seekData, seekHole = 3, 4
+	var off int64
+	last := -1
+	for off < size {
+		d, err := in.Seek(off, seekData)
+		if err != nil { // ENXIO: no more data
+			break
+		}
+		h, err := in.Seek(d, seekHole)
+		if err != nil {
+			h = size
+		}
+		if _, err := in.Seek(d, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := out.Seek(d, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := io.CopyN(out, in, h-d); err != nil && err != io.EOF {
+			return err
+		}
+		off = h
+		if pct := int(off * 100 / size); pct/10 != last/10 && pct < 100 {
+			progress(pct)
+			last = pct
+		}
+	}
+	return out.Sync()
+}

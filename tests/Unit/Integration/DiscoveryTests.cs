@@ -1,0 +1,147 @@
+using System.Text.Json;
+using Ceso.Engine;
+using Ceso.Engine.Hosts;
+using Ceso.Engine.Soap;
+
+namespace Ceso.Tests.Integration;
+
+[Collection(TestBedCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class DiscoveryTests(TestBed bed)
+{
+    [Fact]
+    public async Task Soap_and_ssh_discovery_return_the_same_host_datastores_networks_and_vms()
+    {
+        await using var soap = await bed.ConnectAsync(Transport.Soap);
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+        Assert.Equal(Transport.Soap, soap.Inventory.Transport);
+        Assert.Equal(Transport.Ssh, ssh.Inventory.Transport);
+
+        var vmsSoap = await soap.Inventory.GetVmsAsync();
+        var vmsSsh = await ssh.Inventory.GetVmsAsync();
+        Assert.Equal(TestBed.InitialVms, vmsSoap.Count);
+        Assert.All(vmsSoap, v => Assert.NotEmpty(v.Disks));
+        Assert.All(vmsSoap, v => Assert.NotEmpty(v.Nics));
+        Assert.Equal(Json(vmsSoap), Json(vmsSsh));
+
+        var dsSoap = await soap.Inventory.GetDatastoresAsync();
+        Assert.NotEmpty(dsSoap);
+        Assert.All(dsSoap, d => Assert.StartsWith("ds:///vmfs/volumes/", d.Url));
+        Assert.Equal(Json(dsSoap), Json(await ssh.Inventory.GetDatastoresAsync()));
+
+        var netSoap = await soap.Inventory.GetNetworksAsync();
+        Assert.Contains(netSoap, n => n.Name == "VM Network");
+        Assert.Equal(Json(netSoap), Json(await ssh.Inventory.GetNetworksAsync()));
+
+        var hostSoap = await soap.Inventory.GetHostAsync();
+        Assert.False(string.IsNullOrEmpty(hostSoap.Version));
+        Assert.True(hostSoap.MemoryBytes > 0);
+        Assert.Equal(Json(hostSoap), Json(await ssh.Inventory.GetHostAsync()));
+    }
+
+    [Fact]
+    public async Task Soap_vm_discovery_is_one_property_collector_round_trip_once_the_view_exists()
+    {
+        await using var session = await bed.ConnectAsync(Transport.Soap);
+        var client = ((SoapInventory)session.Inventory).Client;
+        await session.Inventory.GetVmsAsync(); // makes the container view
+        var before = client.Calls.GetValueOrDefault("RetrievePropertiesEx");
+        var total = client.Calls.Values.Sum();
+        var mark = bed.Calls().Count;
+
+        var vms = await session.Inventory.GetVmsAsync();
+
+        Assert.Equal(TestBed.InitialVms, vms.Count);
+        Assert.Equal(before + 1, client.Calls["RetrievePropertiesEx"]);
+        Assert.Equal(total + 1, client.Calls.Values.Sum());
+        var seen = bed.CallsSince(mark).Where(c => c.Channel == "soap" && !c.Internal).ToList();
+        Assert.Equal(["RetrievePropertiesEx"], seen.Select(c => c.Name));
+    }
+
+    [Fact]
+    public async Task Discovery_over_both_transports_writes_nothing_on_the_host()
+    {
+        var mark = bed.Calls().Count;
+        await using (var soap = await bed.ConnectAsync(Transport.Soap))
+        {
+            await soap.Inventory.GetVmsAsync();
+            await soap.Inventory.GetHostAsync();
+        }
+
+        await using (var ssh = await bed.ConnectAsync(Transport.Ssh))
+        {
+            await ssh.Inventory.GetVmsAsync();
+            await ssh.Inventory.GetDatastoresAsync();
+        }
+
+        var calls = bed.CallsSince(mark);
+        Assert.Contains(calls, c => c.Channel == "ssh" && c.Kind == "exec" && c.Name.StartsWith("vim-cmd vmsvc/get.config", StringComparison.Ordinal));
+        Assert.Contains(calls, c => c.Channel == "soap" && c.Name == "RetrievePropertiesEx");
+        // Login/Logout change only the session, not the host.
+        Assert.DoesNotContain(calls, c => c.Write && c.Name is not ("Login" or "Logout"));
+    }
+
+    [Fact]
+    public async Task A_free_licensed_host_still_answers_discovery_over_soap()
+    {
+        bed.Fault("restricted=on");
+        try
+        {
+            await using var session = await bed.ConnectAsync(Transport.Soap);
+            var vms = await session.Inventory.GetVmsAsync();
+            Assert.Equal(TestBed.InitialVms, vms.Count);
+        }
+        finally
+        {
+            bed.ClearFaults();
+        }
+    }
+
+    [Fact]
+    public async Task A_slow_host_gives_the_same_answers()
+    {
+        await using var session = await bed.ConnectAsync(Transport.Ssh);
+        var fast = await session.Inventory.GetNetworksAsync();
+        bed.Fault("delayMs=150");
+        try
+        {
+            var slow = await session.Inventory.GetNetworksAsync();
+            Assert.Equal(Json(fast), Json(slow));
+        }
+        finally
+        {
+            bed.ClearFaults();
+        }
+    }
+
+    [Fact]
+    public async Task Auto_falls_back_to_ssh_when_the_api_is_unreachable_and_says_why()
+    {
+        var profile = bed.Profile() with { SoapPort = FreePort() };
+        await using var session = await new Ceso.Engine.Connection.SessionFactory(bed.Home).ConnectAsync(profile);
+
+        Assert.Equal(Transport.Ssh, session.Inventory.Transport);
+        Assert.Contains("Could not reach the vSphere API", session.SoapFallbackReason);
+        Assert.Equal(TestBed.InitialVms, (await session.Inventory.GetVmsAsync()).Count);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_is_a_security_error_and_does_not_fall_back()
+    {
+        var profile = bed.Profile() with { SoapPassword = "wrong" };
+        var e = await Assert.ThrowsAsync<VimFaultException>(() => new Ceso.Engine.Connection.SessionFactory(bed.Home).ConnectAsync(profile));
+        Assert.Equal("InvalidLogin", e.FaultType);
+        Assert.Equal(CesoErrorKind.Security, e.Kind);
+    }
+
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    private static string Json<T>(T value) => JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true });
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using Ceso.Engine;
+using Ceso.Engine.Shell;
+using Ceso.Engine.Ssh;
+using Ceso.Tests.Engine;
+
+namespace Ceso.Tests.Integration;
+
+[Collection(TestBedCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class SshSessionTests(TestBed bed)
+{
+    private SshSession NewSession() => new(new SshTarget
+    {
+        Host = bed.Info.SshHost,
+        Port = bed.Info.SshPort,
+        User = bed.Info.SshUser,
+        IdentityFile = bed.Info.SshKey,
+        KnownHostsFile = bed.Info.KnownHosts,
+        ConfigFile = "none",
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+    });
+
+    [Fact]
+    public async Task Ten_thousand_hostile_names_round_trip_through_the_host_shell_unchanged_and_run_nothing()
+    {
+        await using var ssh = NewSession();
+        var canary = "/tmp/ceso-canary-" + Guid.NewGuid().ToString("N");
+        var names = HostileNames.Generate(10_000, seed: 2026, canary).ToList();
+        var checkedCount = 0;
+        foreach (var batch in names.Chunk(500))
+        {
+            // printf is what scripts on ESXi use; each name is one quoted word and must come back byte for byte.
+            var r = await ssh.RunAsync("printf '%s\\0' " + string.Join(' ', batch.Select(ShellQuote.Quote)));
+            Assert.Equal(0, r.ExitCode);
+            var back = r.Stdout.Split('\0')[..^1];
+            Assert.Equal(batch.Length, back.Length);
+            for (var i = 0; i < batch.Length; i++)
+            {
+                Assert.Equal(batch[i], back[i]);
+                checkedCount++;
+            }
+        }
+
+        Assert.Equal(10_000, checkedCount);
+        var probe = await ssh.RunAsync(ShellQuote.Join("test", "-e", canary));
+        Assert.Equal(1, probe.ExitCode); // the canary file was never created
+        Assert.Equal(1, ssh.ConnectionsOpened);
+    }
+
+    [Fact]
+    public async Task One_connection_carries_many_commands_with_their_exit_codes_and_stderr()
+    {
+        await using var ssh = NewSession();
+        for (var i = 0; i < 50; i++)
+        {
+            var r = await ssh.RunAsync($"echo out{i}; echo err{i} >&2; exit {i % 4}");
+            Assert.Equal($"out{i}\n", r.Stdout);
+            Assert.Equal($"err{i}\n", r.Stderr);
+            Assert.Equal(i % 4, r.ExitCode);
+        }
+
+        var noNewline = await ssh.RunAsync("printf abc");
+        Assert.Equal("abc", noNewline.Stdout);
+        Assert.Equal(1, ssh.ConnectionsOpened);
+    }
+
+    [Fact]
+    public async Task A_command_that_reads_stdin_cannot_swallow_the_next_command()
+    {
+        await using var ssh = NewSession();
+        var r = await ssh.RunAsync("cat");
+        Assert.Equal("", r.Stdout);
+        Assert.Equal("still here\n", (await ssh.RunAsync("echo still here")).Stdout);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_long_command_returns_quickly_and_the_session_works_afterwards()
+    {
+        await using var ssh = NewSession();
+        await ssh.RunAsync(":");
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var sw = Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ssh.RunAsync("sleep 30", cts.Token));
+
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"cancellation took {sw.Elapsed}");
+        var after = await ssh.RunAsync("echo ok");
+        Assert.Equal("ok\n", after.Stdout);
+        Assert.Equal(2, ssh.ConnectionsOpened);
+    }
+
+    [Fact]
+    public async Task A_connection_dropped_mid_command_is_reported_and_the_next_command_reconnects()
+    {
+        await using var ssh = NewSession();
+        await ssh.RunAsync(":");
+        bed.Fault("dropSsh=power.getstate");
+        try
+        {
+            var vmid = (await ssh.RunAsync("vim-cmd vmsvc/getallvms")).Stdout.Split('\n')[1].Split(' ')[0];
+            var e = await Assert.ThrowsAsync<SshConnectionException>(() => ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/power.getstate", vmid)));
+            Assert.Equal("SshConnectionLost", e.ErrorId);
+            Assert.Contains("may or may not have completed", e.Message);
+        }
+        finally
+        {
+            bed.ClearFaults();
+        }
+
+        Assert.Equal("back\n", (await ssh.RunAsync("echo back")).Stdout);
+    }
+
+    [Fact]
+    public async Task Failing_commands_raise_an_error_that_carries_the_command_and_the_exit_code()
+    {
+        await using var ssh = NewSession();
+        var r = await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/get.config", "no-such-vm"));
+        Assert.NotEqual(0, r.ExitCode);
+        var e = Assert.Throws<RemoteCommandException>(() => r.EnsureSuccess(bed.Info.SshHost));
+        Assert.Contains("vim-cmd vmsvc/get.config no-such-vm", e.Message);
+        Assert.Equal(r.ExitCode, e.ExitCode);
+    }
+
+    [Fact]
+    public async Task The_host_sees_vmfs_volumes_paths_and_busybox_basics()
+    {
+        await using var ssh = NewSession();
+        var r = await ssh.RunAsync("ls /vmfs/volumes && df -k /vmfs/volumes/* >/dev/null && echo ok");
+        Assert.Equal(0, r.ExitCode);
+        Assert.EndsWith("ok\n", r.Stdout);
+    }
+}

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ceso.Engine.Connection;
+using Ceso.Engine.Hosts;
+
+namespace Ceso.Tests.Integration;
+
+/// <summary>
+/// The simulated standalone ESXi host (testbed/bin/cesobed: vcsim in ESX mode + OpenSSH sshd + the ESXi command
+/// layer), started once per test run on 127.0.0.1 and stopped at the end. If it cannot start, every integration test
+/// fails with a message that names what is missing; none is skipped.
+/// </summary>
+public sealed class TestBed : IAsyncLifetime
+{
+    private Process? _process;
+
+    /// <summary>What the test bed printed on start.</summary>
+    public TestBedInfo Info { get; private set; } = null!;
+
+    /// <summary>A private $CESO_HOME for the run.</summary>
+    public CesoHome Home { get; } = new(Path.Combine(Path.GetTempPath(), "ceso-test-home-" + Guid.NewGuid().ToString("N")));
+
+    /// <summary>The repository root.</summary>
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary>Number of VMs the test bed starts with.</summary>
+    public const int InitialVms = 4;
+
+    public async Task InitializeAsync()
+    {
+        var exe = Path.Combine(RepoRoot, "testbed", "bin", "cesobed");
+        if (!File.Exists(exe))
+        {
+            var build = Run(Path.Combine(RepoRoot, "testbed", "build.sh"), []);
+            if (build.Code != 0 || !File.Exists(exe))
+            {
+                throw new InvalidOperationException(
+                    $"The test bed is not built and testbed/build.sh failed ({build.Output.Trim()}). It needs Debian's golang-go, " +
+                    "golang-github-vmware-govmomi-dev and openssh-server: run .ci/run once, or apt-get install them and run testbed/build.sh.");
+            }
+        }
+
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "serve", "-vm", InitialVms.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        _process = Process.Start(psi)!;
+        _ = _process.StandardError.ReadToEndAsync(); // keep the pipe drained
+        var lineTask = _process.StandardOutput.ReadLineAsync();
+        if (await Task.WhenAny(lineTask, Task.Delay(TimeSpan.FromSeconds(60))) != lineTask || lineTask.Result is null)
+        {
+            throw new InvalidOperationException("The test bed did not print its start line within 60 s (testbed/bin/cesobed serve).");
+        }
+
+        var line = lineTask.Result!;
+        using (var doc = JsonDocument.Parse(line))
+        {
+            if (doc.RootElement.TryGetProperty("error", out var err))
+            {
+                throw new InvalidOperationException("The test bed could not start: " + err.GetString());
+            }
+        }
+
+        Info = JsonSerializer.Deserialize<TestBedInfo>(line)!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            Run("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await p.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                p.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process?.Dispose();
+        try
+        {
+            Directory.Delete(Home.Path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+
+    /// <summary>A profile for the test bed over the given transport (both transports configured for Auto).</summary>
+    public ConnectionProfile Profile(Transport transport = Transport.Auto) => new()
+    {
+        Server = Info.SoapHost,
+        SoapPort = Info.SoapPort,
+        SoapUser = transport == Transport.Ssh ? null : Info.Username,
+        SoapPassword = transport == Transport.Ssh ? null : Info.Password,
+        Thumbprint = Info.ThumbprintSha256,
+        SshUser = transport == Transport.Soap ? null : Info.SshUser,
+        SshPort = Info.SshPort,
+        SshKeyPath = Info.SshKey,
+        KnownHostsPath = Info.KnownHosts,
+        SshConfigFile = "none",
+        Transport = transport,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    /// <summary>Opens a session to the test bed.</summary>
+    public Task<CesoSession> ConnectAsync(Transport transport = Transport.Auto, CesoHome? home = null) =>
+        new SessionFactory(home ?? Home).ConnectAsync(Profile(transport));
+
+    /// <summary>Sets faults (<c>restricted=on</c>, <c>delayMs=200</c>, …) through <c>cesobed fault</c>.</summary>
+    public void Fault(params string[] settings)
+    {
+        var r = Run(Path.Combine(RepoRoot, "testbed", "bin", "cesobed"), ["fault", "-state", Info.StateDir, .. settings]);
+        Assert.True(r.Code == 0, "cesobed fault failed: " + r.Output);
+    }
+
+    /// <summary>Clears every fault.</summary>
+    public void ClearFaults() => Fault("clear");
+
+    /// <summary>Every call the test bed has seen so far, in order.</summary>
+    public IReadOnlyList<CallRecord> Calls()
+    {
+        using var fs = new FileStream(Info.CallLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(fs);
+        var list = new List<CallRecord>();
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length > 0)
+            {
+                list.Add(JsonSerializer.Deserialize<CallRecord>(line)!);
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>The calls made since <paramref name="mark"/> (a count taken earlier from <see cref="Calls"/>).</summary>
+    public IReadOnlyList<CallRecord> CallsSince(int mark) => Calls().Skip(mark).ToList();
+
+    internal static (int Code, string Output) Run(string file, string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, output + err.Result);
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Ceso.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Cannot find the repository root (Ceso.sln) above " + AppContext.BaseDirectory);
+    }
+}
+
+/// <summary>The test bed's start line (testbed/SPEC.md).</summary>
+public sealed record TestBedInfo(
+    [property: JsonPropertyName("soapUrl")] string SoapUrl,
+    [property: JsonPropertyName("soapHost")] string SoapHost,
+    [property: JsonPropertyName("soapPort")] int SoapPort,
+    [property: JsonPropertyName("username")] string Username,
+    [property: JsonPropertyName("password")] string Password,
+    [property: JsonPropertyName("thumbprintSha1")] string ThumbprintSha1,
+    [property: JsonPropertyName("thumbprintSha256")] string ThumbprintSha256,
+    [property: JsonPropertyName("sshHost")] string SshHost,
+    [property: JsonPropertyName("sshPort")] int SshPort,
+    [property: JsonPropertyName("sshUser")] string SshUser,
+    [property: JsonPropertyName("sshKey")] string SshKey,
+    [property: JsonPropertyName("knownHosts")] string KnownHosts,
+    [property: JsonPropertyName("stateDir")] string StateDir,
+    [property: JsonPropertyName("callLog")] string CallLog);
+
+/// <summary>One line of the test bed's call log.</summary>
+public sealed record CallRecord(
+    [property: JsonPropertyName("channel")] string Channel,
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("write")] bool Write,
+    [property: JsonPropertyName("internal")] bool Internal);
+
+[CollectionDefinition(Name)]
+public sealed class TestBedCollection : ICollectionFixture<TestBed>
+{
+    public const string Name = "TestBed";
+}
