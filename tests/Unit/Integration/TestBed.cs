@@ -188,7 +188,14 @@ public sealed record TestBedInfo(
     [property: JsonPropertyName("sshKey")] string SshKey,
     [property: JsonPropertyName("knownHosts")] string KnownHosts,
     [property: JsonPropertyName("stateDir")] string StateDir,
-    [property: JsonPropertyName("callLog")] string CallLog);
+    [property: JsonPropertyName("callLog")] string CallLog,
+    [property: JsonPropertyName("datastores")] IReadOnlyList<TestBedDatastore> Datastores);
+
+/// <summary>A datastore of the test bed and the local directory behind it.</summary>
+public sealed record TestBedDatastore(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("uuid")] string Uuid,
+    [property: JsonPropertyName("localDir")] string LocalDir);
 
 /// <summary>One line of the test bed's call log.</summary>
 public sealed record CallRecord(
