@@ -89,6 +89,79 @@ public sealed class SshSession : IAsyncDisposable
         return new SshResult(commandLine, p.ExitCode, await stdout.ConfigureAwait(false), err);
     }
 
+    /// <summary>
+    /// Runs a command on its own ssh process and streams bytes through it: <paramref name="input"/> (if any) is sent as
+    /// the command's stdin, its stdout is copied to <paramref name="output"/> (if any). For bulk transfers (disk images,
+    /// backups) that must not hold up the shared shell. A connection lost mid-stream raises
+    /// <see cref="SshConnectionException"/> (SshConnectionLost); the caller must treat what was written as incomplete.
+    /// </summary>
+    public async Task<SshResult> StreamAsync(string commandLine, Stream? input, Stream? output, CancellationToken cancellationToken = default)
+    {
+        using var p = Start(commandLine);
+        using var onCancel = cancellationToken.Register(() => Kill(p));
+        var stderr = p.StandardError.ReadToEndAsync(CancellationToken.None);
+        var send = Task.Run(async () =>
+        {
+            try
+            {
+                if (input is not null)
+                {
+                    await input.CopyToAsync(p.StandardInput.BaseStream, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (IOException)
+            {
+                // the remote side went away; the exit code tells why
+            }
+            finally
+            {
+                try
+                {
+                    p.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }, CancellationToken.None);
+        var bytes = 0L;
+        if (output is not null)
+        {
+            var buffer = new byte[256 * 1024];
+            int n;
+            while ((n = await p.StandardOutput.BaseStream.ReadAsync(buffer, CancellationToken.None).ConfigureAwait(false)) > 0)
+            {
+                await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                bytes += n;
+            }
+        }
+        else
+        {
+            await p.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        await p.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        await send.ConfigureAwait(false);
+        var err = await stderr.ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (p.ExitCode == 255)
+        {
+            var e = SshErrors.Classify(Target, err, p.ExitCode);
+            var dropped = err.Trim().Length == 0 || err.Contains("closed by remote host", StringComparison.Ordinal)
+                || err.Contains("Broken pipe", StringComparison.Ordinal) || err.Contains("Connection reset", StringComparison.Ordinal);
+            if (e.ErrorId == "SshConnectionFailed" && (dropped || bytes > 0))
+            {
+                throw new SshConnectionException("SshConnectionLost",
+                    $"The SSH connection to {Target} was lost during '{commandLine}' after {bytes} bytes. The transfer is incomplete; run it again.")
+                { Host = Target.Host, Command = commandLine };
+            }
+
+            throw e;
+        }
+
+        return new SshResult(commandLine, p.ExitCode, "", err);
+    }
+
     private async Task EnsureStartedAsync(CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

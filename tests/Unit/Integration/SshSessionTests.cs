@@ -131,3 +131,70 @@ public sealed class SshSessionTests(TestBed bed)
         Assert.EndsWith("ok\n", r.Stdout);
     }
 }
+
+[Collection(TestBedCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class SshStreamTests(TestBed bed)
+{
+    private SshSession NewSession() => new(new SshTarget
+    {
+        Host = bed.Info.SshHost,
+        Port = bed.Info.SshPort,
+        User = bed.Info.SshUser,
+        IdentityFile = bed.Info.SshKey,
+        KnownHostsFile = bed.Info.KnownHosts,
+        ConfigFile = "none",
+    });
+
+    private async Task<string> FirstFlatDiskAsync(SshSession ssh)
+    {
+        var r = await ssh.RunAsync("ls /vmfs/volumes/datastore1/*/*-flat.vmdk | head -n 1");
+        return r.EnsureSuccess("bed").Stdout.Trim();
+    }
+
+    [Fact]
+    public async Task A_bulk_stream_runs_on_its_own_connection_and_carries_the_bytes_unchanged()
+    {
+        await using var ssh = NewSession();
+        var flat = await FirstFlatDiskAsync(ssh);
+        var local = Path.Combine(bed.Info.Datastores[0].LocalDir, flat["/vmfs/volumes/datastore1/".Length..]);
+        using var sink = new MemoryStream();
+        var payload = new byte[3 * 1024 * 1024];
+        Random.Shared.NextBytes(payload);
+
+        var down = await ssh.StreamAsync("head -c 8388608 " + ShellQuote.Quote(flat), null, sink);
+        var up = await ssh.StreamAsync("cat > /tmp/ceso-upload && cksum < /tmp/ceso-upload >&2 && rm /tmp/ceso-upload", new MemoryStream(payload), null);
+
+        Assert.Equal(0, down.ExitCode);
+        var expected = new byte[8388608];
+        using (var f = File.OpenRead(local))
+        {
+            f.ReadExactly(expected);
+        }
+
+        Assert.Equal(expected, sink.ToArray());
+        Assert.Equal(0, up.ExitCode);
+        Assert.Contains(payload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), up.Stderr);
+        Assert.Equal(1, ssh.ConnectionsOpened); // the shared shell was opened once, streams did not use it
+    }
+
+    [Fact]
+    public async Task A_stream_cut_mid_way_raises_connection_lost_instead_of_returning_short_data()
+    {
+        await using var ssh = NewSession();
+        var flat = await FirstFlatDiskAsync(ssh);
+        bed.Fault("dropSshAfterBytes=1048576");
+        try
+        {
+            using var sink = new MemoryStream();
+            var e = await Assert.ThrowsAsync<SshConnectionException>(() => ssh.StreamAsync("head -c 8388608 " + ShellQuote.Quote(flat), null, sink));
+            Assert.Equal("SshConnectionLost", e.ErrorId);
+            Assert.True(sink.Length < 8388608);
+            Assert.Contains("incomplete", e.Message);
+        }
+        finally
+        {
+            bed.ClearFaults();
+        }
+    }
+}
