@@ -1,0 +1,31 @@
+@{
+    RootModule           = 'Ceso.PowerShell.dll'
+    # Must equal VersionPrefix in Directory.Build.props (checked by tests/Unit/ModuleContractTests.cs).
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6f0b7c52-3d1e-4a8b-9c55-2e7d4f1a9b63'
+    Author               = 'Ceso contributors'
+    CompanyName          = 'Ceso'
+    Copyright            = '(c) Ceso contributors'
+    Description          = 'Manage a standalone VMware ESXi host (no vCenter) over the vSphere API (SOAP) and SSH.'
+    CompatiblePSEditions = @('Core')
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('Ceso.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Connect-CesoServer'
+        'Disconnect-CesoServer'
+        'Get-CesoDatastore'
+        'Get-CesoHost'
+        'Get-CesoNetwork'
+        'Get-CesoServer'
+        'Get-CesoVm'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('VMware', 'ESXi', 'vSphere', 'SSH', 'Virtualization')
+            ProjectUri = 'https://github.com/ceso/ceso'
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Management.Automation;
+using Ceso.Engine.Connection;
+using Ceso.Engine.Hosts;
+
+namespace Ceso.PowerShell.Commands;
+
+/// <summary>
+/// <para type="synopsis">Opens a session to a standalone ESXi host over the vSphere API (SOAP) and/or SSH.</para>
+/// </summary>
+/// <remarks>
+/// No SupportsShouldProcess: connecting changes nothing on the host, and -WhatIf (or $WhatIfPreference) must still
+/// connect so that the -WhatIf previews of later cmdlets can read the host.
+/// </remarks>
+[Cmdlet(VerbsCommunications.Connect, "CesoServer", DefaultParameterSetName = Default)]
+[OutputType(typeof(CesoServerInfo))]
+public sealed class ConnectCesoServerCommand : CesoCmdlet
+{
+    private const string Default = "Default";
+
+    /// <summary>Host name or address of the ESXi host; the session is known by this name.</summary>
+    [Parameter(ParameterSetName = Default, Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Server { get; set; } = "";
+
+    /// <summary>User and password for the vSphere API (usually root). Omit for an SSH-only session.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>SSH login user. Omit for a SOAP-only session.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string? SshUser { get; set; }
+
+    /// <summary>SSH private key; without it the agent or ssh_config decides.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string? SshKeyPath { get; set; }
+
+    /// <summary>OpenSSH certificate for the key.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string? SshCertificatePath { get; set; }
+
+    /// <summary>known_hosts file that holds the host's key; default: the user's own.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string? KnownHostsPath { get; set; }
+
+    /// <summary>ssh_config file; "none" ignores ssh_config.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string? SshConfigFile { get; set; }
+
+    /// <summary>Which transport answers reads: Auto (SOAP, else SSH), Soap or Ssh.</summary>
+    [Parameter(ParameterSetName = Default)]
+    public Transport Transport { get; set; } = Transport.Auto;
+
+    /// <summary>HTTPS port of the vSphere API.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = 443;
+
+    /// <summary>SSH port.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateRange(1, 65535)]
+    public int SshPort { get; set; } = 22;
+
+    /// <summary>Expected TLS certificate thumbprint (SHA-256 or SHA-1); it is pinned when it matches.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string? Thumbprint { get; set; }
+
+    /// <summary>Accept and pin a certificate that differs from the pinned one (after verifying it on the host).</summary>
+    [Parameter(ParameterSetName = Default)]
+    public SwitchParameter AcceptNewThumbprint { get; set; }
+
+    /// <summary>Connection timeout per transport, in seconds.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateRange(1, 3600)]
+    public int TimeoutSec { get; set; } = 15;
+
+    /// <summary>Connects, registers the session as the default and writes it.</summary>
+    protected override void ProcessRecord()
+    {
+        var network = Credential?.GetNetworkCredential();
+        var profile = new ConnectionProfile
+        {
+            Server = Server,
+            SoapPort = Port,
+            SoapUser = Credential?.UserName,
+            SoapPassword = network?.Password,
+            Thumbprint = Thumbprint,
+            AcceptNewThumbprint = AcceptNewThumbprint.IsPresent,
+            SshUser = SshUser,
+            SshPort = SshPort,
+            SshKeyPath = ProviderPath(SshKeyPath),
+            SshCertificatePath = ProviderPath(SshCertificatePath),
+            KnownHostsPath = ProviderPath(KnownHostsPath),
+            SshConfigFile = SshConfigFile == "none" ? SshConfigFile : ProviderPath(SshConfigFile),
+            Transport = Transport,
+            ConnectTimeout = TimeSpan.FromSeconds(TimeoutSec),
+        };
+
+        var factory = new SessionFactory(CesoHome.FromEnvironment());
+        if (!TryRunEngine(ct => factory.ConnectAsync(profile, ct), Server, out var session))
+        {
+            return;
+        }
+
+        // The SOAP ServiceContent carries the version; an SSH-only session asks the host (engine gap: CesoSession has no Version).
+        if (!TryRunEngine(async ct => session.ServiceContent?.Version ?? (await session.Inventory.GetHostAsync(ct).ConfigureAwait(false)).Version, Server, out var version))
+        {
+            RunEngine(_ => session.DisposeAsync().AsTask());
+            return;
+        }
+
+        var info = Sessions.Add(session, version);
+        if (session.ThumbprintNewlyPinned)
+        {
+            WriteWarning($"Pinned the TLS certificate thumbprint {session.Thumbprint} of {Server}:{Port} on first use. " +
+                "Verify it on the host's console (openssl x509 -in /etc/vmware/ssl/rui.crt -noout -fingerprint -sha256); " +
+                "if it differs, disconnect and investigate. Later connections are refused when the certificate changes.");
+        }
+
+        if (session.SoapFallbackReason is { } reason)
+        {
+            WriteWarning($"The vSphere API of {Server} could not be used, so this session reads over SSH: {reason}");
+        }
+
+        WriteObject(info);
+    }
+}

@@ -1,0 +1,46 @@
+#Requires -Modules Pester
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestBed.ps1')
+    Import-CesoBuiltModule
+    $script:Bed = Start-CesoTestBed -VmCount 1
+}
+AfterAll { Stop-CesoTestBed $script:Bed }
+
+Describe 'Get-CesoDatastore' {
+    Context 'without a session' {
+        It 'fails with NotConnected' {
+            { Get-CesoDatastore -ErrorAction Stop } | Should -Throw -ErrorId 'NotConnected,Ceso.PowerShell.Commands.GetCesoDatastoreCommand'
+        }
+    }
+
+    Context 'over <Transport>' -ForEach @(@{ Transport = 'Soap' }, @{ Transport = 'Ssh' }) {
+        BeforeAll { $null = Connect-CesoTestBed $script:Bed -Transport $Transport }
+        AfterAll { Get-CesoServer | Disconnect-CesoServer -Confirm:$false }
+
+        It 'lists the Datastores of the test bed' {
+            $all = Get-CesoDatastore
+            $all | Should -Not -BeNullOrEmpty
+            $all[0] | Should -BeOfType ([Ceso.Engine.Model.CesoDatastore])
+            $expected = $script:Bed.Info.datastores.Count
+            if ($null -ne $expected) { $all.Count | Should -Be $expected }
+        }
+
+        It 'filters by exact name and by wildcard' {
+            $name = $script:Bed.Info.datastores[0].name
+            (Get-CesoDatastore -Name $name).Name | Should -Be $name
+            (Get-CesoDatastore -Name ($name.Substring(0, 1) + '*')).Name | Should -Contain $name
+            Get-CesoDatastore -Name 'zzz*' -ErrorAction Stop | Should -BeNullOrEmpty
+        }
+
+        It 'writes DatastoreNotFound for an exact name that matches nothing' {
+            { Get-CesoDatastore -Name 'no-such-datastore' -ErrorAction Stop } |
+                Should -Throw -ErrorId 'DatastoreNotFound,Ceso.PowerShell.Commands.GetCesoDatastoreCommand'
+        }
+
+        It 'records the names for tab completion' {
+            $name = $script:Bed.Info.datastores[0].name
+            $line = "Get-CesoDatastore -Name " + $name.Substring(0, 1)
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.ListItemText | Should -Contain $name
+        }
+    }
+}

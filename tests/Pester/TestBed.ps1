@@ -1,0 +1,65 @@
+# Shared by the Pester files (dot-sourced in BeforeAll): imports the built module and starts/stops the cesobed test bed
+# (testbed/SPEC.md). Not a test file itself.
+
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
+$script:ModulePath = Join-Path $script:RepoRoot 'out' 'Ceso' 'Ceso.psd1'
+
+function Import-CesoBuiltModule {
+    if (-not (Test-Path $script:ModulePath)) {
+        throw "The module is not packaged: run ./build.ps1 -Task Package first ($script:ModulePath is missing)."
+    }
+    Import-Module $script:ModulePath -Force -ErrorAction Stop
+}
+
+function Start-CesoTestBed {
+    param([int] $VmCount = 3)
+    $bed = Join-Path $script:RepoRoot 'testbed' 'bin' 'cesobed'
+    if (-not (Test-Path $bed)) {
+        & sh (Join-Path $script:RepoRoot 'testbed' 'build.sh')
+        if ($LASTEXITCODE -ne 0) { throw 'testbed/build.sh failed' }
+    }
+    # Pinned thumbprints and the name cache go to a throw-away CESO_HOME, never the user's ~/.ceso.
+    $env:CESO_HOME = Join-Path ([IO.Path]::GetTempPath()) ('ceso-pester-' + [guid]::NewGuid().ToString('N'))
+    $psi = [Diagnostics.ProcessStartInfo]::new($bed)
+    foreach ($a in 'serve', '-vm', "$VmCount") { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $process = [Diagnostics.Process]::Start($psi)
+    $line = $process.StandardOutput.ReadLine()
+    if (-not $line) { throw 'cesobed printed nothing' }
+    $info = $line | ConvertFrom-Json
+    if ($info.PSObject.Properties['error']) {
+        $process.WaitForExit(5000) | Out-Null
+        throw "cesobed: $($info.error)"
+    }
+    [pscustomobject]@{ Process = $process; Info = $info; CesoHome = $env:CESO_HOME }
+}
+
+function Stop-CesoTestBed {
+    param($TestBed)
+    if (-not $TestBed) { return }
+    Get-CesoServer -ErrorAction SilentlyContinue | Disconnect-CesoServer -Confirm:$false -ErrorAction SilentlyContinue
+    if (-not $TestBed.Process.HasExited) {
+        # SIGTERM lets cesobed stop sshd and vcsim and remove its state folder.
+        & kill -TERM $TestBed.Process.Id
+        if (-not $TestBed.Process.WaitForExit(15000)) { $TestBed.Process.Kill($true) }
+    }
+    Remove-Item -Recurse -Force $TestBed.CesoHome -ErrorAction SilentlyContinue
+}
+
+function Get-CesoTestBedCredential {
+    param($TestBed)
+    [pscredential]::new($TestBed.Info.username, (ConvertTo-SecureString $TestBed.Info.password -AsPlainText -Force))
+}
+
+function Connect-CesoTestBed {
+    param($TestBed, [string] $Transport = 'Auto', [switch] $NoSsh, [switch] $NoSoap)
+    $i = $TestBed.Info
+    $p = @{ Server = $i.soapHost; Port = $i.soapPort; Transport = $Transport; WarningAction = 'SilentlyContinue' }
+    if (-not $NoSoap) { $p.Credential = Get-CesoTestBedCredential $TestBed }
+    if (-not $NoSsh) {
+        $p.SshUser = $i.sshUser; $p.SshPort = $i.sshPort; $p.SshKeyPath = $i.sshKey; $p.KnownHostsPath = $i.knownHosts
+        $p.SshConfigFile = 'none'
+    }
+    Connect-CesoServer @p
+}
