@@ -1,0 +1,64 @@
+namespace Ceso.Engine.Planning;
+
+/// <summary>
+/// One step of a plan: what it does, described exactly (the SSH command line as sent, or the SOAP method with its
+/// arguments), how to run it, and how to undo it when a later step fails. Secrets in <see cref="Command"/> are
+/// masked by the executor before anything shows or logs it.
+/// </summary>
+public sealed record PlanStep
+{
+    /// <summary>Short title for progress and confirmation ("Copy disk 'web01.vmdk' thin").</summary>
+    public required string Title { get; init; }
+
+    /// <summary>What the step acts on, e.g. "esx01/web01" (the ShouldProcess target).</summary>
+    public required string Target { get; init; }
+
+    /// <summary>ssh, soap or local.</summary>
+    public required string Transport { get; init; }
+
+    /// <summary>The exact command or call (ShouldProcess action, -WhatIf text, audit record).</summary>
+    public required string Command { get; init; }
+
+    /// <summary>Runs the step.</summary>
+    public required Func<CancellationToken, Task> Execute { get; init; }
+
+    /// <summary>Describes the undo, when there is one.</summary>
+    public string? UndoCommand { get; init; }
+
+    /// <summary>Undoes the step, when it can be undone.</summary>
+    public Func<CancellationToken, Task>? Undo { get; init; }
+
+    /// <summary>
+    /// The same step over SSH, used when the host refuses the SOAP call with RestrictedVersion (a free license);
+    /// after one such refusal the rest of the plan prefers fallbacks too.
+    /// </summary>
+    public PlanStep? Fallback { get; init; }
+
+    /// <summary>False for steps that only read (the executor and the zero-writes tests treat them so).</summary>
+    public bool Writes { get; init; } = true;
+}
+
+/// <summary>An operation as an ordered list of steps, built before anything runs; -WhatIf renders it, the real run executes it.</summary>
+public sealed record Plan
+{
+    /// <summary>The operation (CreateVm, CloneVm, …).</summary>
+    public required string Operation { get; init; }
+
+    /// <summary>The host.</summary>
+    public required string Host { get; init; }
+
+    /// <summary>The VM the plan is about.</summary>
+    public string? Vm { get; init; }
+
+    /// <summary>The steps, in order.</summary>
+    public required IReadOnlyList<PlanStep> Steps { get; init; }
+
+    /// <summary>Decisions taken for the user that -WhatIf should show ("gateway defaults to 10.0.0.1").</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
+
+/// <summary>Progress of a running plan.</summary>
+/// <param name="Step">1-based number of the step.</param>
+/// <param name="Count">Number of steps.</param>
+/// <param name="Title">Title of the step.</param>
+public sealed record PlanProgress(int Step, int Count, string Title);

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using Ceso.Engine.Security;
+using Ceso.Engine.Soap;
+
+namespace Ceso.Engine.Planning;
+
+/// <summary>
+/// Runs plans: each step audited; on failure (or cancellation) the completed steps are undone in reverse, and the
+/// error says what failed, what was undone, and what is left if an undo failed too.
+/// </summary>
+public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
+{
+    /// <summary>The text a user may see for a step (-WhatIf, ShouldProcess, errors): secrets masked.</summary>
+    public string Show(PlanStep step) => redactor.Redact(step.Command);
+
+    /// <summary>Records a -WhatIf preview of every step (nothing runs).</summary>
+    public void RecordPreview(Plan plan)
+    {
+        foreach (var s in plan.Steps)
+        {
+            audit.Append(Record(plan, s, "preview", null, 0));
+        }
+    }
+
+    /// <summary>Executes the plan; throws <see cref="PlanFailedException"/> after undoing when a step fails.</summary>
+    public async Task ExecuteAsync(Plan plan, IProgress<PlanProgress>? progress = null, CancellationToken ct = default)
+    {
+        var done = new Stack<PlanStep>();
+        var preferFallback = false;
+        for (var i = 0; i < plan.Steps.Count; i++)
+        {
+            var step = plan.Steps[i];
+            if (preferFallback && step.Fallback is not null)
+            {
+                step = step.Fallback;
+            }
+
+            progress?.Report(new PlanProgress(i + 1, plan.Steps.Count, step.Title));
+            try
+            {
+                ct.ThrowIfCancellationRequested();
+                await RunAsync(plan, step, ct).ConfigureAwait(false);
+            }
+            catch (VimFaultException e) when (e.FaultType == "RestrictedVersion" && step.Fallback is not null)
+            {
+                // Free license: the API reads but refuses writes; the same change works over SSH.
+                preferFallback = true;
+                step = step.Fallback;
+                try
+                {
+                    await RunAsync(plan, step, ct).ConfigureAwait(false);
+                }
+                catch (Exception inner)
+                {
+                    throw await FailAsync(plan, step, inner, done).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e)
+            {
+                throw await FailAsync(plan, step, e, done).ConfigureAwait(false);
+            }
+
+            done.Push(step);
+        }
+    }
+
+    private async Task RunAsync(Plan plan, PlanStep step, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            await step.Execute(ct).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            audit.Append(Record(plan, step, e is OperationCanceledException ? "cancelled" : "failed", e.Message, sw.ElapsedMilliseconds));
+            throw;
+        }
+
+        audit.Append(Record(plan, step, "ok", null, sw.ElapsedMilliseconds));
+    }
+
+    private async Task<PlanFailedException> FailAsync(Plan plan, PlanStep failed, Exception error, Stack<PlanStep> done)
+    {
+        var undone = new List<string>();
+        var left = new List<string>();
+        while (done.TryPop(out var step))
+        {
+            if (step.Undo is null)
+            {
+                if (step.Writes)
+                {
+                    left.Add($"{step.Title} (no undo: {Show(step)})");
+                }
+
+                continue;
+            }
+
+            var sw = Stopwatch.StartNew();
+            var undoStep = step with { Command = step.UndoCommand ?? "undo: " + step.Command };
+            try
+            {
+                // Undo runs even when the user cancelled: leaving half an operation behind is worse.
+                using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+                await step.Undo(cts.Token).ConfigureAwait(false);
+                audit.Append(Record(plan, undoStep, "undone", null, sw.ElapsedMilliseconds));
+                undone.Add(step.Title);
+            }
+            catch (Exception e)
+            {
+                audit.Append(Record(plan, undoStep, "undo-failed", e.Message, sw.ElapsedMilliseconds));
+                left.Add($"{step.Title}: undo failed ({redactor.Redact(e.Message)}); remove it by hand with: {Show(undoStep)}");
+            }
+        }
+
+        return new PlanFailedException(plan, failed.Title, redactor.Redact(error.Message), undone, left, error);
+    }
+
+    private AuditRecord Record(Plan plan, PlanStep step, string result, string? error, long ms) => new()
+    {
+        Operation = plan.Operation,
+        Host = plan.Host,
+        Vm = plan.Vm,
+        Transport = step.Transport,
+        Command = step.Command,
+        Result = result,
+        Error = error,
+        DurationMs = ms,
+    };
+}
+
+/// <summary>A plan failed; its completed steps were undone (or the message says what is left and how to remove it).</summary>
+public sealed class PlanFailedException(Plan plan, string step, string reason, IReadOnlyList<string> undone, IReadOnlyList<string> left, Exception inner)
+    : CesoException(
+        inner is CesoException c ? c.ErrorId : inner is OperationCanceledException ? "OperationCancelled" : "OperationFailed",
+        inner is CesoException k ? k.Kind : inner is OperationCanceledException ? CesoErrorKind.Cancelled : CesoErrorKind.HostError,
+        Describe(plan, step, reason, undone, left),
+        inner)
+{
+    /// <summary>The step that failed.</summary>
+    public string FailedStep { get; } = step;
+
+    /// <summary>Steps that were undone.</summary>
+    public IReadOnlyList<string> Undone { get; } = undone;
+
+    /// <summary>What is left on the host (empty when everything was undone).</summary>
+    public IReadOnlyList<string> Left { get; } = left;
+
+    private static string Describe(Plan plan, string step, string reason, IReadOnlyList<string> undone, IReadOnlyList<string> left)
+    {
+        var what = $"{plan.Operation}{(plan.Vm is null ? "" : $" of '{plan.Vm}'")} on {plan.Host} failed at step '{step}': {reason}";
+        var undo = undone.Count == 0 ? " Nothing had to be undone." : $" Undone: {string.Join("; ", undone)}.";
+        var rest = left.Count == 0 ? " The host is as it was before." : $" LEFT ON THE HOST: {string.Join("; ", left)}.";
+        return what + undo + rest;
+    }
+}

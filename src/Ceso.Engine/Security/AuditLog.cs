@@ -1,0 +1,149 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Ceso.Engine.Security;
+
+/// <summary>One audit record: a step that ran (or was previewed), who asked for it, and how it ended.</summary>
+public sealed record AuditRecord
+{
+    /// <summary>When (UTC).</summary>
+    [JsonPropertyName("time")] public DateTimeOffset Time { get; init; } = DateTimeOffset.UtcNow;
+    /// <summary>The OS user that ran Ceso.</summary>
+    [JsonPropertyName("operator")] public string Operator { get; init; } = Environment.UserName;
+    /// <summary>The AI agent's name (CESO_AGENT), if one is driving.</summary>
+    [JsonPropertyName("agent")] public string? Agent { get; init; } = Environment.GetEnvironmentVariable("CESO_AGENT") is { Length: > 0 } a ? a : null;
+    /// <summary>The operation (CreateVm, CloneVm, …).</summary>
+    [JsonPropertyName("operation")] public required string Operation { get; init; }
+    /// <summary>The host.</summary>
+    [JsonPropertyName("host")] public required string Host { get; init; }
+    /// <summary>The VM, if the step is about one.</summary>
+    [JsonPropertyName("vm")] public string? Vm { get; init; }
+    /// <summary>The transport: ssh, soap, local.</summary>
+    [JsonPropertyName("transport")] public required string Transport { get; init; }
+    /// <summary>The exact command or SOAP call, redacted.</summary>
+    [JsonPropertyName("command")] public required string Command { get; init; }
+    /// <summary>preview, ok, failed, undone, undo-failed, skipped.</summary>
+    [JsonPropertyName("result")] public required string Result { get; init; }
+    /// <summary>Error text (redacted), when the step failed.</summary>
+    [JsonPropertyName("error")] public string? Error { get; init; }
+    /// <summary>How long the step took.</summary>
+    [JsonPropertyName("durationMs")] public long DurationMs { get; init; }
+    /// <summary>SHA-256 (hex) of the previous record's line; 64 zeros for the first.</summary>
+    [JsonPropertyName("prev")] public string Previous { get; init; } = "";
+}
+
+/// <summary>
+/// The append-only audit log: JSON lines in $CESO_HOME/audit/audit.jsonl, each carrying the SHA-256 of the line
+/// before it, so that removing or editing a record breaks the chain (<see cref="Verify"/>). Every text field is
+/// redacted before it is written. Writers in several processes are serialised by an exclusive file open.
+/// </summary>
+public sealed class AuditLog(string path, Redactor redactor)
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // readable with grep; not HTML
+    };
+
+    /// <summary>The chain value before the first record.</summary>
+    public const string Genesis = "0000000000000000000000000000000000000000000000000000000000000000";
+
+    /// <summary>The log file.</summary>
+    public string Path { get; } = path;
+
+    /// <summary>Opens the log under a Ceso home.</summary>
+    public static AuditLog Open(Connection.CesoHome home, Redactor redactor) => new(home.File("audit", "audit.jsonl"), redactor);
+
+    /// <summary>Appends a record (redacted, chained) and returns what was written.</summary>
+    public AuditRecord Append(AuditRecord record)
+    {
+        var clean = record with
+        {
+            Command = redactor.Redact(record.Command),
+            Error = record.Error is null ? null : redactor.Redact(record.Error),
+            Vm = record.Vm is null ? null : redactor.Redact(record.Vm),
+        };
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var fs = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+                var chained = clean with { Previous = HashOfLastLine(fs) };
+                var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(chained, Json) + "\n");
+                fs.Seek(0, SeekOrigin.End);
+                fs.Write(line);
+                fs.Flush(flushToDisk: true);
+                return chained;
+            }
+            catch (IOException) when (attempt < 100)
+            {
+                Thread.Sleep(20); // another process is appending
+            }
+        }
+    }
+
+    /// <summary>Checks the whole chain; returns the 1-based number of the first bad line, or 0 when it is intact.</summary>
+    public int Verify()
+    {
+        if (!File.Exists(Path))
+        {
+            return 0;
+        }
+
+        var prev = Genesis;
+        var n = 0;
+        foreach (var line in File.ReadLines(Path, Encoding.UTF8))
+        {
+            n++;
+            var r = JsonSerializer.Deserialize<AuditRecord>(line);
+            if (r is null || r.Previous != prev)
+            {
+                return n;
+            }
+
+            prev = Hash(line);
+        }
+
+        return 0;
+    }
+
+    /// <summary>All records.</summary>
+    public IEnumerable<AuditRecord> Read() =>
+        File.Exists(Path) ? File.ReadLines(Path).Select(l => JsonSerializer.Deserialize<AuditRecord>(l)!) : [];
+
+    private static string HashOfLastLine(FileStream fs)
+    {
+        if (fs.Length == 0)
+        {
+            return Genesis;
+        }
+
+        // Read backwards to the start of the last line; records are small, so 64 KiB chunks reach it at once.
+        var end = fs.Length - 1; // the final '\n'
+        var start = end;
+        var buffer = new byte[64 * 1024];
+        while (start > 0)
+        {
+            var chunk = (int)Math.Min(buffer.Length, start);
+            fs.Seek(start - chunk, SeekOrigin.Begin);
+            fs.ReadExactly(buffer, 0, chunk);
+            var nl = Array.LastIndexOf(buffer, (byte)'\n', chunk - 1, chunk);
+            if (nl >= 0)
+            {
+                start = start - chunk + nl + 1;
+                break;
+            }
+
+            start -= chunk;
+        }
+
+        var bytes = new byte[end - start];
+        fs.Seek(start, SeekOrigin.Begin);
+        fs.ReadExactly(bytes);
+        return Hash(Encoding.UTF8.GetString(bytes));
+    }
+
+    private static string Hash(string line) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(line))).ToLowerInvariant();
+}

@@ -1,0 +1,184 @@
+using Ceso.Engine;
+using Ceso.Engine.Planning;
+using Ceso.Engine.Security;
+using Ceso.Engine.Soap;
+
+namespace Ceso.Tests.Engine;
+
+public sealed class PlanningAndAuditTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ceso-plan-").FullName;
+    private readonly Redactor _redactor = new();
+    private readonly AuditLog _audit;
+
+    public PlanningAndAuditTests() => _audit = new AuditLog(Path.Combine(_dir, "audit.jsonl"), _redactor);
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private static PlanStep Step(string name, List<string> log, bool fail = false, bool undoFails = false, bool undoable = true) => new()
+    {
+        Title = name,
+        Target = "esx/vm",
+        Transport = "ssh",
+        Command = "do " + name,
+        Execute = _ =>
+        {
+            if (fail)
+            {
+                throw new InvalidOperationException(name + " broke");
+            }
+
+            log.Add("do " + name);
+            return Task.CompletedTask;
+        },
+        UndoCommand = undoable ? "undo " + name : null,
+        Undo = undoable ? _ =>
+        {
+            if (undoFails)
+            {
+                throw new IOException("cannot undo " + name);
+            }
+
+            log.Add("undo " + name);
+            return Task.CompletedTask;
+        } : null,
+    };
+
+    [Fact]
+    public async Task A_failing_step_undoes_the_completed_steps_in_reverse_and_says_so()
+    {
+        var log = new List<string>();
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Vm = "web01", Steps = [Step("a", log), Step("b", log), Step("c", log, fail: true), Step("d", log)] };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan));
+
+        Assert.Equal(["do a", "do b", "undo b", "undo a"], log);
+        Assert.Equal("c", e.FailedStep);
+        Assert.Empty(e.Left);
+        Assert.Contains("The host is as it was before", e.Message);
+        Assert.Equal(["ok", "ok", "failed", "undone", "undone"], _audit.Read().Select(r => r.Result));
+    }
+
+    [Fact]
+    public async Task A_failed_undo_is_reported_with_what_is_left_and_how_to_remove_it()
+    {
+        var log = new List<string>();
+        var plan = new Plan { Operation = "CreateVm", Host = "esx", Steps = [Step("copy disk", log, undoFails: true), Step("register", log, fail: true)] };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan));
+
+        var left = Assert.Single(e.Left);
+        Assert.Contains("copy disk", left);
+        Assert.Contains("undo copy disk", left);
+        Assert.Contains("LEFT ON THE HOST", e.Message);
+        Assert.Equal("undo-failed", _audit.Read().Last().Result);
+    }
+
+    [Fact]
+    public async Task A_restricted_version_fault_switches_to_the_ssh_fallback_for_the_rest_of_the_plan()
+    {
+        var log = new List<string>();
+        PlanStep Soap(string name) => new()
+        {
+            Title = name,
+            Target = "esx",
+            Transport = "soap",
+            Command = name + "(soap)",
+            Execute = _ => throw new VimFaultException("RestrictedVersion", "Current license or ESXi version prohibits execution of the requested operation.", name),
+            Fallback = Step(name + " over ssh", log),
+        };
+        var plan = new Plan { Operation = "CreateVm", Host = "esx", Steps = [Soap("create"), Soap("register")] };
+
+        await new PlanExecutor(_audit, _redactor).ExecuteAsync(plan);
+
+        Assert.Equal(["do create over ssh", "do register over ssh"], log);
+        Assert.Equal(["failed", "ok", "ok"], _audit.Read().Select(r => r.Result));
+    }
+
+    [Fact]
+    public async Task Cancellation_before_a_step_undoes_what_ran()
+    {
+        var log = new List<string>();
+        using var cts = new CancellationTokenSource();
+        var cancel = new PlanStep { Title = "cancel", Target = "t", Transport = "local", Command = "x", Execute = _ => { cts.Cancel(); return Task.CompletedTask; } };
+        var plan = new Plan { Operation = "Op", Host = "esx", Steps = [Step("a", log), cancel, Step("b", log)] };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan, null, cts.Token));
+
+        Assert.Equal(CesoErrorKind.Cancelled, e.Kind);
+        Assert.Equal(["do a", "undo a"], log);
+    }
+
+    [Fact]
+    public void The_audit_chain_verifies_and_an_edited_or_removed_record_breaks_it()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            _audit.Append(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "cmd " + i, Result = "ok" });
+        }
+
+        Assert.Equal(0, _audit.Verify());
+        var lines = File.ReadAllLines(_audit.Path);
+        File.WriteAllLines(_audit.Path, lines.Take(2).Concat(lines.Skip(3)));
+        Assert.Equal(3, _audit.Verify());
+
+        File.WriteAllLines(_audit.Path, lines.Select((l, i) => i == 1 ? l.Replace("cmd 1", "cmd X") : l));
+        Assert.Equal(3, _audit.Verify());
+    }
+
+    [Fact]
+    public void Concurrent_writers_keep_the_chain_intact()
+    {
+        Parallel.For(0, 200, i => new AuditLog(_audit.Path, _redactor).Append(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "c" + i, Result = "ok" }));
+        Assert.Equal(200, File.ReadAllLines(_audit.Path).Length);
+        Assert.Equal(0, _audit.Verify());
+    }
+
+    public static TheoryData<string> Secrets => new()
+    {
+        "S3cr3t-Pa55!",
+        "ghp_0123456789abcdefABCDEF0123456789abcd",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
+    };
+
+    [Theory]
+    [MemberData(nameof(Secrets))]
+    public async Task Secrets_never_reach_the_audit_log_or_the_error(string secret)
+    {
+        _redactor.Add(secret);
+        var plan = new Plan
+        {
+            Operation = "CreateVm",
+            Host = "esx",
+            Steps =
+            [
+                new PlanStep
+                {
+                    Title = "write userdata", Target = "esx/vm", Transport = "ssh",
+                    Command = $"printf %s '{secret}' > x; set password={secret}",
+                    Execute = _ => throw new InvalidOperationException($"failed with {secret} and base64 {Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(secret))}"),
+                },
+            ],
+        };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan));
+
+        var text = File.ReadAllText(_audit.Path);
+        Assert.DoesNotContain(secret, text);
+        Assert.DoesNotContain(secret, e.Message);
+        Assert.DoesNotContain(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(secret)), text);
+        Assert.Contains(Redactor.Mask, text);
+    }
+
+    [Fact]
+    public void Unregistered_private_keys_and_password_assignments_are_masked_by_shape()
+    {
+        var r = new Redactor();
+        var text = r.Redact("connect --password 'hunter22' token=abc123 \"password\": \"p4ss\" -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- done");
+        Assert.DoesNotContain("hunter22", text);
+        Assert.DoesNotContain("abc123", text);
+        Assert.DoesNotContain("p4ss", text);
+        Assert.DoesNotContain("MIIE", text);
+        Assert.EndsWith("done", text);
+    }
+}
