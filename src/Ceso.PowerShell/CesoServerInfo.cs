@@ -40,7 +40,7 @@ public sealed record CesoServerInfo
     public static CesoServerInfo From(CesoSession session, string? version, bool isDefault) => new()
     {
         Name = session.Server,
-        Transport = session.Inventory.Transport,
+        Transport = session.ActiveTransport,
         SoapConnected = session.Soap is not null,
         SshConnected = session.Ssh is not null,
         Version = version,

@@ -45,6 +45,12 @@ public sealed class CesoSession : IAsyncDisposable
     /// <summary>The inventory that answers reads (SOAP unless the transport is Ssh or the API is unreachable).</summary>
     public IHostInventory Inventory { get; }
 
+    /// <summary>The transport that answers reads now.</summary>
+    public Transport ActiveTransport => Inventory.Transport;
+
+    /// <summary>The host's product version from the API (e.g. "8.0.2"), or null for an SSH-only session.</summary>
+    public string? HostVersion => ServiceContent?.Version;
+
     /// <summary>SHA-256 thumbprint of the host's certificate.</summary>
     public string? Thumbprint { get; }
 

@@ -8,6 +8,10 @@ namespace Ceso.Engine.Connection;
 /// </summary>
 public sealed class NameCache(CesoHome home)
 {
+    // Serialises read-modify-write of the cache files within the process; across processes the atomic rename keeps
+    // each file whole (the last writer wins, which only costs completions).
+    private static readonly object WriteLock = new();
+
     /// <summary>Kinds of names cached.</summary>
     public const string Vm = "vm", Datastore = "datastore", Network = "network", Template = "template";
 
@@ -15,7 +19,7 @@ public sealed class NameCache(CesoHome home)
     public void Record(string server, string kind, IEnumerable<string> names)
     {
         var file = FileOf(server);
-        lock (typeof(NameCache))
+        lock (WriteLock)
         {
             var all = Load(file);
             all[kind] = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
@@ -26,8 +30,13 @@ public sealed class NameCache(CesoHome home)
     /// <summary>Names of a kind across servers (or one server) that start with <paramref name="prefix"/>, case-insensitively.</summary>
     public IReadOnlyList<string> Names(string kind, string prefix = "", string? server = null)
     {
-        var dir = home.File("cache", "x");
-        var files = server is null ? Directory.GetFiles(Path.GetDirectoryName(dir)!, "*.json") : [FileOf(server)];
+        var dir = Path.Combine(home.Path, "cache"); // reading never creates anything
+        if (!Directory.Exists(dir))
+        {
+            return [];
+        }
+
+        var files = server is null ? Directory.GetFiles(dir, "*.json") : [Path.Combine(dir, SafeName(server))];
         return files.Where(File.Exists)
             .SelectMany(f => Load(f).GetValueOrDefault(kind) ?? [])
             .Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
@@ -36,8 +45,10 @@ public sealed class NameCache(CesoHome home)
             .ToList();
     }
 
-    private string FileOf(string server) =>
-        home.File("cache", string.Concat(server.Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_')) + ".json");
+    private string FileOf(string server) => home.File("cache", SafeName(server));
+
+    private static string SafeName(string server) =>
+        string.Concat(server.Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_')) + ".json";
 
     private static Dictionary<string, List<string>> Load(string file)
     {

@@ -11,6 +11,8 @@ namespace Ceso.Engine.Connection;
 /// </summary>
 public sealed class TlsTrustStore(CesoHome home)
 {
+    // Serialises read-modify-write within the process; the atomic rename keeps the file whole across processes.
+    private static readonly object WriteLock = new();
     private readonly string _file = home.File("tls-thumbprints.json");
 
     /// <summary>The pinned SHA-256 thumbprint for host:port, or null.</summary>
@@ -19,7 +21,7 @@ public sealed class TlsTrustStore(CesoHome home)
     /// <summary>Pins a thumbprint for host:port.</summary>
     public void Set(string endpoint, string sha256)
     {
-        lock (typeof(TlsTrustStore))
+        lock (WriteLock)
         {
             var all = Load();
             all[endpoint] = sha256;

@@ -109,7 +109,7 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
         }
 
         // The SOAP ServiceContent carries the version; an SSH-only session asks the host (engine gap: CesoSession has no Version).
-        if (!TryRunEngine(async ct => session.ServiceContent?.Version ?? (await session.Inventory.GetHostAsync(ct).ConfigureAwait(false)).Version, Server, out var version))
+        if (!TryRunEngine(async ct => session.HostVersion ?? (await session.Inventory.GetHostAsync(ct).ConfigureAwait(false)).Version, Server, out var version))
         {
             RunEngine(_ => session.DisposeAsync().AsTask());
             return;
