@@ -1,0 +1,300 @@
+// Ceso benchmarks against one running test bed (testbed/bin/cesobed serve). bench/run.sh starts the test bed and
+// calls this with the path of its JSON start line. Two benchmarks, each alternating the compared tools in rounds so
+// that machine noise hits both alike:
+//   discovery  Ceso's GetVmsAsync (SOAP) vs govmomi (bench/govmomi-discovery), same property paths, same VMs
+//   ssh        vim-cmd through SshSession.RunAsync (one persistent shell) vs RunDetachedAsync (one ssh process each)
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Xml.Linq;
+using Ceso.Engine.Connection;
+using Ceso.Engine.Hosts;
+using Ceso.Engine.Model;
+using Ceso.Engine.Soap;
+using Ceso.Engine.Ssh;
+using Ceso.Engine.Vmodl;
+
+var bedFile = args.Length > 1 ? args[0] : throw new ArgumentException("usage: Ceso.Bench TESTBED.json GOVMOMI-DISCOVERY-EXE");
+var govmomiExe = args[1];
+var bed = JsonDocument.Parse(File.ReadAllText(bedFile)).RootElement;
+string S(string name) => bed.GetProperty(name).GetString()!;
+int Env(string name, int def) => int.TryParse(Environment.GetEnvironmentVariable(name), out var v) && v > 0 ? v : def;
+var runs = Env("RUNS", 15);
+var sshRuns = Env("SSH_RUNS", 200);
+var freshRuns = Env("FRESH_RUNS", 20);
+
+var home = new CesoHome(Path.Combine(Path.GetTempPath(), "ceso-bench-home-" + Guid.NewGuid().ToString("N")));
+try
+{
+    var only = Environment.GetEnvironmentVariable("BENCH") ?? "all"; // all | discovery | ssh
+    if (only is "all" or "discovery")
+    {
+        await Discovery();
+    }
+
+    if (only is "all" or "ssh")
+    {
+        await Ssh();
+    }
+}
+finally
+{
+    if (Directory.Exists(home.Path))
+    {
+        Directory.Delete(home.Path, recursive: true);
+    }
+}
+
+async Task Discovery()
+{
+    // The exact paths Ceso asks for (InventoryMapper is internal: read by reflection so the peer cannot drift).
+    var paths = (IReadOnlyList<string>)typeof(SoapInventory).Assembly.GetType("Ceso.Engine.Hosts.InventoryMapper")!
+        .GetField("VmProperties", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)!.GetValue(null)!;
+    await using var session = await new SessionFactory(home).ConnectAsync(new ConnectionProfile
+    {
+        Server = S("soapHost"),
+        SoapPort = bed.GetProperty("soapPort").GetInt32(),
+        SoapUser = S("username"),
+        SoapPassword = S("password"),
+        Thumbprint = S("thumbprintSha256"),
+        Transport = Transport.Soap,
+    });
+    var soap = session.Soap!;
+    var inventory = session.Inventory;
+
+    var psi = new ProcessStartInfo(govmomiExe) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+    foreach (var a in new[] { "-url", S("soapUrl"), "-user", S("username"), "-password", S("password"), "-thumbprint", S("thumbprintSha256"), "-props", string.Join(",", paths) })
+    {
+        psi.ArgumentList.Add(a);
+    }
+
+    using var peer = Process.Start(psi)!;
+    var peerLoad = new List<double>();
+    (double Ms, int Vms) Govmomi()
+    {
+        peer.StandardInput.WriteLine("run");
+        peer.StandardInput.Flush();
+        var parts = (peer.StandardOutput.ReadLine() ?? throw new InvalidOperationException("govmomi-discovery ended")).Split(' ');
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        peerLoad.Add(double.Parse(parts[2], inv));
+        return (double.Parse(parts[0], inv), int.Parse(parts[1], inv));
+    }
+
+    // Warm-up: the first GetVmsAsync creates the container view; both sides JIT / warm their connections.
+    IReadOnlyList<CesoVm> vms = [];
+    for (var i = 0; i < 3; i++)
+    {
+        vms = await inventory.GetVmsAsync();
+        Govmomi();
+    }
+
+    var ceso = new List<double>();
+    var peerMs = new List<double>();
+    var cesoTrips = new List<int>();
+    var logTrips = new List<int>();
+    int cesoVms = vms.Count, peerVms = 0;
+    for (var r = 0; r < runs; r++)
+    {
+        if (r % 2 == 1)
+        {
+            (var ms, peerVms) = Govmomi();
+            peerMs.Add(ms);
+        }
+
+        // The test bed logs a call just after it has sent the answer: let the previous call's line land first.
+        await Task.Delay(50);
+        var before = soap.Calls.Values.Sum();
+        var logMark = new FileInfo(S("callLog")).Length;
+        var sw = Stopwatch.StartNew();
+        vms = await inventory.GetVmsAsync();
+        ceso.Add(sw.Elapsed.TotalMilliseconds);
+        cesoVms = vms.Count;
+        cesoTrips.Add(soap.Calls.Values.Sum() - before);
+        await Task.Delay(50);
+        logTrips.Add(SoapLinesSince(logMark));
+        if (r % 2 == 0)
+        {
+            (var ms, peerVms) = Govmomi();
+            peerMs.Add(ms);
+        }
+    }
+
+    peerLoad.RemoveRange(0, 3); // warm-up
+    peer.StandardInput.Close();
+    peer.WaitForExit();
+
+    Console.WriteLine($"== discovery: {cesoVms} VMs, {paths.Count} property paths, {runs} alternating rounds (after 3 warm-up rounds)");
+    Console.WriteLine($"ceso    GetVmsAsync              median {Median(ceso),8:0.0} ms  (min {ceso.Min():0.0}, max {ceso.Max():0.0})  VMs {cesoVms}");
+    Console.WriteLine($"govmomi RetrievePropertiesEx+mo  median {Median(peerMs),8:0.0} ms  (min {peerMs.Min():0.0}, max {peerMs.Max():0.0})  VMs {peerVms}");
+    Console.WriteLine($"        of which mo.LoadObjectContent median {Median(peerLoad),8:0.0} ms (the rest: HTTP + encoding/xml decode into vim25 types)");
+    Console.WriteLine($"ratio ceso/govmomi {Median(ceso) / Median(peerMs):0.00}  (goal <= 1.2)");
+    Console.WriteLine($"SOAP round trips per Ceso discovery: VimClient.Calls {Median(cesoTrips)} (each run: {string.Join(",", cesoTrips.Distinct())}); " +
+        $"test bed call log (soap, non-internal) {Median(logTrips)} (each run: {string.Join(",", logTrips.Distinct())})");
+    if (cesoVms != peerVms)
+    {
+        Console.WriteLine($"WARNING: Ceso returned {cesoVms} VMs, govmomi {peerVms}");
+    }
+
+    await Breakdown(soap, session.ServiceContent!, paths);
+}
+
+// Where Ceso's discovery time goes: the same RetrievePropertiesEx (1) as raw HTTP bytes, (2) through
+// VimClient.InvokeAsync (HTTP + XDocument), (3) the full GetVmsAsync (+ XmlToVmodl + InventoryMapper + sort).
+async Task Breakdown(VimClient soap, ServiceContent sc, IReadOnlyList<string> paths)
+{
+    XNamespace vim = "urn:vim25", xsi = "http://www.w3.org/2001/XMLSchema-instance", env = "http://schemas.xmlsoap.org/soap/envelope/";
+    var view = await soap.CreateContainerViewAsync(sc.ViewManager, sc.RootFolder, ["VirtualMachine", "Datastore", "HostSystem"]);
+    var spec = new XElement(vim + "specSet",
+        new XElement(vim + "propSet", new XElement(vim + "type", "VirtualMachine"), paths.Select(p => new XElement(vim + "pathSet", p))),
+        new XElement(vim + "objectSet", new XElement(vim + "obj", new XAttribute("type", view.Type), view.Value), new XElement(vim + "skip", "true"),
+            new XElement(vim + "selectSet", new XAttribute(xsi + "type", "TraversalSpec"), new XElement(vim + "name", "view"),
+                new XElement(vim + "type", "ContainerView"), new XElement(vim + "path", "view"), new XElement(vim + "skip", "false"))));
+    var envelope = new XElement(env + "Envelope", new XAttribute(XNamespace.Xmlns + "soapenv", env), new XAttribute(XNamespace.Xmlns + "xsi", xsi),
+        new XElement(env + "Body", new XElement(vim + "RetrievePropertiesEx",
+            new XElement(vim + "_this", new XAttribute("type", sc.PropertyCollector.Type), sc.PropertyCollector.Value), spec, new XElement(vim + "options"))))
+        .ToString(SaveOptions.DisableFormatting);
+    using var http = new HttpClient(new HttpClientHandler
+    {
+        CookieContainer = soap.Cookies,
+        ServerCertificateCustomValidationCallback = (_, _, _, _) => true, // loopback, same server just verified by Ceso's pin
+        AutomaticDecompression = System.Net.DecompressionMethods.GZip | System.Net.DecompressionMethods.Deflate, // as VimClient
+    });
+    var rawMs = new List<double>();
+    var domMs = new List<double>();
+    var fullMs = new List<double>();
+    var bytes = 0;
+    var encoding = "identity";
+    var inv = new SoapInventory(S("soapHost"), soap, sc); // its own view, made by the first (warm-up) call
+    var asm = typeof(VimClient).Assembly;
+    const BindingFlags Any = BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic;
+    var convert = asm.GetType("Ceso.Engine.Soap.XmlToVmodl")!.GetMethod("Convert", Any)!.CreateDelegate<Func<XElement, VmodlNode>>();
+    var map = asm.GetType("Ceso.Engine.Hosts.InventoryMapper")!.GetMethod("Vm", Any)!.CreateDelegate<Func<string, string, Func<string, VmodlNode?>, CesoVm>>();
+    var convMs = new List<double>();
+    var mapMs = new List<double>();
+    for (var r = 0; r < runs + 2; r++)
+    {
+        var sw = Stopwatch.StartNew();
+        using var req = new HttpRequestMessage(HttpMethod.Post, soap.SdkUrl) { Content = new StringContent(envelope, Encoding.UTF8, "text/xml") };
+        req.Headers.TryAddWithoutValidation("SOAPAction", "urn:vim25/" + sc.ApiVersion);
+        using var resp = await http.SendAsync(req);
+        bytes = (await resp.Content.ReadAsByteArrayAsync()).Length;
+        encoding = resp.Content.Headers.ContentEncoding.FirstOrDefault() ?? "identity";
+        var raw = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        var x = await soap.InvokeAsync("RetrievePropertiesEx", sc.PropertyCollector, [new XElement(spec), new XElement(vim + "options")], default);
+        var dom = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        var objects = x.Elements(vim + "returnval").Elements(vim + "objects").Select(o => (Id: o.Element(vim + "obj")!.Value,
+            Props: o.Elements(vim + "propSet").ToDictionary(p => p.Element(vim + "name")!.Value, p => convert(p.Element(vim + "val")!)))).ToList();
+        var conv = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        _ = objects.Select(o => map("bench", o.Id, p => o.Props.GetValueOrDefault(p))).OrderBy(v => v.Name, StringComparer.Ordinal).ToList();
+        var mapped = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        await inv.GetVmsAsync();
+        var full = sw.Elapsed.TotalMilliseconds;
+        if (r >= 2)
+        {
+            rawMs.Add(raw);
+            domMs.Add(dom);
+            fullMs.Add(full);
+            convMs.Add(conv);
+            mapMs.Add(mapped);
+        }
+    }
+
+    Console.WriteLine($"where Ceso's time goes (medians of {runs}; response {bytes / 1024.0 / 1024:0.00} MiB of XML, content-encoding {encoding}):");
+    Console.WriteLine($"  HTTP round trip, raw bytes only        {Median(rawMs),8:0.0} ms");
+    Console.WriteLine($"  VimClient.InvokeAsync (HTTP+XDocument) {Median(domMs),8:0.0} ms   (XDocument load ~ {Median(domMs) - Median(rawMs):0.0} ms)");
+    Console.WriteLine($"  XmlToVmodl.Convert of every value      {Median(convMs),8:0.0} ms");
+    Console.WriteLine($"  InventoryMapper.Vm + sort by name      {Median(mapMs),8:0.0} ms");
+    Console.WriteLine($"  GetVmsAsync end to end                 {Median(fullMs),8:0.0} ms");
+}
+
+async Task Ssh()
+{
+    var target = new SshTarget
+    {
+        Host = S("sshHost"),
+        Port = bed.GetProperty("sshPort").GetInt32(),
+        User = S("sshUser"),
+        IdentityFile = S("sshKey"),
+        KnownHostsFile = S("knownHosts"),
+        ConfigFile = "none",
+    };
+    await using var ssh = new SshSession(target);
+    // The first VM of the table (Vmid is the first column; vcsim's morefs look like vm-9).
+    var table = (await ssh.RunAsync("vim-cmd vmsvc/getallvms")).EnsureSuccess(target.Host).Stdout;
+    var vmId = table.Split('\n')[1].Split(' ', 2)[0];
+    var getstate = $"vim-cmd vmsvc/power.getstate {vmId}";
+    for (var i = 0; i < 5; i++)
+    {
+        (await ssh.RunAsync(getstate)).EnsureSuccess(target.Host);
+    }
+
+    var reuseNop = new List<double>();
+    var reuseCmd = new List<double>();
+    var freshNop = new List<double>();
+    var freshCmd = new List<double>();
+    var every = Math.Max(1, sshRuns / freshRuns);
+    for (var r = 0; r < sshRuns; r++)
+    {
+        reuseNop.Add(await Time(() => ssh.RunAsync(":")));
+        reuseCmd.Add(await Time(() => ssh.RunAsync(getstate)));
+        if (r % every == 0 && freshCmd.Count < freshRuns)
+        {
+            freshCmd.Add(await Time(() => ssh.RunDetachedAsync(getstate)));
+            freshNop.Add(await Time(() => ssh.RunDetachedAsync(":")));
+        }
+    }
+
+    Console.WriteLine();
+    Console.WriteLine($"== ssh: '{getstate}' ({sshRuns} runs on the persistent shell, {freshCmd.Count} on fresh ssh processes, interleaved; {ssh.ConnectionsOpened} persistent connection(s))");
+    Console.WriteLine($"persistent shell  ':'                  median {Median(reuseNop),9:0.00} ms   (framing overhead)");
+    Console.WriteLine($"persistent shell  vim-cmd getstate     median {Median(reuseCmd),9:0.00} ms");
+    Console.WriteLine($"fresh ssh         ':'                  median {Median(freshNop),9:0.00} ms   (connection + handshake + auth)");
+    Console.WriteLine($"fresh ssh         vim-cmd getstate     median {Median(freshCmd),9:0.00} ms");
+    var tool = Median(reuseCmd) - Median(reuseNop);
+    Console.WriteLine($"vim-cmd itself (getstate - ':', persistent shell) {tool:0.00} ms = {100 * tool / Median(reuseCmd):0}% of a persistent call, {100 * tool / Median(freshCmd):0.0}% of a fresh call");
+    Console.WriteLine($"ratio fresh/reuse, vim-cmd getstate {Median(freshCmd) / Median(reuseCmd):0}x   (goal >= 100x)");
+    Console.WriteLine($"ratio fresh/reuse, ':' (transport only) {Median(freshNop) / Median(reuseNop):0}x");
+}
+
+static async Task<double> Time(Func<Task<SshResult>> f)
+{
+    var sw = Stopwatch.StartNew();
+    var r = await f();
+    var ms = sw.Elapsed.TotalMilliseconds;
+    if (r.ExitCode != 0)
+    {
+        throw new InvalidOperationException($"'{r.CommandLine}' failed ({r.ExitCode}): {r.Stderr}");
+    }
+
+    return ms;
+}
+
+int SoapLinesSince(long offset)
+{
+    using var fs = new FileStream(S("callLog"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+    fs.Seek(offset, SeekOrigin.Begin);
+    using var reader = new StreamReader(fs);
+    var n = 0;
+    while (reader.ReadLine() is { } line)
+    {
+        using var d = JsonDocument.Parse(line);
+        if (d.RootElement.GetProperty("channel").GetString() == "soap" &&
+            !(d.RootElement.TryGetProperty("internal", out var i) && i.GetBoolean()))
+        {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+static double Median<T>(IEnumerable<T> values) where T : IConvertible
+{
+    var s = values.Select(v => v.ToDouble(null)).Order().ToArray();
+    return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+}
