@@ -42,7 +42,10 @@ func syncLicense(restricted bool) {
 }
 
 // license prints `vim-cmd vimsvc/license --show` from the host's LicenseManager.
-// Format (ESXi 6.x-8.x): https://kb.vmware.com/s/article/1013407 — "serial: …", "vmodl key: …", "name: …", "total:", "used:", "unit:", "Properties:".
+// Format: "[200] Sending request for installed licenses...[200] Complete, result is:" then "serial:", "vmodl key:",
+// "name:", "total:", "used:", "unit:", "Properties:" and one "[key] = value" line per property. The "[key] = value"
+// lines are confirmed by https://github.com/vmware/pyvmomi-community-samples/issues/351 (a script greps
+// `vim-cmd vimsvc/license --show` for "[expirationDate] = "); no full public sample was found, the rest is unverified.
 func (t *Tool) license(a []string) error {
 	return t.do(func(ctx context.Context, c *vim25.Client) error {
 		var lm mo.LicenseManager
@@ -54,7 +57,11 @@ func (t *Tool) license(a []string) error {
 			fmt.Printf("   serial: %s\n   vmodl key: %s\n   name: %s\n   total: %d\n   used:  %d\n   unit: %s\n   Properties:\n",
 				l.LicenseKey, l.EditionKey, l.Name, l.Total, l.Used, l.CostUnit)
 			for _, p := range l.Properties {
-				fmt.Printf("     [%s] = %v\n", p.Key, p.Value)
+				v := p.Value
+				if kv, ok := v.(types.KeyValue); ok { // feature properties: key and label
+					v = fmt.Sprintf("%s (%s)", kv.Key, kv.Value)
+				}
+				fmt.Printf("     [%s] = %v\n", p.Key, v)
 			}
 		}
 		return nil

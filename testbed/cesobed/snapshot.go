@@ -74,7 +74,7 @@ func (t *Tool) snapshot(ctx context.Context, c *vim25.Client, cmd string, a []st
 		if err := vm.Properties(ctx, vm.Reference(), []string{"snapshot"}, &mvm); err != nil {
 			return err
 		}
-		// Format (including hostd's "Desciption" typo): https://kb.vmware.com/s/article/1027876
+		// Format (including vim-cmd's "Desciption" typo): see printSnapTree.
 		fmt.Println("Get Snapshot:")
 		if mvm.Snapshot != nil {
 			printSnapTree(mvm.Snapshot.RootSnapshotList, 1)
@@ -83,12 +83,30 @@ func (t *Tool) snapshot(ctx context.Context, c *vim25.Client, cmd string, a []st
 	return nil
 }
 
+// printSnapTree prints `vim-cmd vmsvc/snapshot.get`'s tree. Real layout (ESXi 6.x-8.x):
+//
+//	Get Snapshot:
+//	|-ROOT
+//	--Snapshot Name        : snap01
+//	--Snapshot Id        : 1
+//	--Snapshot Desciption  : snap01 description
+//	--Snapshot Created On  : 2/23/2015 18:12:50
+//	--Snapshot State       : powered on
+//	--|-CHILD
+//	----Snapshot Name        : snap02
+//	...
+//
+// i.e. a child's "|-CHILD" line carries its parent's dashes and its fields two more dashes per level.
+// No citable URL: this layout (with "--|-CHILD" / "----Snapshot Name") was seen in several public blog posts and
+// READMEs through a code index that did not give their addresses, so none is given here. The date is
+// month/day/year, month and day not zero-padded (e.g. "6/22/2017 16:18:14"); no sample with a single-digit
+// hour/minute/second was found, those are printed unpadded (unverified).
 func printSnapTree(l []types.VirtualMachineSnapshotTree, depth int) {
 	for _, s := range l {
-		d := strings.Repeat("-", depth+1)
+		d := strings.Repeat("-", 2*depth)
 		label := "|-ROOT"
 		if depth > 1 {
-			label = strings.Repeat(" ", depth-1) + "|-CHILD"
+			label = strings.Repeat("-", 2*(depth-1)) + "|-CHILD"
 		}
 		fmt.Println(label)
 		fmt.Printf("%sSnapshot Name        : %s\n%sSnapshot Id        : %d\n%sSnapshot Desciption  : %s\n%sSnapshot Created On  : %s\n%sSnapshot State       : %s\n",

@@ -83,7 +83,9 @@ func (t *Tool) vimCmd(args []string) int {
 			if err := t.pc().RetrieveOne(ctx, vmRef(a[0]), []string{"runtime.powerState"}, &vm); err != nil {
 				return err
 			}
-			// Format: https://kb.vmware.com/s/article/1014165 ("Retrieved runtime info" / "Powered on")
+			// Format: "Retrieved runtime info" then "Powered on" | "Powered off" | "Suspended", as quoted from real hosts in
+			// https://github.com/apache/vcl/blob/master/managementnode/lib/VCL/Module/Provisioning/VMware/VIM_SSH.pm
+			// (get_vm_power_state) and parsed so by https://github.com/josenk/terraform-provider-esxi/blob/master/esxi/guest_functions.go
 			fmt.Println("Retrieved runtime info")
 			fmt.Println(map[types.VirtualMachinePowerState]string{"poweredOn": "Powered on", "poweredOff": "Powered off", "suspended": "Suspended"}[vm.Runtime.PowerState])
 			return nil
@@ -119,6 +121,8 @@ func (t *Tool) vimCmd(args []string) int {
 			if err := t.pc().RetrieveOne(ctx, esx.HostSystem.Reference(), []string{"summary"}, &h); err != nil {
 				return err
 			}
+			// No public hostsummary dump found; printed like the other VMODL dumps, without a title line (none is
+			// documented for hostsvc/hostsummary).
 			fmt.Println(vmodlDump(&h.Summary))
 			return nil
 		case "vimsvc/license":
@@ -129,6 +133,14 @@ func (t *Tool) vimCmd(args []string) int {
 		return nil
 	})
 	if err != nil {
+		// An unknown vmid: real vim-cmd answers vim.fault.NotFound "Unable to find a VM corresponding to "<arg>""
+		// (quotes not escaped), as quoted in the apache/vcl VIM_SSH.pm comments cited in vmodl.go.
+		if soap.IsSoapFault(err) && len(a) > 0 && strings.HasPrefix(cmd, "vmsvc/") {
+			if _, ok := soap.ToSoapFault(err).VimFault().(types.ManagedObjectNotFound); ok {
+				fmt.Fprintln(os.Stderr, faultDump("NotFound", fmt.Sprintf("Unable to find a VM corresponding to \"%s\"", a[0])))
+				return 1
+			}
+		}
 		return vimFault(err)
 	}
 	return rc
@@ -160,8 +172,10 @@ func vmidLess(a, b string) bool {
 	return x < y
 }
 
-// getAllVMs: header "Vmid Name File Guest OS Version Annotation" as in
-// https://kb.vmware.com/s/article/1026043 ("vim-cmd vmsvc/getallvms" output); columns padded to the widest value.
+// getAllVMs: header "Vmid Name File Guest OS Version Annotation", columns padded to the widest value, the annotation
+// printed raw (a multi-line annotation continues on the following lines), as in the real output quoted in
+// https://github.com/apache/vcl/blob/master/managementnode/lib/VCL/Module/Provisioning/VMware/VIM_SSH.pm (_get_vm_list).
+// Real vmids are plain numbers; the test bed's are vcsim morefs (vm-9), see SPEC.md.
 func (t *Tool) getAllVMs(ctx context.Context, c *vim25.Client) error {
 	vms, err := t.allVMs(ctx, c, []string{"config.name", "config.files.vmPathName", "config.guestId", "config.version", "config.annotation"})
 	if err != nil {
@@ -186,16 +200,22 @@ func (t *Tool) getVM(ctx context.Context, c *vim25.Client, cmd, id string) error
 	if err := t.pc().RetrieveOne(ctx, vmRef(id), []string{prop}, &vm); err != nil {
 		return err
 	}
+	// Real vim-cmd prints a title line and a blank line before these dumps (see vmodl.go for the sources):
+	// "Configuration:", "Listsummary:", "Guest information:".
 	switch prop {
 	case "config":
+		fmt.Print("Configuration:\n\n")
 		fmt.Println(vmodlDump(vm.Config))
 	case "summary":
+		fmt.Print("Listsummary:\n\n")
 		fmt.Println(vmodlDump(&vm.Summary))
 	case "guest":
+		fmt.Print("Guest information:\n\n")
 		fmt.Println(vmodlDump(vm.Guest))
 	case "snapshot":
+		// No public get.snapshotinfo sample found; an unset data object prints as "(type) null" in every vim-cmd dump.
 		if vm.Snapshot == nil {
-			fmt.Println("(vim.vm.SnapshotInfo) <unset>")
+			fmt.Println("(vim.vm.SnapshotInfo) null")
 		} else {
 			fmt.Println(vmodlDump(vm.Snapshot))
 		}

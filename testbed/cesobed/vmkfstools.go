@@ -12,9 +12,17 @@ import (
 	"syscall"
 )
 
-// Output formats: VMware KB 1028042 "Using vmkfstools to manage VMFS datastores / virtual disks" and
-// https://docs.vmware.com/en/VMware-vSphere/7.0/com.vmware.vsphere.storage.doc/GUID-A5D85C33-A510-4A3E-8FC7-93E6BA0A048F.html
-// ("Destination disk format: VMFS thin-provisioned" / "Cloning disk '...'..." / "Clone: 100% done.").
+// Output formats, from real vmkfstools runs quoted in public sources:
+//   - https://github.com/lamw/ghettoVCB/issues/202 (ESXi 7) — `vmkfstools -i SRC -d thin DST`: "Destination disk format:
+//     VMFS thin-provisioned", "Cloning disk '<src as given>'...", progress "Clone: 19% done." repainted in place, and a
+//     failure appended right after the last progress text with no newline: "Clone: 100% done.Failed to clone disk: …".
+//   - https://github.com/lamw/ghettoVCB/issues/139 — "Clone: 9% done.Failed to clone disk: The file specified is not a
+//     virtual disk (15)." (same no-newline join).
+//   - https://github.com/lamw/ghettoVCB/blob/master/README.md (restore sample) — "Destination disk format: VMFS
+//     zeroedthick", "Clone: 100% done." then a newline on success, and the ENOSPC text
+//     "Failed to clone disk: There is not enough space on the file system for the selected operation (13)."
+//   - `-c` / `-X` / `-U` / `-q` ("Disk X is a Non-rdm disk.") and "Create: 100% done." for eagerzeroedthick: no public
+//     sample found; modelled on the clone messages above ("Failed to create virtual disk: <DiskLib text> (<code>).").
 
 const enospcText = "There is not enough space on the file system for the selected operation (13)."
 
@@ -35,7 +43,9 @@ func descriptor(flatName string, sizeBytes int64, kind string) string {
 	for i := 0; i < 32; i += 2 {
 		sp = append(sp, u[i:i+2])
 	}
-	// ESXi's own descriptor layout (createType "vmfs", extent type VMFS), as vmkfstools writes it.
+	// ESXi's own descriptor layout for a flat disk on VMFS (createType "vmfs", extent type VMFS, ddb.thinProvisioned for
+	// thin). No public ESXi-written descriptor was found with the search tools; modelled on the VMDK format (VMware's
+	// "Virtual Disk Format 5.0" spec) and on descriptors from ESXi hosts; qemu-img reads it as monolithicFlat-like.
 	return fmt.Sprintf(`# Disk DescriptorFile
 version=1
 encoding="UTF-8"
@@ -270,7 +280,7 @@ func (t *Tool) cloneDisk(srcArg, dstArg, dst, kind string, full bool) int {
 	dflat := strings.TrimSuffix(dst, ".vmdk") + "-flat.vmdk"
 	if err := sparseCopy(sflat, dflat, size, func(pct int) { fmt.Printf("Clone: %d%% done.\r", pct) }); err != nil {
 		_ = os.Remove(dflat)
-		fmt.Println()
+		// The failure text follows the last progress text on the same line (ghettoVCB issues 139/202).
 		return diskErr("Failed to clone disk", err)
 	}
 	fmt.Printf("Clone: 100%% done.\n")

@@ -11,11 +11,21 @@ import (
 )
 
 // The VMODL dump format vim-cmd prints (e.g. `vim-cmd vmsvc/get.config`), produced by reflection over govmomi types.
-// Format as shown in public outputs, e.g. https://kb.vmware.com/s/article/1006160 and
-// https://github.com/vmware/open-vm-tools/issues/ (vim-cmd vmsvc/get.guest dumps) and
-// https://communities.vmware.com/t5/ESXi-Discussions/vim-cmd-vmsvc-get-config/td-p/ (get.config dumps):
-// 3-space indent, `name = value`, `(vim.Type) {`, arrays `(vim.Type) [`, refs 'vim.Type:id', <unset>,
-// a comma after every item but the last of its object/array.
+// Public samples this copies:
+//   - https://github.com/josenk/terraform-provider-esxi/issues/101 — a real `vim-cmd vmsvc/get.guest` dump (ESXi 6.x):
+//     "Guest information:" + blank line before the object, 3-space indent, `name = value`, no comma after the last
+//     item of an object/array, string arrays as `ipAddress = (string) [` one quoted string a line `]`, an unset data
+//     object as `toolsUpdateStatus = (vim.vm.GuestInfo.ToolsUpdateStatus) null`, an unset array/primitive as `<unset>`,
+//     empty strings as `""`, enums as quoted strings.
+//   - https://github.com/apache/vcl/blob/master/managementnode/lib/VCL/Module/Provisioning/VMware/VIM_SSH.pm — comments
+//     quoting real ESXi 4/5 output: "Listsummary:" before `(vim.vm.Summary) {`, dateTimes as
+//     `bootTime = "2010-06-08T14:26:48.658743Z"`, refs `'vim.HostSystem:ha-host'`, `(vim.vm.QuestionInfo) null`,
+//     `(ManagedObjectReference) []` for an empty array, and faults whose msg is printed WITHOUT escaping inner quotes:
+//     `msg = "Unable to find a VM corresponding to "/vmfs/volumes/…vmx""`. (ESXi 4/5 also printed `dynamicType = <unset>`
+//     and a comma after the last item; 6.x+ does not, see the get.guest dump above.)
+//   - "Configuration:" before `(vim.vm.ConfigInfo) {` for get.config: seen only in a public ESXi 5.0 cheat sheet whose
+//     URL we could not pin down; modelled on the same "<Title>:" + blank line pattern as get.guest/get.summary.
+// vim-cmd does not escape anything inside strings: quotes, backslashes and newlines are printed as they are.
 
 var vmodlNames = map[string]string{
 	"VirtualMachineConfigInfo": "vim.vm.ConfigInfo", "VirtualMachineSummary": "vim.vm.Summary", "GuestInfo": "vim.vm.GuestInfo",
@@ -32,6 +42,12 @@ var vmodlNames = map[string]string{
 	"VirtualDeviceConnectInfo": "vim.vm.device.VirtualDevice.ConnectInfo", "VirtualDevicePciBusSlotInfo": "vim.vm.device.VirtualDevice.PciBusSlotInfo",
 	"ManagedByInfo": "vim.ext.ManagedByInfo", "KeyValue": "vim.KeyValue", "LocalizableMessage": "vmodl.LocalizableMessage",
 	"MethodFault": "vmodl.MethodFault", "VirtualMachineFileLayout": "vim.vm.FileLayout", "VirtualMachineFileInfo": "vim.vm.FileInfo",
+	// names as printed in the get.guest dump of https://github.com/josenk/terraform-provider-esxi/issues/101
+	"NetDnsConfigInfo": "vim.net.DnsConfigInfo", "NetIpConfigInfo": "vim.net.IpConfigInfo",
+	"NetIpConfigInfoIpAddress": "vim.net.IpConfigInfo.IpAddress", "GuestInfoToolsUpdateStatus": "vim.vm.GuestInfo.ToolsUpdateStatus",
+	"NetBIOSConfigInfo": "vim.net.NetBIOSConfigInfo", "NetIpStackInfo": "vim.net.IpStackInfo", "NetDhcpConfigInfo": "vim.net.DhcpConfigInfo",
+	"GuestStackInfo2": "vim.vm.GuestInfo.StackInfo", "VirtualMachineRuntimeInfoDasProtectionState": "vim.vm.RuntimeInfo.DasProtectionState",
+	"VirtualMachineRuntimeInfo": "vim.vm.RuntimeInfo", "VirtualMachineQuestionInfo": "vim.vm.QuestionInfo",
 }
 
 var devicePrefixes = []string{"VirtualEthernetCard", "VirtualDisk", "VirtualCdrom", "VirtualFloppy", "VirtualSerialPort",
@@ -55,8 +71,18 @@ func vmodlName(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.String:
 		return "string"
-	case reflect.Int32, reflect.Int64, reflect.Int, reflect.Int16, reflect.Int8:
-		return strings.Replace(t.Kind().String(), "int32", "int", 1)
+	case reflect.Int32, reflect.Int:
+		return "int"
+	case reflect.Int64:
+		return "long"
+	case reflect.Int16:
+		return "short"
+	case reflect.Int8, reflect.Uint8:
+		return "byte"
+	case reflect.Float32:
+		return "float"
+	case reflect.Float64:
+		return "double"
 	case reflect.Bool:
 		return "boolean"
 	}
@@ -71,6 +97,8 @@ func vmodlName(t reflect.Type) string {
 		}
 	}
 	switch {
+	case strings.HasPrefix(n, "Net") && len(n) > 3 && n[3] >= 'A' && n[3] <= 'Z':
+		return "vim.net." + strings.TrimPrefix(n, "Net")
 	case strings.HasPrefix(n, "VirtualMachine"):
 		return "vim.vm." + strings.TrimPrefix(n, "VirtualMachine")
 	case strings.HasPrefix(n, "Host"):
@@ -81,9 +109,9 @@ func vmodlName(t reflect.Type) string {
 	return "vim." + n
 }
 
+// vmodlQuote quotes a string the way vim-cmd does: between double quotes, nothing escaped (see the fault msg samples above).
 func vmodlQuote(s string) string {
-	r := strings.NewReplacer("\\", "\\\\", "\"", "\\\"", "\n", "\\n", "\t", "\\t", "\r", "\\r")
-	return "\"" + r.Replace(s) + "\""
+	return "\"" + s + "\""
 }
 
 var timeType = reflect.TypeOf(time.Time{})
@@ -99,7 +127,12 @@ func vmodlDump(v interface{}) string {
 func dumpValue(b *strings.Builder, v reflect.Value, lvl int) {
 	for v.Kind() == reflect.Ptr || v.Kind() == reflect.Interface {
 		if v.IsNil() {
-			b.WriteString("<unset>")
+			// An unset data object prints as "(vim.Type) null", an unset primitive as <unset>.
+			if isDataObject(v.Type()) {
+				fmt.Fprintf(b, "(%s) null", vmodlName(v.Type()))
+			} else {
+				b.WriteString("<unset>")
+			}
 			return
 		}
 		v = v.Elem()
@@ -120,6 +153,10 @@ func dumpValue(b *strings.Builder, v reflect.Value, lvl int) {
 		name := vmodlName(v.Type().Elem())
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			b.WriteString(vmodlQuote(string(v.Bytes())))
+			return
+		}
+		if v.IsNil() { // an unset array (nothing on the wire)
+			b.WriteString("<unset>")
 			return
 		}
 		if v.Len() == 0 {
@@ -162,6 +199,17 @@ func dumpValue(b *strings.Builder, v reflect.Value, lvl int) {
 	}
 }
 
+// isDataObject: a pointer to a struct (not a dateTime or a moref) or an interface holding data objects.
+func isDataObject(t reflect.Type) bool {
+	if t.Kind() == reflect.Interface {
+		return true
+	}
+	for t.Kind() == reflect.Ptr {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Struct && t != timeType && t != morefType
+}
+
 func collectFields(v reflect.Value, lvl int, out *[]string) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
@@ -183,7 +231,8 @@ func collectFields(v reflect.Value, lvl int, out *[]string) {
 			name = strings.ToLower(sf.Name[:1]) + sf.Name[1:]
 		}
 		var b strings.Builder
-		if strings.Contains(tag, "omitempty") && fv.IsZero() && fv.Kind() != reflect.Slice && fv.Kind() != reflect.Bool {
+		k := fv.Kind()
+		if strings.Contains(tag, "omitempty") && fv.IsZero() && k != reflect.Slice && k != reflect.Bool && k != reflect.Ptr && k != reflect.Interface {
 			b.WriteString("<unset>")
 		} else {
 			dumpValue(&b, fv, lvl+1)
@@ -192,7 +241,13 @@ func collectFields(v reflect.Value, lvl int, out *[]string) {
 	}
 }
 
-// faultDump prints a vim fault the way vim-cmd does: (vim.fault.NotFound) { msg = "..." }.
+// faultDump prints a vim fault the way vim-cmd does (msg not escaped, see the VIM_SSH.pm samples cited above):
+//
+//	(vim.fault.NotFound) {
+//	   faultCause = (vmodl.MethodFault) null,
+//	   faultMessage = <unset>,
+//	   msg = "Unable to find a VM corresponding to "16""
+//	}
 func faultDump(typ, msg string) string {
-	return fmt.Sprintf("(vim.fault.%s) {\n   faultCause = (vmodl.MethodFault) null,\n   faultMessage = (vmodl.LocalizableMessage) [],\n   msg = %s\n}", typ, vmodlQuote(msg))
+	return fmt.Sprintf("(vim.fault.%s) {\n   faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>,\n   msg = %s\n}", typ, vmodlQuote(msg))
 }
