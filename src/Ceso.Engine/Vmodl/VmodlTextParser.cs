@@ -12,7 +12,7 @@ namespace Ceso.Engine.Vmodl;
 ///    cpuAllocation = &lt;unset&gt;,
 /// }
 /// </code>
-/// Strings are double-quoted with backslash escapes; references single-quoted <c>'type:value'</c>; numbers and
+/// Strings are double-quoted and printed raw (no escapes); references single-quoted <c>'type:value'</c>; numbers and
 /// booleans bare; trailing commas are optional.
 /// </summary>
 public static class VmodlTextParser
@@ -21,6 +21,14 @@ public static class VmodlTextParser
     /// <exception cref="FormatException">The text is not VMODL; the message names the position.</exception>
     public static VmodlNode Parse(string text)
     {
+        // Several dumps start with a title ("Configuration:", "Listsummary:", "Guest information:") and a blank line.
+        var first = text.IndexOf('(');
+        var lineStart = first < 0 ? 0 : text.LastIndexOf('\n', first) + 1;
+        if (first > 0 && text[lineStart..first].Trim().Length == 0)
+        {
+            text = text[first..];
+        }
+
         var p = new Cursor(text);
         var node = p.Value();
         p.SkipSpace();
@@ -126,38 +134,33 @@ public static class VmodlTextParser
             return text;
         }
 
+        // vim-cmd prints strings raw: no escapes, inner quotes and newlines as they are
+        // ("Unable to find a VM corresponding to "16""). A quote ends the string only where the value can end:
+        // before optional blanks and then ',', a newline, '}', ']' or the end of the text.
         private string QuotedString()
         {
-            _i++; // opening quote
-            var sb = new StringBuilder();
+            var start = ++_i; // after the opening quote
             while (true)
             {
-                if (_i >= s.Length)
+                var q = s.IndexOf('"', _i);
+                if (q < 0)
                 {
                     throw Error("unterminated string");
                 }
 
-                var c = s[_i++];
-                if (c == '"')
+                var j = q + 1;
+                while (j < s.Length && s[j] is ' ' or '\t' or '\r')
                 {
-                    return sb.ToString();
+                    j++;
                 }
 
-                if (c == '\\' && _i < s.Length)
+                if (j >= s.Length || s[j] is ',' or '\n' or '}' or ']')
                 {
-                    var e = s[_i++];
-                    sb.Append(e switch
-                    {
-                        'n' => '\n',
-                        't' => '\t',
-                        'r' => '\r',
-                        _ => e,
-                    });
+                    _i = q + 1;
+                    return s[start..q];
                 }
-                else
-                {
-                    sb.Append(c);
-                }
+
+                _i = q + 1;
             }
         }
 

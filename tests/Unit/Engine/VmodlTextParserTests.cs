@@ -5,10 +5,13 @@ namespace Ceso.Tests.Engine;
 public class VmodlTextParserTests
 {
     private const string Config = """
+        Configuration:
+
         (vim.vm.ConfigInfo) {
            name = "web 01",
            template = false,
-           annotation = "line1\nline2 \"quoted\" \\ end",
+           annotation = "line1
+        line2 "quoted" and \ end",
            hardware = (vim.vm.VirtualHardware) {
               numCPU = 2,
               memoryMB = 4096,
@@ -44,7 +47,7 @@ public class VmodlTextParserTests
         Assert.Equal("vim.vm.ConfigInfo", n.Type);
         Assert.Equal("web 01", n.String("name"));
         Assert.Equal(false, n.Bool("template"));
-        Assert.Equal("line1\nline2 \"quoted\" \\ end", n.String("annotation"));
+        Assert.Equal("line1\nline2 \"quoted\" and \\ end", n.String("annotation"));
         Assert.Equal(2, n.Long("hardware.numCPU"));
         var devices = n.Get("hardware.device")!.AsList();
         Assert.Equal(2, devices.Count);
@@ -61,7 +64,7 @@ public class VmodlTextParserTests
 
     [Theory]
     [InlineData("(vim.vm.ConfigInfo) {\n   name = \"x\",\n")]
-    [InlineData("(vim.vm.ConfigInfo) {\n   name = \"unterminated\n}")]
+    [InlineData("(vim.vm.ConfigInfo) {\n   name = \"unterminated }x")]
     [InlineData("Failed to connect to the host")]
     public void Parse_rejects_broken_text_with_a_format_error_naming_the_line(string text)
     {
