@@ -69,7 +69,8 @@ public sealed class AuditLog(string path, Redactor redactor)
         {
             try
             {
-                using var fs = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+                // FileShare.None takes an exclusive lock (flock on Unix), so writers in any process take turns.
+                using var fs = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
                 var chained = clean with { Previous = HashOfLastLine(fs) };
                 var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(chained, Json) + "\n");
                 fs.Seek(0, SeekOrigin.End);
@@ -77,9 +78,9 @@ public sealed class AuditLog(string path, Redactor redactor)
                 fs.Flush(flushToDisk: true);
                 return chained;
             }
-            catch (IOException) when (attempt < 100)
+            catch (IOException) when (attempt < 500)
             {
-                Thread.Sleep(20); // another process is appending
+                Thread.Sleep(Random.Shared.Next(2, 20)); // another writer holds the lock
             }
         }
     }
