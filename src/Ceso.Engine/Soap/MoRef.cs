@@ -14,6 +14,8 @@ public sealed record ServiceContent(
     MoRef ViewManager,
     MoRef SessionManager,
     MoRef? LicenseManager,
+    MoRef? FileManager,
+    MoRef? VirtualDiskManager,
     string FullName,
     string Version,
     string Build,

@@ -56,7 +56,8 @@ public sealed class VimClient : IDisposable
         var about = rv.Element(Vim + "about");
         string About(string n) => about?.Element(Vim + n)?.Value ?? "";
         var sc = new ServiceContent(Ref("rootFolder"), Ref("propertyCollector"), Ref("viewManager"), Ref("sessionManager"),
-            ToMoRef(rv.Element(Vim + "licenseManager")), About("fullName"), About("version"), About("build"), About("apiVersion"), About("apiType"));
+            ToMoRef(rv.Element(Vim + "licenseManager")),
+            ToMoRef(rv.Element(Vim + "fileManager")), ToMoRef(rv.Element(Vim + "virtualDiskManager")), About("fullName"), About("version"), About("build"), About("apiVersion"), About("apiType"));
         if (sc.ApiVersion.Length > 0)
         {
             _soapAction = "urn:vim25/" + sc.ApiVersion;
@@ -115,6 +116,66 @@ public sealed class VimClient : IDisposable
 
         return result;
     }
+
+    /// <summary>
+    /// Calls a *_Task method and waits for the task: returns its result (or null), or throws the task's fault as
+    /// <see cref="VimFaultException"/>. Polls the task's info (real hosts finish tasks after the call returns).
+    /// </summary>
+    public async Task<Vmodl.VmodlNode?> InvokeTaskAsync(MoRef propertyCollector, string method, MoRef @this, IEnumerable<XElement> args, CancellationToken ct)
+    {
+        var r = await InvokeAsync(method, @this, args, ct).ConfigureAwait(false);
+        var task = ToMoRef(r.Element(Vim + "returnval")) ?? throw Malformed(method);
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            var objects = await RetrievePropertiesAsync(propertyCollector, [new PropertySpec("Task", ["info.state", "info.error", "info.result"])],
+                [new ObjectSpec(task, false)], ct).ConfigureAwait(false);
+            var props = objects.FirstOrDefault()?.Properties ?? throw Malformed(method + ": task vanished");
+            switch (props.GetValueOrDefault("info.state")?.Scalar)
+            {
+                case "success":
+                    return props.GetValueOrDefault("info.result");
+                case "error":
+                    var error = props.GetValueOrDefault("info.error");
+                    var fault = error?.Get("fault")?.ShortType ?? "SystemError";
+                    var message = error?.String("localizedMessage") is { Length: > 0 } m ? m : fault;
+                    throw new VimFaultException(fault, message, method) { Host = SdkUrl.Host, Command = method };
+            }
+
+            await Task.Delay(delay, ct).ConfigureAwait(false);
+            delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
+        }
+    }
+
+    /// <summary>Datastore HTTP: uploads a file with the session cookie (PUT /folder/path?dcPath=…&amp;dsName=…).</summary>
+    public async Task PutFileAsync(string datastore, string path, byte[] content, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, FolderUrl(datastore, path)) { Content = new ByteArrayContent(content) };
+        using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new CesoException(response.StatusCode == HttpStatusCode.InsufficientStorage ? "DatastoreFull" : "DatastoreWriteFailed",
+                CesoErrorKind.HostError, $"{SdkUrl.Host} refused to store [{datastore}] {path}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.")
+            { Host = SdkUrl.Host, Command = $"PUT [{datastore}] {path}" };
+        }
+    }
+
+    /// <summary>Datastore HTTP: downloads a file with the session cookie.</summary>
+    public async Task<byte[]> GetFileAsync(string datastore, string path, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync(FolderUrl(datastore, path), ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new CesoException("FileNotFound", CesoErrorKind.NotFound, $"[{datastore}] {path} does not exist on {SdkUrl.Host}.") { Host = SdkUrl.Host };
+        }
+
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+    }
+
+    private Uri FolderUrl(string datastore, string path) =>
+        new(SdkUrl, "/folder/" + string.Join('/', path.Split('/').Select(Uri.EscapeDataString))
+            + "?dcPath=ha-datacenter&dsName=" + Uri.EscapeDataString(datastore));
 
     private ObjectContent ParseObject(XElement o)
     {

@@ -1,0 +1,81 @@
+namespace Ceso.Engine.Vms;
+
+/// <summary>
+/// One change on the host over one transport: the exact command (or SOAP call) it sends, and how to send it.
+/// Plans are made of these, so -WhatIf shows exactly what the real run sends.
+/// </summary>
+/// <param name="Transport">ssh or soap.</param>
+/// <param name="Command">The command line as sent, or the SOAP method with its arguments.</param>
+/// <param name="Run">Sends it.</param>
+public sealed record HostCall(string Transport, string Command, Func<CancellationToken, Task> Run);
+
+/// <summary>A VM id that becomes known while a plan runs (after registration).</summary>
+public sealed class VmHandle(string name, string? id = null)
+{
+    /// <summary>The VM's name.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>The vmid once known.</summary>
+    public string? Id { get; set; } = id;
+
+    /// <summary>The id, or a placeholder for -WhatIf text.</summary>
+    public string Display => Id ?? $"<vmid of '{Name}'>";
+
+    /// <summary>The id; throws if the VM is not registered yet (a plan-ordering bug).</summary>
+    public string Required => Id ?? throw new InvalidOperationException($"VM '{Name}' has no id yet.");
+}
+
+/// <summary>The host changes Ceso's plans are built from, over one transport (SSH: vim-cmd/vmkfstools; SOAP: the vSphere API).</summary>
+public interface IHostCommands
+{
+    /// <summary>ssh or soap.</summary>
+    string Transport { get; }
+
+    /// <summary>Creates a folder on a datastore.</summary>
+    HostCall MakeDirectory(DatastorePath folder);
+
+    /// <summary>Deletes a folder and everything in it.</summary>
+    HostCall DeleteDirectory(DatastorePath folder);
+
+    /// <summary>Copies a virtual disk, thin provisioned.</summary>
+    HostCall CopyDisk(DatastorePath source, DatastorePath target);
+
+    /// <summary>Grows a virtual disk.</summary>
+    HostCall ExtendDisk(DatastorePath disk, long capacityBytes);
+
+    /// <summary>Deletes a virtual disk (descriptor and extents).</summary>
+    HostCall DeleteDisk(DatastorePath disk);
+
+    /// <summary>Writes a small text file (a .vmx).</summary>
+    HostCall WriteFile(DatastorePath file, string content);
+
+    /// <summary>Registers a .vmx; sets the handle's id.</summary>
+    HostCall Register(DatastorePath vmx, VmHandle vm);
+
+    /// <summary>Unregisters a VM, keeping its files.</summary>
+    HostCall Unregister(VmHandle vm);
+
+    /// <summary>Unregisters a VM and deletes its files.</summary>
+    HostCall Destroy(VmHandle vm);
+
+    /// <summary>Re-reads a VM's .vmx after it was edited.</summary>
+    HostCall Reload(VmHandle vm);
+
+    /// <summary>Powers on.</summary>
+    HostCall PowerOn(VmHandle vm);
+
+    /// <summary>Powers off at once (no guest shutdown).</summary>
+    HostCall PowerOff(VmHandle vm);
+
+    /// <summary>Asks the guest to shut down (VMware Tools).</summary>
+    HostCall Shutdown(VmHandle vm);
+
+    /// <summary>Hard reset.</summary>
+    HostCall Reset(VmHandle vm);
+
+    /// <summary>Creates a snapshot without memory or quiescing.</summary>
+    HostCall CreateSnapshot(VmHandle vm, string name);
+
+    /// <summary>Removes every snapshot of the VM (consolidates).</summary>
+    HostCall RemoveAllSnapshots(VmHandle vm);
+}

@@ -1,0 +1,92 @@
+using System.Globalization;
+using Ceso.Engine.Shell;
+using Ceso.Engine.Ssh;
+
+namespace Ceso.Engine.Vms;
+
+/// <summary>Host changes over SSH with the tools every ESXi host has (vim-cmd, vmkfstools, busybox); works on free licenses.</summary>
+public sealed class SshHostCommands(SshSession ssh, string server) : IHostCommands
+{
+    /// <inheritdoc />
+    public string Transport => "ssh";
+
+    private HostCall Call(string program, params string[] args)
+    {
+        var line = ShellQuote.Join(program, args);
+        return new HostCall(Transport, line, async ct => (await ssh.RunAsync(line, ct).ConfigureAwait(false)).EnsureSuccess(server));
+    }
+
+    // For calls whose vmid is only known while the plan runs: the text shows a placeholder until then.
+    private HostCall VmCall(VmHandle vm, string verb, params string[] extra)
+    {
+        string Line() => ShellQuote.Join("vim-cmd", [verb, vm.Display, .. extra]);
+        return new HostCall(Transport, Line(), async ct =>
+        {
+            _ = vm.Required;
+            (await ssh.RunAsync(Line(), ct).ConfigureAwait(false)).EnsureSuccess(server);
+        });
+    }
+
+    /// <inheritdoc />
+    public HostCall MakeDirectory(DatastorePath folder) => Call("mkdir", folder.Vmfs);
+
+    /// <inheritdoc />
+    public HostCall DeleteDirectory(DatastorePath folder) => Call("rm", "-rf", folder.Vmfs);
+
+    /// <inheritdoc />
+    public HostCall CopyDisk(DatastorePath source, DatastorePath target) => Call("vmkfstools", "-i", source.Vmfs, "-d", "thin", target.Vmfs);
+
+    /// <inheritdoc />
+    public HostCall ExtendDisk(DatastorePath disk, long capacityBytes) =>
+        Call("vmkfstools", "-X", (capacityBytes / 1024).ToString(CultureInfo.InvariantCulture) + "K", disk.Vmfs);
+
+    /// <inheritdoc />
+    public HostCall DeleteDisk(DatastorePath disk) => Call("vmkfstools", "-U", disk.Vmfs);
+
+    /// <inheritdoc />
+    public HostCall WriteFile(DatastorePath file, string content)
+    {
+        // printf is a shell builtin on ESXi's ash: no exec, so no argument-length limit; the content is one quoted word.
+        var line = "printf '%s' " + ShellQuote.Quote(content) + " > " + ShellQuote.Quote(file.Vmfs);
+        var shown = $"printf '%s' <{content.Length} bytes: {file.FileName}> > {ShellQuote.Quote(file.Vmfs)}";
+        return new HostCall(Transport, shown, async ct => (await ssh.RunAsync(line, ct).ConfigureAwait(false)).EnsureSuccess(server));
+    }
+
+    /// <inheritdoc />
+    public HostCall Register(DatastorePath vmx, VmHandle vm)
+    {
+        var line = ShellQuote.Join("vim-cmd", "solo/registervm", vmx.Vmfs, vm.Name);
+        return new HostCall(Transport, line, async ct =>
+        {
+            var r = (await ssh.RunAsync(line, ct).ConfigureAwait(false)).EnsureSuccess(server);
+            vm.Id = r.Stdout.Trim().Split('\n')[^1].Trim(); // registervm prints the new vmid
+        });
+    }
+
+    /// <inheritdoc />
+    public HostCall Unregister(VmHandle vm) => VmCall(vm, "vmsvc/unregister");
+
+    /// <inheritdoc />
+    public HostCall Destroy(VmHandle vm) => VmCall(vm, "vmsvc/destroy");
+
+    /// <inheritdoc />
+    public HostCall Reload(VmHandle vm) => VmCall(vm, "vmsvc/reload");
+
+    /// <inheritdoc />
+    public HostCall PowerOn(VmHandle vm) => VmCall(vm, "vmsvc/power.on");
+
+    /// <inheritdoc />
+    public HostCall PowerOff(VmHandle vm) => VmCall(vm, "vmsvc/power.off");
+
+    /// <inheritdoc />
+    public HostCall Shutdown(VmHandle vm) => VmCall(vm, "vmsvc/power.shutdown");
+
+    /// <inheritdoc />
+    public HostCall Reset(VmHandle vm) => VmCall(vm, "vmsvc/power.reset");
+
+    /// <inheritdoc />
+    public HostCall CreateSnapshot(VmHandle vm, string name) => VmCall(vm, "vmsvc/snapshot.create", name, "Ceso hot clone", "0", "0");
+
+    /// <inheritdoc />
+    public HostCall RemoveAllSnapshots(VmHandle vm) => VmCall(vm, "vmsvc/snapshot.removeall");
+}
