@@ -40,6 +40,9 @@ public interface IHostCommands
     /// <summary>Copies a virtual disk, thin provisioned.</summary>
     HostCall CopyDisk(DatastorePath source, DatastorePath target);
 
+    /// <summary>Creates an empty thin virtual disk.</summary>
+    HostCall CreateDisk(DatastorePath disk, long capacityBytes);
+
     /// <summary>Grows a virtual disk.</summary>
     HostCall ExtendDisk(DatastorePath disk, long capacityBytes);
 

@@ -37,6 +37,10 @@ public sealed class SshHostCommands(SshSession ssh, string server) : IHostComman
     public HostCall CopyDisk(DatastorePath source, DatastorePath target) => Call("vmkfstools", "-i", source.Vmfs, "-d", "thin", target.Vmfs);
 
     /// <inheritdoc />
+    public HostCall CreateDisk(DatastorePath disk, long capacityBytes) =>
+        Call("vmkfstools", "-c", (capacityBytes / 1024).ToString(CultureInfo.InvariantCulture) + "K", "-d", "thin", disk.Vmfs);
+
+    /// <inheritdoc />
     public HostCall ExtendDisk(DatastorePath disk, long capacityBytes) =>
         Call("vmkfstools", "-X", (capacityBytes / 1024).ToString(CultureInfo.InvariantCulture) + "K", disk.Vmfs);
 

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using System.Xml.Linq;
+using Ceso.Engine.Soap;
+
+namespace Ceso.Engine.Vms;
+
+/// <summary>
+/// Host changes through the vSphere API. A free-licensed host refuses these with RestrictedVersion; plans then fall
+/// back to <see cref="SshHostCommands"/>. Standalone hostd has fixed object ids (ha-datacenter, ha-folder-vm,
+/// ha-root-pool), used here as they are.
+/// </summary>
+public sealed class SoapHostCommands(VimClient client, ServiceContent content) : IHostCommands
+{
+    private static readonly XNamespace Vim = "urn:vim25";
+    private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
+    private static readonly MoRef Datacenter = new("Datacenter", "ha-datacenter");
+    private static readonly MoRef VmFolder = new("Folder", "ha-folder-vm");
+    private static readonly MoRef RootPool = new("ResourcePool", "ha-root-pool");
+
+    /// <inheritdoc />
+    public string Transport => "soap";
+
+    private MoRef FileManager => content.FileManager ?? throw NotAvailable("FileManager");
+
+    private MoRef DiskManager => content.VirtualDiskManager ?? throw NotAvailable("VirtualDiskManager");
+
+    private static CesoException NotAvailable(string what) =>
+        new("SoapNotSupported", CesoErrorKind.NotSupported, $"The host's API has no {what}; use -Transport Ssh.");
+
+    private HostCall Task(string method, Func<MoRef> target, string shown, params XElement[] args) =>
+        new(Transport, shown, ct => client.InvokeTaskAsync(content.PropertyCollector, method, target(), args, ct));
+
+    private static XElement E(string name, object value) => new(Vim + name, value);
+
+    private static XElement Ref(string name, MoRef r) => VimClient.RefElement(name, r);
+
+    private static MoRef VmRef(VmHandle vm) => new("VirtualMachine", vm.Required);
+
+    /// <inheritdoc />
+    public HostCall MakeDirectory(DatastorePath folder) =>
+        new(Transport, $"MakeDirectory(name=\"{folder}\")", ct => client.InvokeAsync("MakeDirectory", FileManager,
+            [E("name", folder.ToString()), Ref("datacenter", Datacenter), E("createParentDirectories", "false")], ct));
+
+    /// <inheritdoc />
+    public HostCall DeleteDirectory(DatastorePath folder) =>
+        Task("DeleteDatastoreFile_Task", () => FileManager, $"DeleteDatastoreFile_Task(name=\"{folder}\")",
+            E("name", folder.ToString()), Ref("datacenter", Datacenter));
+
+    /// <inheritdoc />
+    public HostCall CopyDisk(DatastorePath source, DatastorePath target) =>
+        Task("CopyVirtualDisk_Task", () => DiskManager, $"CopyVirtualDisk_Task(sourceName=\"{source}\", destName=\"{target}\", destSpec.diskType=thin)",
+            E("sourceName", source.ToString()), Ref("sourceDatacenter", Datacenter),
+            E("destName", target.ToString()), Ref("destDatacenter", Datacenter),
+            new XElement(Vim + "destSpec", new XAttribute(Xsi + "type", "VirtualDiskSpec"), E("diskType", "thin"), E("adapterType", "lsiLogic")),
+            E("force", "false"));
+
+    /// <inheritdoc />
+    public HostCall CreateDisk(DatastorePath disk, long capacityBytes) =>
+        Task("CreateVirtualDisk_Task", () => DiskManager, $"CreateVirtualDisk_Task(name=\"{disk}\", capacityKb={capacityBytes / 1024}, diskType=thin)",
+            E("name", disk.ToString()), Ref("datacenter", Datacenter),
+            new XElement(Vim + "spec", new XAttribute(Xsi + "type", "FileBackedVirtualDiskSpec"), E("diskType", "thin"), E("adapterType", "lsiLogic"),
+                E("capacityKb", (capacityBytes / 1024).ToString(CultureInfo.InvariantCulture))));
+
+    /// <inheritdoc />
+    public HostCall ExtendDisk(DatastorePath disk, long capacityBytes) =>
+        Task("ExtendVirtualDisk_Task", () => DiskManager, $"ExtendVirtualDisk_Task(name=\"{disk}\", newCapacityKb={capacityBytes / 1024})",
+            E("name", disk.ToString()), Ref("datacenter", Datacenter),
+            E("newCapacityKb", (capacityBytes / 1024).ToString(CultureInfo.InvariantCulture)), E("eagerZero", "false"));
+
+    /// <inheritdoc />
+    public HostCall DeleteDisk(DatastorePath disk) =>
+        Task("DeleteVirtualDisk_Task", () => DiskManager, $"DeleteVirtualDisk_Task(name=\"{disk}\")", E("name", disk.ToString()), Ref("datacenter", Datacenter));
+
+    /// <inheritdoc />
+    public HostCall WriteFile(DatastorePath file, string content) =>
+        new(Transport, $"PUT /folder/{file.Path}?dsName={file.Datastore} <{content.Length} bytes: {file.FileName}>",
+            ct => client.PutFileAsync(file.Datastore, file.Path, Encoding.UTF8.GetBytes(content), ct));
+
+    /// <inheritdoc />
+    public HostCall Register(DatastorePath vmx, VmHandle vm) =>
+        new(Transport, $"RegisterVM_Task(path=\"{vmx}\", name=\"{vm.Name}\", asTemplate=false)", async ct =>
+        {
+            var result = await client.InvokeTaskAsync(content.PropertyCollector, "RegisterVM_Task", VmFolder,
+                [E("path", vmx.ToString()), E("name", vm.Name), E("asTemplate", "false"), Ref("pool", RootPool)], ct).ConfigureAwait(false);
+            vm.Id = result?.Scalar ?? throw new CesoException("SoapMalformedResponse", CesoErrorKind.HostError, "RegisterVM_Task returned no VM.");
+        });
+
+    /// <inheritdoc />
+    public HostCall Unregister(VmHandle vm) =>
+        new(Transport, $"UnregisterVM({vm.Display})", ct => client.InvokeAsync("UnregisterVM", VmRef(vm), [], ct));
+
+    /// <inheritdoc />
+    public HostCall Destroy(VmHandle vm) => Task("Destroy_Task", () => VmRef(vm), $"Destroy_Task({vm.Display})");
+
+    /// <inheritdoc />
+    public HostCall Reload(VmHandle vm) => new(Transport, $"Reload({vm.Display})", ct => client.InvokeAsync("Reload", VmRef(vm), [], ct));
+
+    /// <inheritdoc />
+    public HostCall PowerOn(VmHandle vm) => Task("PowerOnVM_Task", () => VmRef(vm), $"PowerOnVM_Task({vm.Display})");
+
+    /// <inheritdoc />
+    public HostCall PowerOff(VmHandle vm) => Task("PowerOffVM_Task", () => VmRef(vm), $"PowerOffVM_Task({vm.Display})");
+
+    /// <inheritdoc />
+    public HostCall Shutdown(VmHandle vm) => new(Transport, $"ShutdownGuest({vm.Display})", ct => client.InvokeAsync("ShutdownGuest", VmRef(vm), [], ct));
+
+    /// <inheritdoc />
+    public HostCall Reset(VmHandle vm) => Task("ResetVM_Task", () => VmRef(vm), $"ResetVM_Task({vm.Display})");
+
+    /// <inheritdoc />
+    public HostCall CreateSnapshot(VmHandle vm, string name) =>
+        Task("CreateSnapshot_Task", () => VmRef(vm), $"CreateSnapshot_Task({vm.Display}, name=\"{name}\", memory=false, quiesce=false)",
+            E("name", name), E("description", "Ceso hot clone"), E("memory", "false"), E("quiesce", "false"));
+
+    /// <inheritdoc />
+    public HostCall RemoveAllSnapshots(VmHandle vm) => Task("RemoveAllSnapshots_Task", () => VmRef(vm), $"RemoveAllSnapshots_Task({vm.Display})");
+}

@@ -1,0 +1,340 @@
+using System.Text;
+using Ceso.Engine.CloudInit;
+using Ceso.Engine.Connection;
+using Ceso.Engine.Hosts;
+using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
+using Ceso.Engine.Shell;
+
+namespace Ceso.Engine.Vms;
+
+/// <summary>
+/// Builds the plans of the VM lifecycle (create from template, clone, power, remove). Everything the plan needs to
+/// know is read and validated first, so bad input fails before any change; then each step is a host call with its
+/// undo. Writes go over the API and fall back to SSH when the host answers RestrictedVersion (free license), or run
+/// over SSH when the session's transport is Ssh.
+/// </summary>
+public sealed partial class VmOperations
+{
+    private readonly CesoSession _session;
+    private readonly IHostCommands _primary;
+    private readonly IHostCommands? _fallback;
+    private readonly ProtectionList _protection;
+
+    /// <summary>Creates the operations for a session.</summary>
+    public VmOperations(CesoSession session, CesoHome home)
+    {
+        _session = session;
+        _protection = new ProtectionList(home);
+        var ssh = session.Ssh is null ? null : new SshHostCommands(session.Ssh, session.Server);
+        if (session.Soap is not null && session.ServiceContent is not null && session.Profile.Transport != Transport.Ssh)
+        {
+            _primary = new SoapHostCommands(session.Soap, session.ServiceContent);
+            _fallback = ssh;
+        }
+        else
+        {
+            _primary = ssh ?? throw new CesoException("NoTransport", CesoErrorKind.InvalidArgument, $"Session {session.Server} has neither API nor SSH.");
+        }
+    }
+
+    private string Host => _session.Server;
+
+    /// <summary>A step made of the same host call on the primary transport and, when there is one, on SSH.</summary>
+    /// <param name="title">Short title.</param>
+    /// <param name="target">ShouldProcess target.</param>
+    /// <param name="call">The change.</param>
+    /// <param name="undo">Its undo.</param>
+    /// <param name="coveredBy">For changes inside something an earlier step's undo removes (a file in a new folder): what removes it.</param>
+    private PlanStep Step(string title, string target, Func<IHostCommands, HostCall> call, Func<IHostCommands, HostCall>? undo = null, string? coveredBy = null)
+    {
+        PlanStep Make(IHostCommands t, PlanStep? fallback)
+        {
+            var c = call(t);
+            var u = undo?.Invoke(t);
+            return new PlanStep
+            {
+                Title = title,
+                Target = target,
+                Transport = c.Transport,
+                Command = c.Command,
+                Execute = c.Run,
+                UndoCommand = u?.Command ?? (coveredBy is null ? null : "removed with " + coveredBy),
+                Undo = u?.Run ?? (coveredBy is null ? null : _ => Task.CompletedTask),
+                Fallback = fallback,
+            };
+        }
+
+        return Make(_primary, _fallback is null ? null : Make(_fallback, null));
+    }
+
+    /// <summary>Plans New-CesoVm.</summary>
+    public async Task<(Plan Plan, VmHandle Vm)> PlanCreateAsync(CreateVmRequest r, CancellationToken ct = default)
+    {
+        var vms = await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false);
+        var template = Find(vms, r.Template, "TemplateNotFound", "template");
+        if (template.PowerState != CesoPowerState.PoweredOff)
+        {
+            throw Invalid("TemplatePoweredOn", $"Template '{template.Name}' is {template.PowerState}; a template must be powered off so its disks can be copied. Stop it first, or use Copy-CesoVm -Hot.", r.Template);
+        }
+
+        return await PlanCopyAsync("CreateVm", template, vms, r.Name, r.Guest, r.Datastore, r.Network, r.NumCpu, r.MemoryMB, r.DiskGB, hot: false, r.PowerOn, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Plans Copy-CesoVm.</summary>
+    public async Task<(Plan Plan, VmHandle Vm)> PlanCloneAsync(CloneVmRequest r, CancellationToken ct = default)
+    {
+        var vms = await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false);
+        var source = Find(vms, r.Source, "VmNotFound", "VM");
+        if (!r.Hot && source.PowerState != CesoPowerState.PoweredOff)
+        {
+            throw Invalid("VmPoweredOn", $"'{source.Name}' is {source.PowerState}; a cold copy needs it powered off. Stop it, or add -Hot to copy it running through a temporary snapshot.", r.Source);
+        }
+
+        return await PlanCopyAsync("CloneVm", source, vms, r.Name, r.Guest, r.Datastore, null, null, null, null, r.Hot && source.PowerState == CesoPowerState.PoweredOn, r.PowerOn, ct).ConfigureAwait(false);
+    }
+
+    private async Task<(Plan, VmHandle)> PlanCopyAsync(string operation, CesoVm source, IReadOnlyList<CesoVm> vms, string name, GuestInfoRequest? guest,
+        string? datastore, string? network, int? numCpu, long? memoryMB, int? diskGB, bool hot, bool powerOn, CancellationToken ct)
+    {
+        ValidateName(name);
+        if (vms.Any(v => v.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw Invalid("VmExists", $"A VM named '{name}' already exists on {Host}. Choose another name.", name);
+        }
+
+        if (source.SnapshotCount > 0)
+        {
+            throw Invalid("SourceHasSnapshots", $"'{source.Name}' has {source.SnapshotCount} snapshot(s); copying it would copy only its base disks. Remove or consolidate them first (vim-cmd vmsvc/snapshot.removeall).", source.Name);
+        }
+
+        if (source.Disks.FirstOrDefault(d => d.Mode?.StartsWith("independent", StringComparison.Ordinal) == true) is { } independent)
+        {
+            throw Invalid("IndependentDisk", $"'{source.Name}' has an independent disk ({independent.Path}); snapshots do not cover it, so a copy would not be consistent. Change its mode to dependent first.", source.Name);
+        }
+
+        if (source.VmxPath is null)
+        {
+            throw Invalid("VmxPathUnknown", $"The host does not say where the .vmx of '{source.Name}' is.", source.Name);
+        }
+
+        var sourceVmx = DatastorePath.Parse(source.VmxPath);
+        var ds = datastore ?? sourceVmx.Datastore;
+        var stores = await _session.Inventory.GetDatastoresAsync(ct).ConfigureAwait(false);
+        if (!stores.Any(s => s.Name == ds))
+        {
+            throw Invalid("DatastoreNotFound", $"Datastore '{ds}' does not exist on {Host}; available: {string.Join(", ", stores.Select(s => s.Name))}.", ds);
+        }
+
+        if (network is not null)
+        {
+            var nets = await _session.Inventory.GetNetworksAsync(ct).ConfigureAwait(false);
+            if (!nets.Any(n => n.Name == network))
+            {
+                throw Invalid("NetworkNotFound", $"Portgroup '{network}' does not exist on {Host}; available: {string.Join(", ", nets.Select(n => n.Name))}.", network);
+            }
+        }
+
+        var folder = new DatastorePath(ds, name);
+        var vmxPath = folder.Child(name + ".vmx");
+        if (await ExistsAsync(folder, ct).ConfigureAwait(false))
+        {
+            throw Invalid("FolderExists", $"The folder {folder} already exists on {Host}; Ceso never writes into an existing folder. Choose another name or remove the folder.", name);
+        }
+
+        var vmxText = await ReadTextAsync(sourceVmx, ct).ConfigureAwait(false);
+        var rewrite = VmxIdentity.Rewrite(VmxFile.Parse(vmxText), new VmxIdentity.Target(name, numCpu, memoryMB, network, new Dictionary<string, string>(), null));
+        // cloud-init matches the NIC to configure by the first NIC's new MAC.
+        var request = (guest ?? new GuestInfoRequest { VmName = name }) with { VmName = name };
+        if (request.MacAddress is null && rewrite.Macs.Count > 0)
+        {
+            request = request with { MacAddress = rewrite.Macs[0] };
+        }
+
+        var info = GuestInfoBuilder.Build(request);
+        foreach (var (key, value) in info.ExtraConfig)
+        {
+            rewrite.Vmx.Set(key, value);
+        }
+
+        var vm = new VmHandle(name);
+        var src = new VmHandle(source.Name, source.Id);
+        var target = $"{Host}/{name}";
+        var steps = new List<PlanStep>();
+        if (hot)
+        {
+            steps.Add(Step($"Snapshot '{source.Name}' for a consistent copy", $"{Host}/{source.Name}",
+                t => t.CreateSnapshot(src, "ceso-clone-" + name), t => t.RemoveAllSnapshots(src)));
+        }
+
+        steps.Add(Step($"Create folder {folder}", target, t => t.MakeDirectory(folder), t => t.DeleteDirectory(folder)));
+        foreach (var (from, to) in rewrite.Disks)
+        {
+            var sourceDisk = ResolveDisk(sourceVmx, from);
+            var targetDisk = folder.Child(to);
+            steps.Add(Step($"Copy disk {sourceDisk.FileName} thin", target, t => t.CopyDisk(sourceDisk, targetDisk), t => t.DeleteDisk(targetDisk)));
+        }
+
+        var notes = info.Notes.ToList();
+        var firstDisk = source.Disks.FirstOrDefault();
+        if (diskGB is { } gb && firstDisk is not null && rewrite.Disks.Count > 0)
+        {
+            var bytes = gb * 1073741824L;
+            if (bytes < firstDisk.CapacityBytes)
+            {
+                throw Invalid("DiskShrink", $"-DiskGB {gb} is smaller than the template's {firstDisk.CapacityGB} GB disk; disks are never shrunk.", gb.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            if (bytes > firstDisk.CapacityBytes)
+            {
+                var disk = folder.Child(rewrite.Disks[0].TargetFile);
+                steps.Add(Step($"Grow {disk.FileName} to {gb} GB", target, t => t.ExtendDisk(disk, bytes), coveredBy: $"the folder {folder}"));
+            }
+        }
+
+        var finalVmx = rewrite.Vmx.ToString();
+        steps.Add(Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"the folder {folder}"));
+        steps.Add(Step($"Register '{name}'", target, t => t.Register(vmxPath, vm), t => t.Unregister(vm)));
+        if (hot)
+        {
+            steps.Add(Step($"Remove the snapshot of '{source.Name}'", $"{Host}/{source.Name}", t => t.RemoveAllSnapshots(src)));
+        }
+
+        if (powerOn)
+        {
+            steps.Add(Step($"Power on '{name}'", target, t => t.PowerOn(vm), t => t.PowerOff(vm)));
+        }
+
+        notes.Add($"new BIOS UUID {VmxIdentity.ApiUuid(rewrite.BiosUuid)}, MAC(s) {string.Join(", ", rewrite.Macs)}, cloud-init instance-id {info.InstanceId}");
+        return (new Plan { Operation = operation, Host = Host, Vm = name, Steps = steps, Notes = notes }, vm);
+    }
+
+    /// <summary>Plans a power change.</summary>
+    public async Task<(Plan Plan, CesoVm Vm)> PlanPowerAsync(string vmName, PowerAction action, CancellationToken ct = default)
+    {
+        var vm = Find(await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false), vmName, "VmNotFound", "VM");
+        CheckNotProtected(vm, action.ToString());
+        var h = new VmHandle(vm.Name, vm.Id);
+        var want = action == PowerAction.Start ? CesoPowerState.PoweredOn : action == PowerAction.Reset ? CesoPowerState.PoweredOn : CesoPowerState.PoweredOff;
+        if (action is PowerAction.Reset or PowerAction.Shutdown or PowerAction.Kill && vm.PowerState != CesoPowerState.PoweredOn)
+        {
+            throw new CesoException("InvalidPowerState", CesoErrorKind.InvalidState, $"'{vm.Name}' is {vm.PowerState}; it must be powered on to {action.ToString().ToLowerInvariant()} it.") { Target = vmName, Host = Host };
+        }
+
+        var steps = new List<PlanStep>();
+        if (!(action == PowerAction.Start && vm.PowerState == want))
+        {
+            steps.Add(action switch
+            {
+                PowerAction.Start => Step($"Power on '{vm.Name}'", $"{Host}/{vm.Name}", t => t.PowerOn(h)),
+                PowerAction.Shutdown => Step($"Shut down the guest of '{vm.Name}'", $"{Host}/{vm.Name}", t => t.Shutdown(h)),
+                PowerAction.Kill => Step($"Power off '{vm.Name}'", $"{Host}/{vm.Name}", t => t.PowerOff(h)),
+                _ => Step($"Reset '{vm.Name}'", $"{Host}/{vm.Name}", t => t.Reset(h)),
+            });
+        }
+
+        return (new Plan { Operation = action + "Vm", Host = Host, Vm = vm.Name, Steps = steps }, vm);
+    }
+
+    /// <summary>Plans Remove-CesoVm: the VM must be powered off; files are deleted unless <paramref name="keepFiles"/>.</summary>
+    public async Task<(Plan Plan, CesoVm Vm)> PlanRemoveAsync(string vmName, bool keepFiles, CancellationToken ct = default)
+    {
+        var vm = Find(await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false), vmName, "VmNotFound", "VM");
+        CheckNotProtected(vm, "remove");
+        if (vm.PowerState != CesoPowerState.PoweredOff)
+        {
+            throw new CesoException("InvalidPowerState", CesoErrorKind.InvalidState, $"'{vm.Name}' is {vm.PowerState}; stop it first (Stop-CesoVm '{vm.Name}'), then remove it.") { Target = vmName, Host = Host };
+        }
+
+        var h = new VmHandle(vm.Name, vm.Id);
+        var step = keepFiles
+            ? Step($"Unregister '{vm.Name}' (files kept)", $"{Host}/{vm.Name}", t => t.Unregister(h))
+            : Step($"Delete '{vm.Name}' and its files", $"{Host}/{vm.Name}", t => t.Destroy(h));
+        return (new Plan { Operation = "RemoveVm", Host = Host, Vm = vm.Name, Steps = [step] }, vm);
+    }
+
+    /// <summary>Reads a VM again after a plan ran.</summary>
+    public async Task<CesoVm?> RefreshAsync(string nameOrId, CancellationToken ct = default) =>
+        (await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == nameOrId || v.Name == nameOrId);
+
+    /// <summary>Refuses to change a protected VM, naming the protection and how to lift it.</summary>
+    public void CheckNotProtected(CesoVm vm, string action)
+    {
+        if (vm.Annotation?.Contains(VmxIdentity.ProtectedTag, StringComparison.Ordinal) == true)
+        {
+            throw new CesoException("VmProtected", CesoErrorKind.InvalidState,
+                $"'{vm.Name}' is protected (its notes carry {VmxIdentity.ProtectedTag}); Ceso will not {action} it. Lift the protection with Unprotect-CesoVm '{vm.Name}' if you mean it.")
+            { Target = vm.Name, Host = Host };
+        }
+
+        if (_protection.IsListed(Host, vm.Name))
+        {
+            throw new CesoException("VmProtected", CesoErrorKind.InvalidState,
+                $"'{vm.Name}' is protected (listed in {_protection.Path}); Ceso will not {action} it. Remove its line from that file if you mean it.")
+            { Target = vm.Name, Host = Host };
+        }
+    }
+
+    private static DatastorePath ResolveDisk(DatastorePath vmx, string fileName)
+    {
+        if (fileName.StartsWith("/vmfs/volumes/", StringComparison.Ordinal))
+        {
+            var rest = fileName["/vmfs/volumes/".Length..];
+            var slash = rest.IndexOf('/');
+            return new DatastorePath(rest[..slash], rest[(slash + 1)..]);
+        }
+
+        return fileName.StartsWith('[') ? DatastorePath.Parse(fileName) : vmx.Folder.Child(fileName);
+    }
+
+    private CesoVm Find(IReadOnlyList<CesoVm> vms, string nameOrId, string errorId, string what) =>
+        vms.FirstOrDefault(v => v.Name == nameOrId) ?? vms.FirstOrDefault(v => v.Id == nameOrId)
+        ?? vms.FirstOrDefault(v => v.Name.Equals(nameOrId, StringComparison.OrdinalIgnoreCase))
+        ?? throw new CesoException(errorId, CesoErrorKind.NotFound,
+            $"No {what} named '{nameOrId}' on {Host}. List them with Get-CesoVm.") { Target = nameOrId, Host = Host };
+
+    private void ValidateName(string name)
+    {
+        // ESXi accepts almost anything as a display name, but the name is also the folder and file name on the
+        // datastore and appears in every host command: only characters that are safe everywhere are accepted.
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 80 || name.Trim() != name
+            || name.Any(c => !(char.IsLetterOrDigit(c) || c is ' ' or '.' or '_' or '-' or '(' or ')' or '+' or '@' or ',')))
+        {
+            throw Invalid("InvalidVmName",
+                $"'{name}' cannot be a VM name: it is also its folder and file name on the datastore. Use up to 80 letters, digits, spaces and . _ - ( ) + @ , (no leading or trailing space).",
+                name);
+        }
+    }
+
+    private CesoException Invalid(string id, string message, string target) =>
+        new(id, CesoErrorKind.InvalidArgument, message) { Target = target, Host = Host };
+
+    private async Task<bool> ExistsAsync(DatastorePath path, CancellationToken ct)
+    {
+        if (_session.Ssh is { } ssh)
+        {
+            var r = await ssh.RunAsync(ShellQuote.Join("test", "-e", path.Vmfs), ct).ConfigureAwait(false);
+            return r.ExitCode == 0;
+        }
+
+        try
+        {
+            await _session.Soap!.GetFileAsync(path.Datastore, path.Path + "/" + path.FileName + ".vmx", ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (CesoException e) when (e.ErrorId == "FileNotFound")
+        {
+            return false;
+        }
+    }
+
+    private async Task<string> ReadTextAsync(DatastorePath path, CancellationToken ct)
+    {
+        if (_session.Ssh is { } ssh)
+        {
+            return (await ssh.RunAsync(ShellQuote.Join("cat", path.Vmfs), ct).ConfigureAwait(false)).EnsureSuccess(Host).Stdout;
+        }
+
+        return Encoding.UTF8.GetString(await _session.Soap!.GetFileAsync(path.Datastore, path.Path, ct).ConfigureAwait(false));
+    }
+}

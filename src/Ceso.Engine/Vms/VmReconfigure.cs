@@ -1,0 +1,272 @@
+using System.Globalization;
+using Ceso.Engine.CloudInit;
+using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
+
+namespace Ceso.Engine.Vms;
+
+/// <summary>Set-CesoVm: what to change. Null/false means "leave as it is".</summary>
+public sealed record ReconfigureRequest
+{
+    /// <summary>The VM (name or id).</summary>
+    public required string Vm { get; init; }
+    /// <summary>vCPUs.</summary>
+    public int? NumCpu { get; init; }
+    /// <summary>Memory in MiB.</summary>
+    public long? MemoryMB { get; init; }
+    /// <summary>Add a new thin disk of this size (GiB).</summary>
+    public int? AddDiskGB { get; init; }
+    /// <summary>Grow disk Index (0-based) to SizeGB.</summary>
+    public (int Index, int SizeGB)? ExtendDisk { get; init; }
+    /// <summary>Add a vmxnet3 NIC on this portgroup.</summary>
+    public string? AddNicNetwork { get; init; }
+    /// <summary>Remove the NIC with this index (0-based among NICs).</summary>
+    public int? RemoveNic { get; init; }
+    /// <summary>Change NIC Index's adapter type (vmxnet3, e1000e, e1000).</summary>
+    public (int Index, string Type)? AdapterType { get; init; }
+    /// <summary>Connect NIC Index to this portgroup.</summary>
+    public (int Index, string Network)? NicNetwork { get; init; }
+    /// <summary>bios or efi.</summary>
+    public string? Firmware { get; init; }
+    /// <summary>UEFI Secure Boot on or off (needs efi).</summary>
+    public bool? SecureBoot { get; init; }
+    /// <summary>Connect this ISO ("[ds] path.iso").</summary>
+    public string? IsoPath { get; init; }
+    /// <summary>Disconnect the ISO.</summary>
+    public bool EjectIso { get; init; }
+    /// <summary>New cloud-init guestinfo (re-IP); gets a new instance-id so cloud-init applies it at next boot.</summary>
+    public GuestInfoRequest? Guest { get; init; }
+    /// <summary>New notes.</summary>
+    public string? Annotation { get; init; }
+}
+
+public sealed partial class VmOperations
+{
+    private static readonly string[] AdapterTypes = ["vmxnet3", "e1000e", "e1000"];
+
+    /// <summary>
+    /// Plans Set-CesoVm: the VM's .vmx is rewritten (the old one is the undo) and reloaded, new disks are created
+    /// thin, and disks grow last (growing cannot be undone). The VM must be powered off: hostd rewrites the .vmx of a
+    /// running VM, and these changes need a power cycle anyway.
+    /// </summary>
+    public async Task<(Plan Plan, CesoVm Vm)> PlanReconfigureAsync(ReconfigureRequest r, CancellationToken ct = default)
+    {
+        var vm = Find(await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false), r.Vm, "VmNotFound", "VM");
+        CheckNotProtected(vm, "change");
+        if (vm.PowerState != CesoPowerState.PoweredOff)
+        {
+            throw new CesoException("VmMustBePoweredOff", CesoErrorKind.InvalidState,
+                $"'{vm.Name}' is {vm.PowerState}; Set-CesoVm changes need it powered off (Stop-CesoVm '{vm.Name}'), then start it again.")
+            { Target = r.Vm, Host = Host };
+        }
+
+        var vmxPath = DatastorePath.Parse(vm.VmxPath ?? throw Invalid("VmxPathUnknown", $"The host does not say where the .vmx of '{vm.Name}' is.", vm.Name));
+        var oldText = await ReadTextAsync(vmxPath, ct).ConfigureAwait(false);
+        var vmx = VmxFile.Parse(oldText);
+        var changes = new List<string>();
+        var notes = new List<string>();
+        var target = $"{Host}/{vm.Name}";
+        var steps = new List<PlanStep>();
+        void SetKey(string key, string value)
+        {
+            var old = vmx[key];
+            if (old != value)
+            {
+                vmx.Set(key, value);
+                changes.Add($"{key} = \"{value}\"{(old is null ? "" : $" (was \"{old}\")")}");
+            }
+        }
+
+        if (r.NumCpu is { } cpu)
+        {
+            SetKey("numvcpus", Positive(cpu, 1, 768, "NumCpu").ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (r.MemoryMB is { } mem)
+        {
+            SetKey("memSize", Positive(mem, 4, 24 * 1024 * 1024, "MemoryMB").ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (r.Annotation is not null)
+        {
+            SetKey("annotation", r.Annotation);
+        }
+
+        if (r.Firmware is { } fw)
+        {
+            fw = fw.ToLowerInvariant();
+            if (fw is not ("bios" or "efi"))
+            {
+                throw Invalid("InvalidFirmware", $"Firmware '{r.Firmware}' is neither Bios nor Efi.", r.Firmware);
+            }
+
+            SetKey("firmware", fw);
+        }
+
+        if (r.SecureBoot is { } sb)
+        {
+            if (sb && (vmx["firmware"] ?? "bios") != "efi")
+            {
+                throw Invalid("SecureBootNeedsEfi", $"Secure Boot needs UEFI firmware; add -Firmware Efi.", vm.Name);
+            }
+
+            SetKey("uefi.secureBoot.enabled", sb ? "TRUE" : "FALSE");
+        }
+
+        var nics = vmx.NicIndexes();
+        int Nic(int index) => index >= 0 && index < nics.Count ? nics[index]
+            : throw Invalid("NicNotFound", $"'{vm.Name}' has no network adapter {index}; it has {nics.Count} (0-based).", index.ToString(CultureInfo.InvariantCulture));
+        var networks = await _session.Inventory.GetNetworksAsync(ct).ConfigureAwait(false);
+        string Portgroup(string name) => networks.Any(n => n.Name == name) ? name
+            : throw Invalid("NetworkNotFound", $"Portgroup '{name}' does not exist on {Host}; available: {string.Join(", ", networks.Select(n => n.Name))}.", name);
+        if (r.NicNetwork is { } nn)
+        {
+            SetKey($"ethernet{Nic(nn.Index)}.networkName", Portgroup(nn.Network));
+        }
+
+        if (r.AdapterType is { } at)
+        {
+            var type = at.Type.ToLowerInvariant();
+            if (!AdapterTypes.Contains(type))
+            {
+                throw Invalid("InvalidAdapterType", $"Adapter type '{at.Type}' is not one of {string.Join(", ", AdapterTypes)}.", at.Type);
+            }
+
+            SetKey($"ethernet{Nic(at.Index)}.virtualDev", type);
+        }
+
+        if (r.RemoveNic is { } rm)
+        {
+            var n = Nic(rm);
+            vmx.RemoveWhere(k => k.StartsWith($"ethernet{n}.", StringComparison.OrdinalIgnoreCase));
+            changes.Add($"remove ethernet{n}");
+        }
+
+        if (r.AddNicNetwork is { } addNet)
+        {
+            var n = Enumerable.Range(0, 10).First(i => !nics.Contains(i) && vmx[$"ethernet{i}.present"] is null);
+            var mac = VmxIdentity.NewMac();
+            foreach (var (k, v) in new[] { ("present", "TRUE"), ("virtualDev", "vmxnet3"), ("networkName", Portgroup(addNet)), ("addressType", "static"), ("address", mac) })
+            {
+                SetKey($"ethernet{n}.{k}", v);
+            }
+        }
+
+        if (r.IsoPath is not null || r.EjectIso)
+        {
+            var slot = vmx.Entries.Select(e => e.Key).FirstOrDefault(k => k.EndsWith(".deviceType", StringComparison.OrdinalIgnoreCase)
+                && vmx[k]!.StartsWith("cdrom", StringComparison.OrdinalIgnoreCase))?[..^".deviceType".Length] ?? "sata0:0";
+            if (r.IsoPath is { } iso)
+            {
+                var path = DatastorePath.Parse(iso);
+                if (slot.StartsWith("sata", StringComparison.OrdinalIgnoreCase))
+                {
+                    SetKey(slot[..slot.IndexOf(':')] + ".present", "TRUE");
+                }
+
+                SetKey(slot + ".present", "TRUE");
+                SetKey(slot + ".deviceType", "cdrom-image");
+                SetKey(slot + ".fileName", path.Vmfs);
+                SetKey(slot + ".startConnected", "TRUE");
+            }
+            else
+            {
+                SetKey(slot + ".startConnected", "FALSE");
+                SetKey(slot + ".deviceType", "cdrom-raw");
+                SetKey(slot + ".fileName", "emptyBackingString");
+            }
+        }
+
+        if (r.Guest is { } guest)
+        {
+            var mac = nics.Count > 0 ? vmx[$"ethernet{nics[0]}.address"] ?? vmx[$"ethernet{nics[0]}.generatedAddress"] : null;
+            var info = GuestInfoBuilder.Build(guest with { VmName = vm.Name, MacAddress = guest.MacAddress ?? mac });
+            foreach (var (k, v) in info.ExtraConfig)
+            {
+                vmx.Set(k, v);
+            }
+
+            changes.Add($"guestinfo.metadata/userdata (instance-id {info.InstanceId})");
+            notes.AddRange(info.Notes);
+            notes.Add("a new cloud-init instance-id makes cloud-init apply the new network at next boot (it also re-runs per-instance modules)");
+        }
+
+        if (r.AddDiskGB is { } add)
+        {
+            var used = vmx.DiskSlots().Where(s => s.StartsWith("scsi0:", StringComparison.OrdinalIgnoreCase)).Select(s => int.Parse(s[6..], CultureInfo.InvariantCulture)).ToHashSet();
+            var unit = Enumerable.Range(0, 16).First(u => u != 7 && !used.Contains(u)); // unit 7 is the controller's own
+            var file = $"{vm.Name}_{vmx.DiskSlots().Count}.vmdk";
+            var disk = vmxPath.Folder.Child(file);
+            var bytes = Positive(add, 1, 62 * 1024, "AddDiskGB") * 1073741824L;
+            steps.Add(Step($"Create disk {file} ({add} GB, thin)", target, t => t.CreateDisk(disk, bytes), t => t.DeleteDisk(disk)));
+            SetKey("scsi0.present", "TRUE");
+            SetKey($"scsi0:{unit}.present", "TRUE");
+            SetKey($"scsi0:{unit}.fileName", file);
+            SetKey($"scsi0:{unit}.deviceType", "scsi-hardDisk");
+        }
+
+        var newText = vmx.ToString();
+        var h = new VmHandle(vm.Name, vm.Id);
+        if (changes.Count > 0)
+        {
+            steps.Add(Step($"Rewrite {vmxPath.FileName}: {string.Join("; ", changes)}", target,
+                t => Both(t.WriteFile(vmxPath, newText), t.Reload(h)),
+                t => Both(t.WriteFile(vmxPath, oldText), t.Reload(h))));
+        }
+
+        if (r.ExtendDisk is { } ext)
+        {
+            if (ext.Index < 0 || ext.Index >= vm.Disks.Count)
+            {
+                throw Invalid("DiskNotFound", $"'{vm.Name}' has no disk {ext.Index}; it has {vm.Disks.Count} (0-based).", ext.Index.ToString(CultureInfo.InvariantCulture));
+            }
+
+            var d = vm.Disks[ext.Index];
+            var bytes = ext.SizeGB * 1073741824L;
+            if (bytes <= d.CapacityBytes)
+            {
+                throw Invalid("DiskShrink", $"Disk {ext.Index} of '{vm.Name}' is {d.CapacityGB} GB; -ExtendDisk must be larger (disks never shrink).", ext.SizeGB.ToString(CultureInfo.InvariantCulture));
+            }
+
+            var path = DatastorePath.Parse(d.Path);
+            steps.Add(Step($"Grow disk {ext.Index} to {ext.SizeGB} GB (cannot be undone)", target, t => t.ExtendDisk(path, bytes)));
+        }
+
+        return (new Plan { Operation = "ReconfigureVm", Host = Host, Vm = vm.Name, Steps = steps, Notes = notes }, vm);
+    }
+
+    /// <summary>Plans Protect-CesoVm / Unprotect-CesoVm: the tag in the VM's notes.</summary>
+    public async Task<(Plan Plan, CesoVm Vm)> PlanProtectionAsync(string vmName, bool protect, CancellationToken ct = default)
+    {
+        var vm = Find(await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false), vmName, "VmNotFound", "VM");
+        var notes = vm.Annotation ?? "";
+        var has = notes.Contains(VmxIdentity.ProtectedTag, StringComparison.Ordinal);
+        if (has == protect)
+        {
+            return (new Plan { Operation = protect ? "ProtectVm" : "UnprotectVm", Host = Host, Vm = vm.Name, Steps = [] }, vm);
+        }
+
+        var newNotes = protect ? (notes.Length == 0 ? VmxIdentity.ProtectedTag : notes + "\n" + VmxIdentity.ProtectedTag)
+            : notes.Replace("\n" + VmxIdentity.ProtectedTag, "", StringComparison.Ordinal).Replace(VmxIdentity.ProtectedTag, "", StringComparison.Ordinal);
+        // Not refused by the protection itself: this is the one change that lifts it.
+        var vmxPath = DatastorePath.Parse(vm.VmxPath ?? throw Invalid("VmxPathUnknown", $"The host does not say where the .vmx of '{vm.Name}' is.", vm.Name));
+        var oldText = await ReadTextAsync(vmxPath, ct).ConfigureAwait(false);
+        var vmx = VmxFile.Parse(oldText);
+        vmx.Set("annotation", newNotes);
+        var newText = vmx.ToString();
+        var h = new VmHandle(vm.Name, vm.Id);
+        var step = Step($"{(protect ? "Add" : "Remove")} {VmxIdentity.ProtectedTag} in the notes of '{vm.Name}'", $"{Host}/{vm.Name}",
+            t => Both(t.WriteFile(vmxPath, newText), t.Reload(h)), t => Both(t.WriteFile(vmxPath, oldText), t.Reload(h)));
+        return (new Plan { Operation = protect ? "ProtectVm" : "UnprotectVm", Host = Host, Vm = vm.Name, Steps = [step] }, vm);
+    }
+
+    private static HostCall Both(HostCall a, HostCall b) =>
+        new(a.Transport, $"{a.Command} && {b.Command}", async ct =>
+        {
+            await a.Run(ct).ConfigureAwait(false);
+            await b.Run(ct).ConfigureAwait(false);
+        });
+
+    private long Positive(long value, long min, long max, string what) =>
+        value >= min && value <= max ? value : throw Invalid("InvalidValue", $"-{what} {value} is out of range ({min}..{max}).", value.ToString(CultureInfo.InvariantCulture));
+}
