@@ -1,0 +1,211 @@
+using System.Text.Json;
+using Ceso.Engine;
+using Ceso.Engine.CloudInit;
+using Ceso.Engine.Connection;
+using Ceso.Engine.Hosts;
+using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
+using Ceso.Engine.Security;
+using Ceso.Engine.Vms;
+
+namespace Ceso.Tests.Integration;
+
+/// <summary>Failures half-way leave the host exactly as it was; bad input fails before any change.</summary>
+[Collection(TestBedCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class VmChaosTests(TestBed bed)
+{
+    private async Task<(CesoSession Session, VmOperations Vms, PlanExecutor Executor)> OpenAsync(Transport transport)
+    {
+        var session = await bed.ConnectAsync(transport);
+        var redactor = new Redactor();
+        return (session, new VmOperations(session, bed.Home), new PlanExecutor(AuditLog.Open(bed.Home, redactor), redactor));
+    }
+
+    /// <summary>Inventory (names, ids, power, snapshots) and every file on the datastore.</summary>
+    private async Task<string> HostStateAsync()
+    {
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+        var vms = await ssh.Inventory.GetVmsAsync();
+        var files = (await ssh.Ssh!.RunAsync("cd /vmfs/volumes/datastore1/ && find . | sort")).Stdout;
+        return JsonSerializer.Serialize(vms.Select(v => new { v.Name, v.Id, v.PowerState, v.SnapshotCount, v.NumCpu, v.MemoryMB })) + "\n" + files;
+    }
+
+    private async Task<PlanFailedException> FailsAndLeavesNothingAsync(Func<Task> act)
+    {
+        var before = await HostStateAsync();
+        var e = await Assert.ThrowsAsync<PlanFailedException>(act);
+        Assert.Empty(e.Left);
+        Assert.Contains("The host is as it was before", e.Message);
+        Assert.Equal(before, await HostStateAsync());
+        return e;
+    }
+
+    [Fact]
+    public async Task A_full_datastore_during_the_disk_copy_undoes_everything()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        var (plan, _) = await vms.PlanCreateAsync(new CreateVmRequest { Name = "full01", Template = "vm01" });
+        bed.Fault("datastoreFull=datastore1");
+        try
+        {
+            var e = await FailsAndLeavesNothingAsync(() => executor.ExecuteAsync(plan));
+            Assert.Contains("Copy disk", e.FailedStep);
+            Assert.Contains("not enough space", e.Message);
+        }
+        finally
+        {
+            bed.ClearFaults();
+        }
+    }
+
+    [Fact]
+    public async Task An_ssh_connection_dropped_mid_plan_is_undone_over_a_new_connection()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        var (plan, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm02", Name = "drop01" });
+        bed.Fault("dropSsh=vmkfstools");
+        try
+        {
+            var e = await FailsAndLeavesNothingAsync(() => executor.ExecuteAsync(plan));
+            Assert.Equal("SshConnectionLost", e.ErrorId);
+        }
+        finally
+        {
+            bed.ClearFaults();
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_snapshot_during_a_hot_clone_leaves_no_snapshot_and_no_copy()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Start)).Plan);
+        try
+        {
+            var (plan, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "snapfail01", Hot = true });
+            bed.Fault("snapshotFailure=on");
+            try
+            {
+                var e = await FailsAndLeavesNothingAsync(() => executor.ExecuteAsync(plan));
+                Assert.StartsWith("Snapshot", e.FailedStep);
+            }
+            finally
+            {
+                bed.ClearFaults();
+            }
+        }
+        finally
+        {
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
+        }
+    }
+
+    [Fact]
+    public async Task A_free_license_discovered_mid_plan_switches_the_rest_of_the_plan_to_ssh()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Auto);
+        await using var _ = session;
+        var (plan, handle) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm02", Name = "free01" });
+        Assert.Equal("soap", plan.Steps[0].Transport);
+        bed.Fault("restricted=on");
+        var mark = bed.Calls().Count;
+        try
+        {
+            await executor.ExecuteAsync(plan);
+            var calls = bed.CallsSince(mark);
+            Assert.Contains(calls, c => c.Channel == "soap" && c.Name == "MakeDirectory");
+            Assert.Contains(calls, c => c.Channel == "ssh" && c.Kind == "exec" && c.Name.StartsWith("vim-cmd solo/registervm", StringComparison.Ordinal));
+            Assert.DoesNotContain(calls, c => c.Channel == "soap" && c.Name == "CopyVirtualDisk_Task");
+            Assert.NotNull(handle.Id);
+            Assert.NotNull(await vms.RefreshAsync("free01"));
+        }
+        finally
+        {
+            await executor.ExecuteAsync((await vms.PlanRemoveAsync("free01", keepFiles: false)).Plan);
+            bed.ClearFaults();
+        }
+    }
+
+    [Fact]
+    public async Task Two_clones_of_the_same_source_at_once_both_succeed()
+    {
+        async Task CloneAsync(string name)
+        {
+            var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+            await using var _ = session;
+            await executor.ExecuteAsync((await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm04", Name = name })).Plan);
+        }
+
+        try
+        {
+            await Task.WhenAll(CloneAsync("twin01"), CloneAsync("twin02"));
+            await using var check = await bed.ConnectAsync(Transport.Ssh);
+            var all = await check.Inventory.GetVmsAsync();
+            Assert.Contains(all, v => v.Name == "twin01");
+            Assert.Contains(all, v => v.Name == "twin02");
+            Assert.NotEqual(all.Single(v => v.Name == "twin01").BiosUuid, all.Single(v => v.Name == "twin02").BiosUuid);
+        }
+        finally
+        {
+            var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+            await using var _ = session;
+            foreach (var n in new[] { "twin01", "twin02" })
+            {
+                if (await vms.RefreshAsync(n) is not null)
+                {
+                    await executor.ExecuteAsync((await vms.PlanRemoveAsync(n, false)).Plan);
+                }
+            }
+        }
+    }
+
+    public static TheoryData<string, CreateVmRequest> BadInput => new()
+    {
+        { "InvalidIPAddress", new CreateVmRequest { Name = "bad1", Template = "vm01", Guest = new GuestInfoRequest { VmName = "bad1", IPAddresses = ["10.0.0.5"] } } },
+        { "GatewayOutsideSubnet", new CreateVmRequest { Name = "bad2", Template = "vm01", Guest = new GuestInfoRequest { VmName = "bad2", IPAddresses = ["10.0.0.5/24"], Gateways = ["192.168.1.1"] } } },
+        { "InvalidHostname", new CreateVmRequest { Name = "bad3", Template = "vm01", Guest = new GuestInfoRequest { VmName = "bad3", Hostname = "bad_host" } } },
+        { "InvalidVmName", new CreateVmRequest { Name = "web;reboot", Template = "vm01" } },
+        { "InvalidVmName", new CreateVmRequest { Name = "$(touch /tmp/pwned)", Template = "vm01" } },
+        { "TemplateNotFound", new CreateVmRequest { Name = "bad6", Template = "no-such-template" } },
+        { "VmExists", new CreateVmRequest { Name = "vm02", Template = "vm01" } },
+        { "DatastoreNotFound", new CreateVmRequest { Name = "bad8", Template = "vm01", Datastore = "nope" } },
+        { "NetworkNotFound", new CreateVmRequest { Name = "bad9", Template = "vm01", Network = "No Such PG" } },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInput))]
+    public async Task Bad_input_is_refused_before_any_change_with_an_error_naming_it(string errorId, CreateVmRequest request)
+    {
+        var (session, vms, _) = await OpenAsync(Transport.Auto);
+        await using var _ = session;
+        var mark = bed.Calls().Count;
+
+        var e = await Assert.ThrowsAsync<CesoException>(() => vms.PlanCreateAsync(request));
+
+        Assert.Equal(errorId, e.ErrorId);
+        Assert.NotNull(e.Target);
+        Assert.Contains(e.Target!.ToString()!, e.Message);
+        Assert.DoesNotContain(bed.CallsSince(mark), c => c.Write && c.Name is not ("Login" or "Logout"));
+    }
+
+    [Fact]
+    public async Task A_powered_on_template_is_refused()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        await executor.ExecuteAsync((await vms.PlanPowerAsync("vm04", PowerAction.Start)).Plan);
+        try
+        {
+            var e = await Assert.ThrowsAsync<CesoException>(() => vms.PlanCreateAsync(new CreateVmRequest { Name = "bad10", Template = "vm04" }));
+            Assert.Equal("TemplatePoweredOn", e.ErrorId);
+        }
+        finally
+        {
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("vm04", PowerAction.Kill)).Plan);
+        }
+    }
+}
