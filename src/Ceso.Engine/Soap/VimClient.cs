@@ -18,6 +18,7 @@ public sealed class VimClient : IDisposable
 
     private readonly HttpClient _http;
     private readonly Dictionary<string, int> _calls = new(StringComparer.Ordinal);
+    private long _waitTicks;
     private string _soapAction = "urn:vim25/6.5";
 
     /// <summary>Creates a client for <paramref name="sdkUrl"/> (https://host/sdk).</summary>
@@ -43,6 +44,9 @@ public sealed class VimClient : IDisposable
 
     /// <summary>The session cookie jar (the datastore HTTP /folder interface needs the same session).</summary>
     public CookieContainer Cookies { get; }
+
+    /// <summary>Time spent waiting for the host (request sent until the last response byte), for overhead benchmarks.</summary>
+    public TimeSpan HostWait => TimeSpan.FromTicks(Interlocked.Read(ref _waitTicks));
 
     /// <summary>Round trips made, per SOAP method (for benchmarks and tests).</summary>
     public IReadOnlyDictionary<string, int> Calls => _calls;
@@ -212,9 +216,12 @@ public sealed class VimClient : IDisposable
             _calls[method] = _calls.GetValueOrDefault(method) + 1;
         }
         HttpResponseMessage response;
+        byte[] payload;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            payload = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
@@ -223,13 +230,17 @@ public sealed class VimClient : IDisposable
             { Host = SdkUrl.Host, Command = method };
         }
 
+        finally
+        {
+            Interlocked.Add(ref _waitTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
+        }
+
         using (response)
         {
-            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             XDocument doc;
             try
             {
-                doc = await XDocument.LoadAsync(stream, LoadOptions.None, ct).ConfigureAwait(false);
+                doc = XDocument.Load(new MemoryStream(payload), LoadOptions.None);
             }
             catch (XmlException e)
             {

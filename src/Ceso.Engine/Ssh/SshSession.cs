@@ -19,6 +19,7 @@ public sealed class SshSession : IAsyncDisposable
     private MarkerReader? _stdout;
     private MarkerReader? _stderr;
     private long _sequence;
+    private long _waitTicks;
     private bool _disposed;
 
     /// <summary>Creates a session; nothing connects until the first command.</summary>
@@ -26,6 +27,9 @@ public sealed class SshSession : IAsyncDisposable
 
     /// <summary>Where this session goes.</summary>
     public SshTarget Target { get; }
+
+    /// <summary>Time spent waiting for the host (from sending a command to its last byte), for overhead benchmarks.</summary>
+    public TimeSpan HostWait => TimeSpan.FromTicks(Interlocked.Read(ref _waitTicks));
 
     /// <summary>How many ssh processes this session has started (1 while the connection is reused).</summary>
     public int ConnectionsOpened { get; private set; }
@@ -232,11 +236,13 @@ public sealed class SshSession : IAsyncDisposable
         try
         {
             var bytes = Encoding.UTF8.GetBytes(frame);
+            var started = Stopwatch.GetTimestamp();
             errTask = _stderr!.ReadUntilAsync(marker + "\n", readStatus: false, ct);
             await p.StandardInput.BaseStream.WriteAsync(bytes, ct).ConfigureAwait(false);
             await p.StandardInput.BaseStream.FlushAsync(ct).ConfigureAwait(false);
             var (stdout, status) = await _stdout!.ReadUntilAsync(marker + ":", readStatus: true, ct).ConfigureAwait(false);
             var (stderr, _) = await errTask.ConfigureAwait(false);
+            Interlocked.Add(ref _waitTicks, Stopwatch.GetElapsedTime(started).Ticks);
             return new SshResult(commandLine, status, stdout, stderr);
         }
         catch (OperationCanceledException)
