@@ -12,12 +12,21 @@
     FormatsToProcess     = @('Ceso.Format.ps1xml')
     CmdletsToExport      = @(
         'Connect-CesoServer'
+        'Copy-CesoVm'
         'Disconnect-CesoServer'
         'Get-CesoDatastore'
         'Get-CesoHost'
         'Get-CesoNetwork'
         'Get-CesoServer'
         'Get-CesoVm'
+        'New-CesoVm'
+        'Protect-CesoVm'
+        'Remove-CesoVm'
+        'Restart-CesoVm'
+        'Set-CesoVm'
+        'Start-CesoVm'
+        'Stop-CesoVm'
+        'Unprotect-CesoVm'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

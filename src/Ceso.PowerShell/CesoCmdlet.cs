@@ -11,7 +11,7 @@ namespace Ceso.PowerShell;
 /// Base of every Ceso cmdlet: Ctrl+C cancels the engine call, engine tasks run through one bridge that keeps every
 /// Write* on the pipeline thread, and <c>-Server</c> resolves against the runspace's session registry.
 /// </summary>
-public abstract class CesoCmdlet : PSCmdlet, IDisposable
+public abstract partial class CesoCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
     private BlockingCollection<Action>? _pipelineQueue;

@@ -63,3 +63,10 @@ function Connect-CesoTestBed {
     }
     Connect-CesoServer @p
 }
+
+function Get-CesoTestBedWrites {
+    # The writes the test bed saw (SOAP write methods, SSH commands marked write), from its call log; -WhatIf must add none.
+    param($TestBed)
+    if (-not (Test-Path $TestBed.Info.callLog)) { return @() }
+    @(Get-Content $TestBed.Info.callLog | ConvertFrom-Json | Where-Object { $_.write -and -not $_.internal })
+}

@@ -9,33 +9,51 @@ namespace Ceso.PowerShell.Completers;
 /// Completes names from the local name cache that discovery cmdlets fill ($CESO_HOME/cache). Never opens a
 /// connection: completion must be instant and work offline. When -Server is already typed, only that server's names are offered.
 /// </summary>
-public abstract class NameCacheCompleter(string kind) : IArgumentCompleter
+/// <param name="wildcards">
+/// True for parameters that take wildcards (Get-* -Name): names with [ ] * ? are escaped to match only themselves.
+/// False for parameters that take an exact name (-Vm, -Template, -Datastore): the name is offered as it is.
+/// </param>
+/// <param name="kinds">The <see cref="NameCache"/> kinds offered, in order.</param>
+public abstract class NameCacheCompleter(bool wildcards, params string[] kinds) : IArgumentCompleter
 {
     /// <summary>Offers cached names that start with what was typed.</summary>
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         var server = fakeBoundParameters?["Server"] as string;
-        IReadOnlyList<string> names;
+        var prefix = CompletionText.Unquote(wordToComplete);
+        List<string> names;
         try
         {
-            names = new NameCache(CesoHome.FromEnvironment()).Names(kind, CompletionText.Unquote(wordToComplete), server);
+            var cache = new NameCache(CesoHome.FromEnvironment());
+            names = kinds.SelectMany(k => cache.Names(k, prefix, server)).Distinct(StringComparer.Ordinal).ToList();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return []; // no cache, no completions
         }
 
-        // The parameters take wildcards, so names with [ ] * ? are escaped to match only themselves.
-        return names.Select(n => new CompletionResult(CompletionText.Quote(WildcardPattern.Escape(n)), n, CompletionResultType.ParameterValue, n));
+        return names.Select(n => new CompletionResult(CompletionText.Quote(wildcards ? WildcardPattern.Escape(n) : n), n, CompletionResultType.ParameterValue, n));
     }
 }
 
-/// <summary>Completes VM names (Get-CesoVm -Name).</summary>
-public sealed class VmNameCompleter() : NameCacheCompleter(NameCache.Vm);
+/// <summary>Completes VM names for a wildcard -Name (Get-CesoVm -Name).</summary>
+public sealed class VmNameCompleter() : NameCacheCompleter(true, NameCache.Vm);
 
-/// <summary>Completes datastore names (Get-CesoDatastore -Name).</summary>
-public sealed class DatastoreNameCompleter() : NameCacheCompleter(NameCache.Datastore);
+/// <summary>Completes datastore names for a wildcard -Name (Get-CesoDatastore -Name).</summary>
+public sealed class DatastoreNameCompleter() : NameCacheCompleter(true, NameCache.Datastore);
 
-/// <summary>Completes portgroup names (Get-CesoNetwork -Name).</summary>
-public sealed class NetworkNameCompleter() : NameCacheCompleter(NameCache.Network);
+/// <summary>Completes portgroup names for a wildcard -Name (Get-CesoNetwork -Name).</summary>
+public sealed class NetworkNameCompleter() : NameCacheCompleter(true, NameCache.Network);
+
+/// <summary>Completes an exact VM (or template) name for -Vm.</summary>
+public sealed class VmCompleter() : NameCacheCompleter(false, NameCache.Vm, NameCache.Template);
+
+/// <summary>Completes an exact name for -Template: templates first, then VMs (any powered-off VM can serve as one).</summary>
+public sealed class TemplateCompleter() : NameCacheCompleter(false, NameCache.Template, NameCache.Vm);
+
+/// <summary>Completes an exact datastore name for -Datastore.</summary>
+public sealed class DatastoreCompleter() : NameCacheCompleter(false, NameCache.Datastore);
+
+/// <summary>Completes an exact portgroup name for -Network and -AddNetwork.</summary>
+public sealed class NetworkCompleter() : NameCacheCompleter(false, NameCache.Network);

@@ -1,0 +1,160 @@
+using System.Management.Automation;
+using Ceso.Engine;
+using Ceso.Engine.Model;
+using Ceso.Engine.Vms;
+using Ceso.PowerShell.Completers;
+
+namespace Ceso.PowerShell.Commands;
+
+/// <summary>
+/// <para type="synopsis">Changes a powered-off VM: CPU, memory, disks, network adapters, firmware, ISO, notes, and its cloud-init network (re-IP).</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "CesoVm", SupportsShouldProcess = true, DefaultParameterSetName = Default)]
+[OutputType(typeof(CesoVm))]
+public sealed class SetCesoVmCommand : CesoCmdlet
+{
+    private const string Default = "Default";
+
+    /// <summary>The VMs to change: names, ids, or Get-CesoVm results.</summary>
+    [Parameter(ParameterSetName = Default, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name")]
+    [ValidateNotNull]
+    [ArgumentCompleter(typeof(VmCompleter))]
+    public VmIdentity[] Vm { get; set; } = [];
+
+    /// <summary>vCPUs.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateRange(1, 768)]
+    public int? NumCpu { get; set; }
+
+    /// <summary>Memory in GiB (fractions allowed).</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateRange(0.004, 24576.0)]
+    public double? MemoryGB { get; set; }
+
+    /// <summary>Adds a new thin disk of this size in GiB.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateRange(1, 63488)]
+    public int? AddDiskGB { get; set; }
+
+    /// <summary>Grows a disk: two numbers, the disk's index (0-based, as in Disks) and its new size in GiB. Cannot be undone.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateCount(2, 2)]
+    public int[]? ExtendDisk { get; set; }
+
+    /// <summary>Adds a vmxnet3 network adapter on this portgroup.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(NetworkCompleter))]
+    public string? AddNetwork { get; set; }
+
+    /// <summary>Removes the network adapter with this index (0-based, as in Nics).</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateRange(0, 9)]
+    public int? RemoveNic { get; set; }
+
+    /// <summary>Changes the adapter type of the adapter -NicIndex.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateSet("vmxnet3", "e1000e", "e1000")]
+    public string? AdapterType { get; set; }
+
+    /// <summary>The adapter -AdapterType and -Network change (0-based).</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateRange(0, 9)]
+    public int NicIndex { get; set; }
+
+    /// <summary>Connects the adapter -NicIndex to this portgroup.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(NetworkCompleter))]
+    public string? Network { get; set; }
+
+    /// <summary>Firmware: Bios or Efi.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateSet("Bios", "Efi")]
+    public string? Firmware { get; set; }
+
+    /// <summary>UEFI Secure Boot on ($true, needs Efi) or off ($false).</summary>
+    [Parameter(ParameterSetName = Default)]
+    public bool? SecureBoot { get; set; }
+
+    /// <summary>Connects an ISO image, as a datastore path: '[datastore1] iso/ubuntu.iso'.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string? IsoPath { get; set; }
+
+    /// <summary>Disconnects the ISO image.</summary>
+    [Parameter(ParameterSetName = Default)]
+    public SwitchParameter EjectIso { get; set; }
+
+    /// <summary>New static addresses in CIDR form, applied by cloud-init at the next boot (re-IP).</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string[]? IPAddress { get; set; }
+
+    /// <summary>Gateways for the re-IP, at most one per address family.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Gateway { get; set; }
+
+    /// <summary>DNS servers for the re-IP.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string[]? DnsServer { get; set; }
+
+    /// <summary>DNS search domains for the re-IP.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string[]? SearchDomain { get; set; }
+
+    /// <summary>New notes (replace the old ones).</summary>
+    [Parameter(ParameterSetName = Default)]
+    [AllowEmptyString]
+    public string? Notes { get; set; }
+
+    /// <summary>Writes each VM as it is after the change.</summary>
+    [Parameter(ParameterSetName = Default)]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>The session to use. Default: the server a piped VM came from, else the default session.</summary>
+    [Parameter(ParameterSetName = Default, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNull]
+    [ArgumentCompleter(typeof(ServerCompleter))]
+    public ServerIdentity? Server { get; set; }
+
+    /// <summary>Plans the changes of each VM, asks per step and applies them.</summary>
+    protected override void ProcessRecord()
+    {
+        foreach (var vm in Vm)
+        {
+            if (IsoPath is not null && EjectIso)
+            {
+                WriteEngineError(new CesoException("IsoAndEject", CesoErrorKind.InvalidArgument,
+                    "-IsoPath connects an ISO and -EjectIso disconnects it; give one of them.") { Target = vm.Name }, vm);
+                continue;
+            }
+
+            var request = new ReconfigureRequest
+            {
+                Vm = vm.Name,
+                NumCpu = NumCpu,
+                MemoryMB = MemoryGB is { } gb ? (long)Math.Round(gb * 1024) : null,
+                AddDiskGB = AddDiskGB,
+                ExtendDisk = ExtendDisk is [var index, var size] ? (index, size) : null,
+                AddNicNetwork = AddNetwork,
+                RemoveNic = RemoveNic,
+                AdapterType = AdapterType is null ? null : (NicIndex, AdapterType),
+                NicNetwork = Network is null ? null : (NicIndex, Network),
+                Firmware = Firmware?.ToLowerInvariant(),
+                SecureBoot = SecureBoot,
+                IsoPath = IsoPath,
+                EjectIso = EjectIso,
+                Guest = GuestInput.Any(IPAddress, Gateway, DnsServer, SearchDomain)
+                    ? GuestInput.Request(vm.Name, IPAddress, Gateway, DnsServer, SearchDomain)
+                    : null,
+                Annotation = Notes,
+            };
+            RunVmPlan(vm, Server, (ops, ct) => ops.PlanReconfigureAsync(request, ct), PassThru);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using Ceso.Engine.Model;
+using Ceso.Engine.Vms;
+using Ceso.PowerShell.Completers;
+
+namespace Ceso.PowerShell.Commands;
+
+/// <summary>
+/// <para type="synopsis">Powers VMs on; a VM that is already on is left as it is.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "CesoVm", SupportsShouldProcess = true, DefaultParameterSetName = Default)]
+[OutputType(typeof(CesoVm))]
+public sealed class StartCesoVmCommand : CesoCmdlet
+{
+    private const string Default = "Default";
+
+    /// <summary>The VMs: names, ids, or Get-CesoVm results.</summary>
+    [Parameter(ParameterSetName = Default, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name")]
+    [ValidateNotNull]
+    [ArgumentCompleter(typeof(VmCompleter))]
+    public VmIdentity[] Vm { get; set; } = [];
+
+    /// <summary>Writes each VM as it is afterwards.</summary>
+    [Parameter(ParameterSetName = Default)]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>The session to use. Default: the server a piped VM came from, else the default session.</summary>
+    [Parameter(ParameterSetName = Default, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNull]
+    [ArgumentCompleter(typeof(ServerCompleter))]
+    public ServerIdentity? Server { get; set; }
+
+    /// <summary>Plans each VM's change, asks per step and runs it.</summary>
+    protected override void ProcessRecord()
+    {
+        foreach (var vm in Vm)
+        {
+            RunVmPlan(vm, Server, (ops, ct) => ops.PlanPowerAsync(vm.Name, PowerAction.Start, ct), PassThru);
+        }
+    }
+}

@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Management.Automation;
+using Ceso.Engine;
+using Ceso.Engine.Connection;
+using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
+using Ceso.Engine.Security;
+using Ceso.Engine.Vms;
+
+namespace Ceso.PowerShell;
+
+/// <summary>How <see cref="CesoCmdlet.RunPlan{T}"/> ended.</summary>
+public enum PlanOutcome
+{
+    /// <summary>Building or executing the plan failed; an error was written.</summary>
+    Failed,
+
+    /// <summary>-WhatIf, or a step was declined at -Confirm: the preview was recorded and nothing ran.</summary>
+    Previewed,
+
+    /// <summary>The plan had no steps (the VM already is as asked).</summary>
+    NothingToDo,
+
+    /// <summary>Every step ran.</summary>
+    Executed,
+}
+
+/// <summary>The one way a cmdlet runs an engine plan: build (reads only), ShouldProcess per step, then execute or preview.</summary>
+public abstract partial class CesoCmdlet
+{
+    private int _activities;
+
+    /// <summary>
+    /// A progress activity id unique within this pipeline (each cmdlet of a pipeline has its own range), so nested
+    /// and consecutive bars of several Ceso cmdlets never overwrite each other.
+    /// </summary>
+    protected int NextActivityId() => (MyInvocation.PipelinePosition * 1000) + ++_activities;
+
+    /// <summary>The VM operations of a session; when the session cannot write (no transport), writes the error and returns null.</summary>
+    protected VmOperations? OpenVmOperations(CesoSession session, object? target)
+    {
+        try
+        {
+            return new VmOperations(session, CesoHome.FromEnvironment());
+        }
+        catch (CesoException e)
+        {
+            WriteEngineError(e, target);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The session for a VM: <paramref name="server"/> when given, else the server a piped VM object came from, else the
+    /// default session. See <see cref="ResolveServer(ServerIdentity?)"/>.
+    /// </summary>
+    protected CesoSession? ResolveServer(ServerIdentity? server, VmIdentity vm) =>
+        ResolveServer(server ?? (vm.Server is { Length: > 0 } s ? new ServerIdentity(s) : null));
+
+    /// <summary>
+    /// Builds a plan through the bridge (the engine only reads), asks ShouldProcess for every step with the exact host
+    /// command as the action (so -WhatIf prints each command, secrets masked), and runs the plan only when every step
+    /// was approved. Under -WhatIf, or when any step is declined, the preview is recorded in the audit log and
+    /// nothing runs. Plan notes (defaults chosen for the user) are written to the information stream, tagged
+    /// <c>PlanNote</c>. A failed step is one non-terminating error whose message says what was undone and what is left.
+    /// </summary>
+    /// <param name="session">The session the plan is for; its API password is masked in everything shown or logged.</param>
+    /// <param name="target">The input (the error records' TargetObject).</param>
+    /// <param name="build">The engine call that plans; it must not change the host.</param>
+    /// <param name="subject">What the planner returned alongside the plan (the VM), when it planned.</param>
+    /// <param name="parentActivityId">Progress activity to nest under; -1 for none.</param>
+    protected PlanOutcome RunPlan<T>(CesoSession session, object? target, Func<CancellationToken, Task<(Plan Plan, T Subject)>> build,
+        out T? subject, int parentActivityId = -1)
+    {
+        subject = default;
+        if (!TryRunEngine(build, target, out var built))
+        {
+            return PlanOutcome.Failed;
+        }
+
+        var (plan, planned) = built;
+        subject = planned;
+        var redactor = new Redactor();
+        redactor.Add(session.Profile.SoapPassword);
+        var what = $"{plan.Operation}{(plan.Vm is null ? "" : $" of '{plan.Vm}'")} on {plan.Host}";
+        foreach (var note in plan.Notes)
+        {
+            WriteInformation("Note: " + redactor.Redact(note), ["Ceso", "PlanNote"]);
+        }
+
+        if (plan.Steps.Count == 0)
+        {
+            WriteVerbose($"{what}: nothing to do.");
+            return PlanOutcome.NothingToDo;
+        }
+
+        var home = CesoHome.FromEnvironment();
+        PlanExecutor executor;
+        try
+        {
+            executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var error = new CesoException("AuditLogUnavailable", CesoErrorKind.InvalidState,
+                $"The audit log under '{home.Path}' cannot be opened ({e.Message}); Ceso does not change a host without recording it. Fix the permissions of that folder, or set CESO_HOME to a writable one.", e)
+            { Host = plan.Host, Target = plan.Vm };
+            WriteEngineError(error, target);
+            return PlanOutcome.Failed;
+        }
+
+        WriteVerbose($"{what}: {plan.Steps.Count} step(s).");
+        // Every step is offered, also after one was declined, so that -WhatIf shows the whole plan; declining any runs none.
+        var approved = true;
+        foreach (var step in plan.Steps)
+        {
+            approved &= ShouldProcess(step.Target, executor.Show(step));
+        }
+
+        if (!approved)
+        {
+            try
+            {
+                executor.RecordPreview(plan);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                WriteWarning($"The preview of {what} could not be recorded in the audit log ({e.Message}).");
+            }
+
+            WriteVerbose($"{what}: nothing was changed.");
+            return PlanOutcome.Previewed;
+        }
+
+        var activityId = NextActivityId();
+        var sinceReport = new Stopwatch();
+        void Report(PlanProgress p)
+        {
+            if (sinceReport.IsRunning && sinceReport.Elapsed < TimeSpan.FromSeconds(1))
+            {
+                return; // about one update a second: a fast plan must not flood the host UI
+            }
+
+            sinceReport.Restart();
+            WriteProgress(new ProgressRecord(activityId, what, $"Step {p.Step} of {p.Count}: {p.Title}")
+            {
+                PercentComplete = (p.Step - 1) * 100 / p.Count,
+                ParentActivityId = parentActivityId,
+            });
+        }
+
+        try
+        {
+            var progress = OnPipeline<PlanProgress>(Report);
+            if (!TryRunEngine(async ct =>
+                {
+                    await executor.ExecuteAsync(plan, progress, ct).ConfigureAwait(false);
+                    return true;
+                }, target, out _))
+            {
+                return PlanOutcome.Failed;
+            }
+        }
+        finally
+        {
+            WriteProgress(new ProgressRecord(activityId, what, "Done") { RecordType = ProgressRecordType.Completed, ParentActivityId = parentActivityId });
+        }
+
+        WriteVerbose($"{what}: done.");
+        return PlanOutcome.Executed;
+    }
+
+    /// <summary>
+    /// The per-VM body of the lifecycle cmdlets (power, remove, protect): resolve the session, plan, run, and with
+    /// <paramref name="passThru"/> write the VM as it is afterwards (also when there was nothing to do).
+    /// </summary>
+    protected void RunVmPlan(VmIdentity vm, ServerIdentity? server, Func<VmOperations, CancellationToken, Task<(Plan Plan, CesoVm Vm)>> build, bool passThru)
+    {
+        if (ResolveServer(server, vm) is not { } session || OpenVmOperations(session, vm) is not { } ops)
+        {
+            return;
+        }
+
+        var outcome = RunPlan(session, vm, ct => build(ops, ct), out var planned);
+        if (passThru && outcome is PlanOutcome.Executed or PlanOutcome.NothingToDo)
+        {
+            WriteRefreshed(ops, planned?.Id ?? vm.Name, vm);
+        }
+    }
+
+    /// <summary>Reads a VM again and writes it; a VM that is gone is a warning (it was just changed by this cmdlet).</summary>
+    protected CesoVm? WriteRefreshed(VmOperations ops, string nameOrId, object? target)
+    {
+        if (!TryRunEngine(ct => ops.RefreshAsync(nameOrId, ct), target, out var vm))
+        {
+            return null;
+        }
+
+        if (vm is null)
+        {
+            WriteWarning($"'{target}' was changed, but the host no longer lists it; run Get-CesoVm to see the host's inventory.");
+            return null;
+        }
+
+        WriteObject(vm);
+        return vm;
+    }
+
+    /// <summary>
+    /// Polls the VM until VMware Tools report an IP address or <paramref name="timeout"/> passes, with a progress bar;
+    /// returns the VM as last read (null when it could not be read). A timeout is a non-terminating <c>IpWaitTimeout</c> error.
+    /// </summary>
+    protected CesoVm? WaitForIpAddress(VmOperations ops, string name, TimeSpan timeout, object? target)
+    {
+        var activityId = NextActivityId();
+        var activity = $"Waiting for an IP address of '{name}'";
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            while (true)
+            {
+                if (!TryRunEngine(ct => ops.RefreshAsync(name, ct), target, out var vm))
+                {
+                    return null;
+                }
+
+                if (vm is null)
+                {
+                    WriteEngineError(new CesoException("VmNotFound", CesoErrorKind.NotFound,
+                        $"'{name}' is no longer listed by the host while waiting for its IP address; run Get-CesoVm to see the host's inventory.") { Target = name }, target);
+                    return null;
+                }
+
+                if (vm.IPAddresses.Count > 0)
+                {
+                    return vm;
+                }
+
+                var left = timeout - clock.Elapsed;
+                if (left <= TimeSpan.Zero)
+                {
+                    WriteEngineError(new CesoException("IpWaitTimeout", CesoErrorKind.InvalidState,
+                        $"'{name}' reported no IP address within {timeout.TotalSeconds:0} s. VMware Tools (open-vm-tools) must run in the guest to report it; check the console, or wait longer with -TimeoutSec.")
+                    { Target = name, Host = vm.Server }, target);
+                    return vm;
+                }
+
+                WriteProgress(new ProgressRecord(activityId, activity, $"{vm.PowerState}, tools {vm.ToolsStatus}")
+                {
+                    PercentComplete = (int)Math.Min(99, clock.Elapsed.TotalSeconds * 100 / timeout.TotalSeconds),
+                    SecondsRemaining = (int)left.TotalSeconds,
+                });
+                var pause = left < TimeSpan.FromSeconds(3) ? left : TimeSpan.FromSeconds(3);
+                if (!TryRunEngine(async ct =>
+                    {
+                        await Task.Delay(pause, ct).ConfigureAwait(false);
+                        return true;
+                    }, target, out _))
+                {
+                    return null;
+                }
+            }
+        }
+        finally
+        {
+            WriteProgress(new ProgressRecord(activityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+}
