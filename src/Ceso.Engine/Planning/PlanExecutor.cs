@@ -11,7 +11,9 @@ namespace Ceso.Engine.Planning;
 public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
 {
     /// <summary>The text a user may see for a step (-WhatIf, ShouldProcess, errors): secrets masked.</summary>
-    public string Show(PlanStep step) => redactor.Redact(step.Command);
+    public string Show(PlanStep step) => redactor.Redact(step.Fallback is null
+        ? step.Command
+        : $"{step.Command}  [if the host refuses it (free license): {step.Fallback.Command}]");
 
     /// <summary>Records a -WhatIf preview of every step (nothing runs).</summary>
     public void RecordPreview(Plan plan)

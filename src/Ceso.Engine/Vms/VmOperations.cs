@@ -216,25 +216,48 @@ public sealed partial class VmOperations
         CheckNotProtected(vm, action.ToString());
         var h = new VmHandle(vm.Name, vm.Id);
         var want = action == PowerAction.Start ? CesoPowerState.PoweredOn : action == PowerAction.Reset ? CesoPowerState.PoweredOn : CesoPowerState.PoweredOff;
-        if (action is PowerAction.Reset or PowerAction.Shutdown or PowerAction.Kill && vm.PowerState != CesoPowerState.PoweredOn)
+        var steps = new List<PlanStep>();
+        var target = $"{Host}/{vm.Name}";
+        if (action == PowerAction.Reset && vm.PowerState != CesoPowerState.PoweredOn)
         {
-            throw new CesoException("InvalidPowerState", CesoErrorKind.InvalidState, $"'{vm.Name}' is {vm.PowerState}; it must be powered on to {action.ToString().ToLowerInvariant()} it.") { Target = vmName, Host = Host };
+            throw new CesoException("InvalidPowerState", CesoErrorKind.InvalidState, $"'{vm.Name}' is {vm.PowerState}; only a running VM can be reset. Start it with Start-CesoVm.") { Target = vmName, Host = Host };
         }
 
-        var steps = new List<PlanStep>();
-        if (!(action == PowerAction.Start && vm.PowerState == want))
+        // Asking for the state a VM is already in is not an error: scripts can re-run safely (the plan is empty).
+        if (vm.PowerState != want || action == PowerAction.Reset)
         {
             steps.Add(action switch
             {
-                PowerAction.Start => Step($"Power on '{vm.Name}'", $"{Host}/{vm.Name}", t => t.PowerOn(h)),
-                PowerAction.Shutdown => Step($"Shut down the guest of '{vm.Name}'", $"{Host}/{vm.Name}", t => t.Shutdown(h)),
-                PowerAction.Kill => Step($"Power off '{vm.Name}'", $"{Host}/{vm.Name}", t => t.PowerOff(h)),
-                _ => Step($"Reset '{vm.Name}'", $"{Host}/{vm.Name}", t => t.Reset(h)),
+                PowerAction.Start => Step($"Power on '{vm.Name}'", target, t => t.PowerOn(h)),
+                PowerAction.Shutdown => Step($"Shut down the guest of '{vm.Name}' and wait until it is off", target,
+                    t => ThenWaitOff(t.Shutdown(h), vm)),
+                PowerAction.Kill => Step($"Power off '{vm.Name}'", target, t => t.PowerOff(h)),
+                _ => Step($"Reset '{vm.Name}'", target, t => t.Reset(h)),
             });
         }
 
         return (new Plan { Operation = action + "Vm", Host = Host, Vm = vm.Name, Steps = steps }, vm);
     }
+
+    /// <summary>How long a guest shutdown may take before Stop-CesoVm gives up (it never forces power-off by itself).</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    private HostCall ThenWaitOff(HostCall shutdown, CesoVm vm) => new(shutdown.Transport, shutdown.Command, async ct =>
+    {
+        await shutdown.Run(ct).ConfigureAwait(false);
+        var deadline = DateTime.UtcNow + ShutdownTimeout;
+        while ((await RefreshAsync(vm.Id, ct).ConfigureAwait(false))?.PowerState == CesoPowerState.PoweredOn)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new CesoException("ShutdownTimeout", CesoErrorKind.InvalidState,
+                    $"The guest of '{vm.Name}' did not shut down within {ShutdownTimeout.TotalMinutes:0} min (are VMware Tools running?). Use Stop-CesoVm -Kill to power it off.")
+                { Target = vm.Name, Host = Host };
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+        }
+    });
 
     /// <summary>Plans Remove-CesoVm: the VM must be powered off; files are deleted unless <paramref name="keepFiles"/>.</summary>
     public async Task<(Plan Plan, CesoVm Vm)> PlanRemoveAsync(string vmName, bool keepFiles, CancellationToken ct = default)

@@ -181,7 +181,9 @@ public sealed partial class VmOperations
         {
             var mac = nics.Count > 0 ? vmx[$"ethernet{nics[0]}.address"] ?? vmx[$"ethernet{nics[0]}.generatedAddress"] : null;
             var info = GuestInfoBuilder.Build(guest with { VmName = vm.Name, MacAddress = guest.MacAddress ?? mac });
-            foreach (var (k, v) in info.ExtraConfig)
+            // A re-IP without new keys or user-data keeps the VM's user-data: only the network (metadata) changes.
+            var keepUserData = guest.SshKeys.Count == 0 && guest.ExtraUserData is null && vmx["guestinfo.userdata"] is not null;
+            foreach (var (k, v) in info.ExtraConfig.Where(kv => !(keepUserData && kv.Key.StartsWith("guestinfo.userdata", StringComparison.Ordinal))))
             {
                 vmx.Set(k, v);
             }
