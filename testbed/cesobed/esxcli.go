@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -19,7 +18,7 @@ import (
 // Volume Name) seen in a public cheat sheet through a code index that gave no address; the maintainer's comment in
 // https://github.com/josenk/vagrant-vmware-esxi/issues/67 confirms columns are split on double spaces so names may
 // hold single spaces. No citable URL with a full sample was found.
-func table(hdr []string, rows [][]string) {
+func (t *Tool) table(hdr []string, rows [][]string) {
 	w := make([]int, len(hdr))
 	for i, h := range hdr {
 		w[i] = len(h)
@@ -49,14 +48,14 @@ func table(hdr []string, rows [][]string) {
 				p = append(p, fmt.Sprintf("%-*s", w[i], c))
 			}
 		}
-		fmt.Println(strings.TrimRight(strings.Join(p, "  "), " "))
+		fmt.Fprintln(t.out, strings.TrimRight(strings.Join(p, "  "), " "))
 	}
 	line(hdr, true)
 	var d []string
 	for i := range hdr {
 		d = append(d, strings.Repeat("-", w[i]))
 	}
-	fmt.Println(strings.Join(d, "  "))
+	fmt.Fprintln(t.out, strings.Join(d, "  "))
 	for _, r := range rows {
 		line(r, false)
 	}
@@ -74,7 +73,7 @@ func (t *Tool) esxcli(args []string) int {
 				return err
 			}
 			p := h.Summary.Config.Product
-			fmt.Printf("   Product: %s\n   Version: %s\n   Build: Releasebuild-%s\n   Update: 0\n   Patch: 0\n", p.Name, p.Version, p.Build)
+			fmt.Fprintf(t.out, "   Product: %s\n   Version: %s\n   Build: Releasebuild-%s\n   Update: 0\n   Patch: 0\n", p.Name, p.Version, p.Build)
 			return nil
 		case "storage filesystem list":
 			var rows [][]string
@@ -86,7 +85,7 @@ func (t *Tool) esxcli(args []string) int {
 				rows = append(rows, []string{"/vmfs/volumes/" + d.UUID, d.Name, d.UUID, "true", "VMFS-6",
 					fmt.Sprint(ds.Summary.Capacity), fmt.Sprint(ds.Summary.FreeSpace)})
 			}
-			table([]string{"Mount Point", "Volume Name", "UUID", "Mounted", "Type", "Size", "Free"}, rows)
+			t.table([]string{"Mount Point", "Volume Name", "UUID", "Mounted", "Type", "Size", "Free"}, rows)
 			return nil
 		case "network vswitch standard portgroup list":
 			// Columns Name / Virtual Switch / Active Clients / VLAN ID: no public sample found with the search tools
@@ -99,13 +98,13 @@ func (t *Tool) esxcli(args []string) int {
 			for _, pg := range h.Config.Network.Portgroup {
 				rows = append(rows, []string{pg.Spec.Name, pg.Spec.VswitchName, fmt.Sprint(len(pg.Port)), fmt.Sprint(pg.Spec.VlanId)})
 			}
-			table([]string{"Name", "Virtual Switch", "Active Clients", "VLAN ID"}, rows)
+			t.table([]string{"Name", "Virtual Switch", "Active Clients", "VLAN ID"}, rows)
 			return nil
 		}
 		return fmt.Errorf("Error: Unknown command or namespace %s", cmd)
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(t.errw, err)
 		return 1
 	}
 	return 0

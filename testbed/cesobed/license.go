@@ -47,21 +47,22 @@ func syncLicense(restricted bool) {
 // lines are confirmed by https://github.com/vmware/pyvmomi-community-samples/issues/351 (a script greps
 // `vim-cmd vimsvc/license --show` for "[expirationDate] = "); no full public sample was found, the rest is unverified.
 func (t *Tool) license(a []string) error {
+	syncLicense(t.Faults.Restricted) // the SOAP front does this per request; in-process tool calls bypass it
 	return t.do(func(ctx context.Context, c *vim25.Client) error {
 		var lm mo.LicenseManager
 		if err := t.pc().RetrieveOne(ctx, *c.ServiceContent.LicenseManager, []string{"licenses"}, &lm); err != nil {
 			return err
 		}
-		fmt.Print("[200] Sending request for installed licenses...[200] Complete, result is:\n")
+		fmt.Fprint(t.out, "[200] Sending request for installed licenses...[200] Complete, result is:\n")
 		for _, l := range lm.Licenses {
-			fmt.Printf("   serial: %s\n   vmodl key: %s\n   name: %s\n   total: %d\n   used:  %d\n   unit: %s\n   Properties:\n",
+			fmt.Fprintf(t.out, "   serial: %s\n   vmodl key: %s\n   name: %s\n   total: %d\n   used:  %d\n   unit: %s\n   Properties:\n",
 				l.LicenseKey, l.EditionKey, l.Name, l.Total, l.Used, l.CostUnit)
 			for _, p := range l.Properties {
 				v := p.Value
 				if kv, ok := v.(types.KeyValue); ok { // feature properties: key and label
 					v = fmt.Sprintf("%s (%s)", kv.Key, kv.Value)
 				}
-				fmt.Printf("     [%s] = %v\n", p.Key, v)
+				fmt.Fprintf(t.out, "     [%s] = %v\n", p.Key, v)
 			}
 		}
 		return nil

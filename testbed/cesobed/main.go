@@ -85,7 +85,8 @@ func main() {
 	}
 }
 
-// runTool is the common entry of the ESXi tools: state, call log, faults (delay), then the tool.
+// runTool is the common entry of the ESXi tools when cesobed itself runs as vim-cmd/vmkfstools/esxcli (the slow
+// fallback; STATEDIR/bin normally links esxtool, which hands the call to serve, see toolserver.go).
 func runTool(tool string, args []string) int {
 	dir := stateDir()
 	if dir == "" {
@@ -97,9 +98,16 @@ func runTool(tool string, args []string) int {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", tool, err)
 		return 1
 	}
-	t := &Tool{St: st, Faults: readFaults(dir)}
+	cwd, _ := os.Getwd()
+	t := &Tool{St: st, out: os.Stdout, errw: os.Stderr, in: os.Stdin, cwd: cwd}
+	return t.run(tool, args)
+}
+
+// run: faults, call log (exec record), delay, then the tool; returns the exit code.
+func (t *Tool) run(tool string, args []string) int {
+	t.Faults = readFaults(t.St.Dir)
 	argv := append([]string{tool}, args...)
-	logCall(dir, Call{Channel: "ssh", Kind: "exec", Name: strings.Join(argv, " "), Argv: argv, Write: toolWrites(tool, args)})
+	logCall(t.St.Dir, Call{Channel: "ssh", Kind: "exec", Name: strings.Join(argv, " "), Argv: argv, Write: toolWrites(tool, args)})
 	t.delay()
 	switch tool {
 	case "vim-cmd":
@@ -109,7 +117,8 @@ func runTool(tool string, args []string) int {
 	case "esxcli":
 		return t.esxcli(args)
 	}
-	return 1
+	fmt.Fprintf(t.errw, "%s: unknown tool\n", tool)
+	return 127
 }
 
 func toolWrites(tool string, args []string) bool {

@@ -197,6 +197,9 @@ func serve(args []string) {
 		fail("initial inventory: %v", err)
 	}
 	front.ready = true
+	if err := startToolServer(st, cl, model.Service, front); err != nil {
+		fail("tool socket: %v", err)
+	}
 
 	sshPort, err := startSshd(st, cl)
 	if err != nil {

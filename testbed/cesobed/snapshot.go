@@ -34,14 +34,14 @@ func (t *Tool) snapshot(ctx context.Context, c *vim25.Client, cmd string, a []st
 		if len(a) > 4 {
 			q, _ = strconv.ParseBool(a[4])
 		}
-		fmt.Println("Create Snapshot:")
+		fmt.Fprintln(t.out, "Create Snapshot:")
 		tk, err := vm.CreateSnapshot(ctx, name, desc, mem, q)
 		if err != nil {
 			return err
 		}
 		return tk.Wait(ctx)
 	case "vmsvc/snapshot.removeall":
-		fmt.Println("Remove All Snapshots:")
+		fmt.Fprintln(t.out, "Remove All Snapshots:")
 		tk, err := vm.RemoveAllSnapshot(ctx, nil)
 		if err != nil {
 			return err
@@ -56,14 +56,14 @@ func (t *Tool) snapshot(ctx context.Context, c *vim25.Client, cmd string, a []st
 			return err
 		}
 		if cmd == "vmsvc/snapshot.revert" {
-			fmt.Println("Revert Snapshot:")
+			fmt.Fprintln(t.out, "Revert Snapshot:")
 			res, err := methods.RevertToSnapshot_Task(ctx, c, &types.RevertToSnapshot_Task{This: ref})
 			if err != nil {
 				return err
 			}
 			return object.NewTask(c, res.Returnval).Wait(ctx)
 		}
-		fmt.Println("Remove Snapshot:")
+		fmt.Fprintln(t.out, "Remove Snapshot:")
 		tk, err := vm.RemoveSnapshot(ctx, ref.Value, false, nil)
 		if err != nil {
 			return err
@@ -75,9 +75,9 @@ func (t *Tool) snapshot(ctx context.Context, c *vim25.Client, cmd string, a []st
 			return err
 		}
 		// Format (including vim-cmd's "Desciption" typo): see printSnapTree.
-		fmt.Println("Get Snapshot:")
+		fmt.Fprintln(t.out, "Get Snapshot:")
 		if mvm.Snapshot != nil {
-			printSnapTree(mvm.Snapshot.RootSnapshotList, 1)
+			t.printSnapTree(mvm.Snapshot.RootSnapshotList, 1)
 		}
 	}
 	return nil
@@ -101,18 +101,18 @@ func (t *Tool) snapshot(ctx context.Context, c *vim25.Client, cmd string, a []st
 // READMEs through a code index that did not give their addresses, so none is given here. The date is
 // month/day/year, month and day not zero-padded (e.g. "6/22/2017 16:18:14"); no sample with a single-digit
 // hour/minute/second was found, those are printed unpadded (unverified).
-func printSnapTree(l []types.VirtualMachineSnapshotTree, depth int) {
+func (t *Tool) printSnapTree(l []types.VirtualMachineSnapshotTree, depth int) {
 	for _, s := range l {
 		d := strings.Repeat("-", 2*depth)
 		label := "|-ROOT"
 		if depth > 1 {
 			label = strings.Repeat("-", 2*(depth-1)) + "|-CHILD"
 		}
-		fmt.Println(label)
-		fmt.Printf("%sSnapshot Name        : %s\n%sSnapshot Id        : %d\n%sSnapshot Desciption  : %s\n%sSnapshot Created On  : %s\n%sSnapshot State       : %s\n",
+		fmt.Fprintln(t.out, label)
+		fmt.Fprintf(t.out, "%sSnapshot Name        : %s\n%sSnapshot Id        : %d\n%sSnapshot Desciption  : %s\n%sSnapshot Created On  : %s\n%sSnapshot State       : %s\n",
 			d, s.Name, d, s.Id, d, s.Description, d, s.CreateTime.Format("1/2/2006 15:4:5"), d, map[types.VirtualMachinePowerState]string{
 				"poweredOn": "powered on", "poweredOff": "powered off", "suspended": "suspended"}[s.State])
-		printSnapTree(s.ChildSnapshotList, depth+1)
+		t.printSnapTree(s.ChildSnapshotList, depth+1)
 	}
 }
 

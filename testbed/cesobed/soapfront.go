@@ -20,14 +20,14 @@ type Front struct {
 	Mux   http.Handler
 	ready bool // false during setup: nothing is logged
 
-	mu     sync.Mutex
-	valid  map[string]time.Time // session cookies known valid (short cache)
+	mu    sync.Mutex
+	valid map[string]time.Time // session cookies known valid (short cache)
 }
 
 type internalHandler struct{ f *Front }
 
 func (h *internalHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.f.serve(w, r, true) }
-func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request)        { f.serve(w, r, false) }
+func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request)           { f.serve(w, r, false) }
 
 // Methods that change nothing (everything else is a write: restricted by a free license, logged write:true).
 var readOnly = map[string]bool{}
@@ -83,7 +83,7 @@ var faultTypeRe = regexp.MustCompile(`<detail>\s*<[^>]*xsi:type="([A-Za-z]+)"`)
 
 // allocating methods fail with NoDiskSpace when their datastore is full.
 var allocating = map[string]bool{"CreateVM_Task": true, "CreateVirtualDisk_Task": true, "CopyVirtualDisk_Task": true,
-	"CopyDatastoreFile_Task": true, "ReconfigVM_Task": true, "RegisterVM_Task": false, "MoveVirtualDisk_Task": false}
+	"CopyDatastoreFile_Task": true, "ReconfigVM_Task": true, "ExtendVirtualDisk_Task": true, "RegisterVM_Task": false, "MoveVirtualDisk_Task": false}
 
 func (f *Front) fullDatastore(faults Faults, body []byte, method string) string {
 	if !allocating[method] {
@@ -128,6 +128,14 @@ func (f *Front) serve(w http.ResponseWriter, r *http.Request, internal bool) {
 	}
 	if !internal {
 		sleepMs(faults.DelayMs)
+		if f.ready && f.notAuthenticated(w, r, method, body) {
+			if method == "CurrentTime" {
+				logIt("")
+			} else {
+				logIt("NotAuthenticated")
+			}
+			return
+		}
 	}
 	switch {
 	case method == "CloneVM_Task":
@@ -150,6 +158,16 @@ func (f *Front) serve(w http.ResponseWriter, r *http.Request, internal bool) {
 		logIt("NoDiskSpace")
 		return
 	}
+	if vdiskMethods[method] {
+		if fault, ok := f.serveVdisk(w, method, body, faults); ok {
+			logIt(fault)
+			return
+		}
+	}
+	if method == "RegisterVM_Task" && f.ready {
+		body = f.beforeRegister(body)
+		r.ContentLength = int64(len(body))
+	}
 	r.Body = ioutil.NopCloser(bytes.NewReader(body))
 	rec := httptest.NewRecorder()
 	f.Mux.ServeHTTP(rec, r)
@@ -162,8 +180,17 @@ func (f *Front) serve(w http.ResponseWriter, r *http.Request, internal bool) {
 			fault = "SystemError"
 		}
 	}
-	if method == "RegisterVM_Task" && rec.Code == http.StatusOK {
-		syncRegisteredFromResponse(f.St, out)
+	if rec.Code == http.StatusOK && f.ready {
+		switch {
+		case method == "RegisterVM_Task":
+			f.afterRegister(out)
+		case method == "CreateVM_Task" || method == "ReconfigVM_Task":
+			f.afterVMChange(method, body, out, internal)
+		case method == "Logout":
+			f.forgetSessions(r, false)
+		case method == "TerminateSession":
+			f.forgetSessions(r, true)
+		}
 	}
 	for k, v := range rec.Header() {
 		w.Header()[k] = v

@@ -19,15 +19,16 @@ import (
 
 // cleanup undoes what serve did, once: sshd (and its connection processes), vcsim, mounts, STATEDIR.
 type cleanup struct {
-	once   sync.Once
-	dir    string
-	keep   bool
+	once     sync.Once
+	dir      string
+	keep     bool
 	sshd     *os.Process
 	sshdDone chan struct{}
-	srv    *simulator.Server
-	unixLn net.Listener
-	mounts []string
-	vmfsMk []string // dirs we created under / for /vmfs/volumes
+	srv      *simulator.Server
+	unixLn   net.Listener
+	toolLn   net.Listener
+	mounts   []string
+	vmfsMk   []string // dirs we created under / for /vmfs/volumes
 }
 
 func (c *cleanup) run() {
@@ -46,6 +47,9 @@ func (c *cleanup) run() {
 		}
 		if c.unixLn != nil {
 			_ = c.unixLn.Close()
+		}
+		if c.toolLn != nil {
+			_ = c.toolLn.Close()
 		}
 		if c.srv != nil {
 			done := make(chan struct{})
@@ -131,9 +135,16 @@ func startSshd(st *State, cl *cleanup) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, t := range []string{"vim-cmd", "vmkfstools", "esxcli", "cesobed"} {
-		_ = os.Symlink(self, filepath.Join(dir, "bin", t))
+	// The tools are links to esxtool (next to cesobed), which hands each call to serve over STATEDIR/tool.sock;
+	// without esxtool they fall back to cesobed itself (multi-call on argv[0], ~12 ms a call).
+	tool := filepath.Join(filepath.Dir(self), "esxtool")
+	if _, err := os.Stat(tool); err != nil {
+		tool = self
 	}
+	for _, t := range []string{"vim-cmd", "vmkfstools", "esxcli"} {
+		_ = os.Symlink(tool, filepath.Join(dir, "bin", t))
+	}
+	_ = os.Symlink(self, filepath.Join(dir, "bin", "cesobed"))
 	hk, ck := filepath.Join(dir, "ssh_host_ed25519_key"), filepath.Join(dir, "id_ed25519")
 	for _, k := range []string{hk, ck} {
 		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cesobed", "-f", k).CombinedOutput(); err != nil {

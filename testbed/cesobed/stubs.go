@@ -5,5 +5,3 @@ import "net/http"
 func (f *Front) failedSnapshotTask(w http.ResponseWriter, body []byte) {
 	soapFault(w, "An error occurred while taking a snapshot: Operation failed.", "SnapshotFault", "")
 }
-
-func syncRegisteredFromResponse(st *State, out []byte) {}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"io/ioutil"
 	"net"
 	"net/http"
@@ -25,6 +26,19 @@ type Tool struct {
 	St     *State
 	Faults Faults
 	c      *vim25.Client
+
+	out  io.Writer // the caller's stdout (os.Stdout, or a frame writer to esxtool)
+	errw io.Writer // the caller's stderr
+	in   io.Reader // the caller's stdin (read lazily: a persistent shell's next lines stay the shell's)
+	cwd  string    // the caller's working directory (relative paths resolve against it)
+}
+
+// path maps a path given by the caller ("[ds] x", /vmfs/volumes/..., relative to the caller's cwd) to the local file.
+func (t *Tool) path(p string) (string, *DSState) {
+	if p != "" && !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "[") && t.cwd != "" {
+		p = filepath.Join(t.cwd, p)
+	}
+	return localPath(t.St, p)
 }
 
 func (t *Tool) delay() { sleepMs(t.Faults.DelayMs) }
@@ -101,7 +115,11 @@ func (t *Tool) do(f func(ctx context.Context, c *vim25.Client) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if t.c == nil {
-		t.c = newInternalClient(t.St)
+		if sharedClient != nil { // inside serve: one logged-in client for all tool requests
+			t.c = sharedClient.get(ctx, t)
+		} else {
+			t.c = newInternalClient(t.St)
+		}
 		if t.c.ServiceContent.SessionManager == nil {
 			if err := t.login(ctx); err != nil {
 				return err
@@ -110,7 +128,14 @@ func (t *Tool) do(f func(ctx context.Context, c *vim25.Client) error) error {
 	}
 	err := f(ctx, t.c)
 	if isNotAuthenticated(err) {
-		if err := t.login(ctx); err != nil {
+		if sharedClient != nil {
+			sharedClient.mu.Lock()
+			lerr := t.login(ctx)
+			sharedClient.mu.Unlock()
+			if lerr != nil {
+				return lerr
+			}
+		} else if err := t.login(ctx); err != nil {
 			return err
 		}
 		err = f(ctx, t.c)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -28,7 +27,7 @@ func vmRef(id string) types.ManagedObjectReference {
 }
 
 // vimFault prints a SOAP error as vim-cmd does and returns exit code 1.
-func vimFault(err error) int {
+func (t *Tool) vimFault(err error) int {
 	typ, msg := "SystemError", err.Error()
 	if soap.IsSoapFault(err) {
 		f := soap.ToSoapFault(err)
@@ -45,19 +44,19 @@ func vimFault(err error) int {
 	if typ == "ManagedObjectNotFound" {
 		typ = "NotFound"
 	}
-	fmt.Fprintln(os.Stderr, faultDump(typ, msg))
+	fmt.Fprintln(t.errw, faultDump(typ, msg))
 	return 1
 }
 
 func (t *Tool) vimCmd(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "Commands available under /:\nhbrsvc/       internalsvc/  solo/         vmsvc/\nhostsvc/      proxysvc/     vimsvc/       help")
+		fmt.Fprintln(t.errw, "Commands available under /:\nhbrsvc/       internalsvc/  solo/         vmsvc/\nhostsvc/      proxysvc/     vimsvc/       help")
 		return 1
 	}
 	cmd, a := args[0], args[1:]
 	need := func(n int) bool {
 		if len(a) < n {
-			fmt.Fprintf(os.Stderr, "Insufficient arguments.\nUsage: %s vmid\n", cmd)
+			fmt.Fprintf(t.errw, "Insufficient arguments.\nUsage: %s vmid\n", cmd)
 			return false
 		}
 		return true
@@ -86,8 +85,8 @@ func (t *Tool) vimCmd(args []string) int {
 			// Format: "Retrieved runtime info" then "Powered on" | "Powered off" | "Suspended", as quoted from real hosts in
 			// https://github.com/apache/vcl/blob/master/managementnode/lib/VCL/Module/Provisioning/VMware/VIM_SSH.pm
 			// (get_vm_power_state) and parsed so by https://github.com/josenk/terraform-provider-esxi/blob/master/esxi/guest_functions.go
-			fmt.Println("Retrieved runtime info")
-			fmt.Println(map[types.VirtualMachinePowerState]string{"poweredOn": "Powered on", "poweredOff": "Powered off", "suspended": "Suspended"}[vm.Runtime.PowerState])
+			fmt.Fprintln(t.out, "Retrieved runtime info")
+			fmt.Fprintln(t.out, map[types.VirtualMachinePowerState]string{"poweredOn": "Powered on", "poweredOff": "Powered off", "suspended": "Suspended"}[vm.Runtime.PowerState])
 			return nil
 		case "vmsvc/power.on", "vmsvc/power.off", "vmsvc/power.reset", "vmsvc/power.suspend", "vmsvc/power.shutdown", "vmsvc/power.reboot":
 			if !need(1) {
@@ -114,7 +113,7 @@ func (t *Tool) vimCmd(args []string) int {
 			}
 			return t.snapshot(ctx, c, cmd, a)
 		case "vmsvc/message":
-			fmt.Println("No message.")
+			fmt.Fprintln(t.out, "No message.")
 			return nil
 		case "hostsvc/hostsummary":
 			var h mo.HostSystem
@@ -123,12 +122,12 @@ func (t *Tool) vimCmd(args []string) int {
 			}
 			// No public hostsummary dump found; printed like the other VMODL dumps, without a title line (none is
 			// documented for hostsvc/hostsummary).
-			fmt.Println(vmodlDump(&h.Summary))
+			fmt.Fprintln(t.out, vmodlDump(&h.Summary))
 			return nil
 		case "vimsvc/license":
 			return t.license(a)
 		}
-		fmt.Fprintf(os.Stderr, "Unknown command: '%s'\n", cmd)
+		fmt.Fprintf(t.errw, "Unknown command: '%s'\n", cmd)
 		rc = 1
 		return nil
 	})
@@ -137,11 +136,11 @@ func (t *Tool) vimCmd(args []string) int {
 		// (quotes not escaped), as quoted in the apache/vcl VIM_SSH.pm comments cited in vmodl.go.
 		if soap.IsSoapFault(err) && len(a) > 0 && strings.HasPrefix(cmd, "vmsvc/") {
 			if _, ok := soap.ToSoapFault(err).VimFault().(types.ManagedObjectNotFound); ok {
-				fmt.Fprintln(os.Stderr, faultDump("NotFound", fmt.Sprintf("Unable to find a VM corresponding to \"%s\"", a[0])))
+				fmt.Fprintln(t.errw, faultDump("NotFound", fmt.Sprintf("Unable to find a VM corresponding to \"%s\"", a[0])))
 				return 1
 			}
 		}
-		return vimFault(err)
+		return t.vimFault(err)
 	}
 	return rc
 }
@@ -181,7 +180,7 @@ func (t *Tool) getAllVMs(ctx context.Context, c *vim25.Client) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
+	tw := tabwriter.NewWriter(t.out, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "Vmid\tName\tFile\tGuest OS\tVersion\tAnnotation")
 	for _, vm := range vms {
 		if vm.Config == nil {
@@ -204,20 +203,20 @@ func (t *Tool) getVM(ctx context.Context, c *vim25.Client, cmd, id string) error
 	// "Configuration:", "Listsummary:", "Guest information:".
 	switch prop {
 	case "config":
-		fmt.Print("Configuration:\n\n")
-		fmt.Println(vmodlDump(vm.Config))
+		fmt.Fprint(t.out, "Configuration:\n\n")
+		fmt.Fprintln(t.out, vmodlDump(vm.Config))
 	case "summary":
-		fmt.Print("Listsummary:\n\n")
-		fmt.Println(vmodlDump(&vm.Summary))
+		fmt.Fprint(t.out, "Listsummary:\n\n")
+		fmt.Fprintln(t.out, vmodlDump(&vm.Summary))
 	case "guest":
-		fmt.Print("Guest information:\n\n")
-		fmt.Println(vmodlDump(vm.Guest))
+		fmt.Fprint(t.out, "Guest information:\n\n")
+		fmt.Fprintln(t.out, vmodlDump(vm.Guest))
 	case "snapshot":
 		// No public get.snapshotinfo sample found; an unset data object prints as "(type) null" in every vim-cmd dump.
 		if vm.Snapshot == nil {
-			fmt.Println("(vim.vm.SnapshotInfo) null")
+			fmt.Fprintln(t.out, "(vim.vm.SnapshotInfo) null")
 		} else {
-			fmt.Println(vmodlDump(vm.Snapshot))
+			fmt.Fprintln(t.out, vmodlDump(vm.Snapshot))
 		}
 	case "datastore":
 		for _, r := range vm.Datastore {
@@ -226,7 +225,7 @@ func (t *Tool) getVM(ctx context.Context, c *vim25.Client, cmd, id string) error
 				return err
 			}
 			url := "/vmfs/volumes/" + r.Value
-			fmt.Printf("name                %s\nurl                 %s\ncapacity            %d\nfreeSpace           %d\naccessible          %v\ntype                VMFS\nmultipleHostAccess  false\n",
+			fmt.Fprintf(t.out, "name                %s\nurl                 %s\ncapacity            %d\nfreeSpace           %d\naccessible          %v\ntype                VMFS\nmultipleHostAccess  false\n",
 				ds.Summary.Name, url, ds.Summary.Capacity, ds.Summary.FreeSpace, ds.Summary.Accessible)
 		}
 	}
@@ -239,16 +238,16 @@ func (t *Tool) power(ctx context.Context, c *vim25.Client, cmd, id string) error
 	var err error
 	switch cmd {
 	case "vmsvc/power.on":
-		fmt.Println("Powering on VM:")
+		fmt.Fprintln(t.out, "Powering on VM:")
 		tk, err = vm.PowerOn(ctx)
 	case "vmsvc/power.off":
-		fmt.Println("Powering off VM:")
+		fmt.Fprintln(t.out, "Powering off VM:")
 		tk, err = vm.PowerOff(ctx)
 	case "vmsvc/power.reset":
-		fmt.Println("Reset VM:")
+		fmt.Fprintln(t.out, "Reset VM:")
 		tk, err = vm.Reset(ctx)
 	case "vmsvc/power.suspend":
-		fmt.Println("Suspending VM:")
+		fmt.Fprintln(t.out, "Suspending VM:")
 		tk, err = vm.Suspend(ctx)
 	case "vmsvc/power.shutdown":
 		return vm.ShutdownGuest(ctx)

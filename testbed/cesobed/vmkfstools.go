@@ -26,6 +26,8 @@ import (
 
 const enospcText = "There is not enough space on the file system for the selected operation (13)."
 
+var cylRe = regexp.MustCompile(`ddb\.geometry\.cylinders = "\d+"`)
+
 var extentRe = regexp.MustCompile(`(?m)^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(VMFS|FLAT|VMFSSPARSE|SPARSE)\s+"([^"]+)"`)
 
 func descriptor(flatName string, sizeBytes int64, kind string) string {
@@ -172,72 +174,66 @@ func (t *Tool) vmkfstools(args []string) int {
 		}
 	}
 	if op == "" || len(rest) != 1 {
-		fmt.Fprintln(os.Stderr, "vmkfstools: unsupported arguments (test bed supports -c/-i/-X/-U/-q)")
+		fmt.Fprintln(t.errw, "vmkfstools: unsupported arguments (test bed supports -c/-i/-X/-U/-q)")
 		return 1
 	}
-	target, ds := localPath(t.St, rest[0])
+	target, ds := t.path(rest[0])
 	full := ds != nil && t.Faults.dsFull(ds.Name)
 	switch op {
 	case "c":
 		n, err := parseSize(size)
 		if err != nil || n <= 0 {
-			fmt.Fprintln(os.Stderr, "Failed to create virtual disk: The value of a parameter was invalid (1).")
+			fmt.Fprintln(t.errw, "Failed to create virtual disk: The value of a parameter was invalid (1).")
 			return 1
 		}
 		if _, err := os.Stat(target); err == nil {
-			fmt.Fprintln(os.Stderr, "Failed to create virtual disk: The file already exists (39).")
+			fmt.Fprintln(t.errw, "Failed to create virtual disk: The file already exists (39).")
 			return 1
 		}
 		if full {
-			fmt.Println("Failed to create virtual disk: " + enospcText)
+			fmt.Fprintln(t.out, "Failed to create virtual disk: "+enospcText)
 			return 1
 		}
 		if kind == "eagerzeroedthick" {
-			fmt.Printf("Creating disk '%s' and zeroing it out...\nCreate: 100%% done.\n", rest[0])
+			fmt.Fprintf(t.out, "Creating disk '%s' and zeroing it out...\nCreate: 100%% done.\n", rest[0])
 		}
 		if err := createDisk(target, n, kind, false); err != nil {
-			return diskErr("Failed to create virtual disk", err)
+			return t.diskErr("Failed to create virtual disk", err)
 		}
 	case "i":
 		return t.cloneDisk(src, rest[0], target, kind, full)
 	case "X":
 		n, err := parseSize(size)
-		flat, cur, ferr := flatOf(target)
+		_, cur, ferr := flatOf(target)
 		if err != nil || ferr != nil {
-			fmt.Fprintf(os.Stderr, "Failed to extend disk: %v\n", firstErr(err, ferr))
+			fmt.Fprintf(t.errw, "Failed to extend disk: %v\n", firstErr(err, ferr))
 			return 1
 		}
 		if n < cur {
-			fmt.Fprintln(os.Stderr, "Failed to extend disk: One of the parameters supplied is invalid (1).")
+			fmt.Fprintln(t.errw, "Failed to extend disk: One of the parameters supplied is invalid (1).")
 			return 1
 		}
 		if full {
-			fmt.Println("Failed to extend disk: " + enospcText)
+			fmt.Fprintln(t.out, "Failed to extend disk: "+enospcText)
 			return 1
 		}
-		if err := os.Truncate(flat, n); err != nil {
-			return diskErr("Failed to extend disk", err)
+		if err := extendDisk(target, n); err != nil {
+			return t.diskErr("Failed to extend disk", err)
 		}
-		b, _ := ioutil.ReadFile(target)
-		nd := extentRe.ReplaceAllStringFunc(string(b), func(m string) string {
-			p := extentRe.FindStringSubmatch(m)
-			return fmt.Sprintf("%s %d %s \"%s\"", p[1], n/512, p[3], p[4])
-		})
-		_ = ioutil.WriteFile(target, []byte(nd), 0600)
 	case "U":
 		flat, _, err := flatOf(target)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "Failed to delete virtual disk: %v\n", err)
+			fmt.Fprintf(t.errw, "Failed to delete virtual disk: %v\n", err)
 			return 1
 		}
 		_ = os.Remove(flat)
 		_ = os.Remove(target)
 	case "q":
 		if _, _, err := flatOf(target); err != nil {
-			fmt.Fprintf(os.Stderr, "Failed to open '%s': %v\n", rest[0], err)
+			fmt.Fprintf(t.errw, "Failed to open '%s': %v\n", rest[0], err)
 			return 1
 		}
-		fmt.Printf("Disk %s is a Non-rdm disk.\n", rest[0])
+		fmt.Fprintf(t.out, "Disk %s is a Non-rdm disk.\n", rest[0])
 	}
 	return 0
 }
@@ -251,41 +247,41 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-func diskErr(prefix string, err error) int {
+func (t *Tool) diskErr(prefix string, err error) int {
 	if pe, ok := err.(*os.PathError); ok && pe.Err == syscall.ENOSPC {
-		fmt.Println(prefix + ": " + enospcText)
+		fmt.Fprintln(t.out, prefix+": "+enospcText)
 	} else {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", prefix, err)
+		fmt.Fprintf(t.errw, "%s: %v\n", prefix, err)
 	}
 	return 1
 }
 
 func (t *Tool) cloneDisk(srcArg, dstArg, dst, kind string, full bool) int {
-	src, _ := localPath(t.St, srcArg)
+	src, _ := t.path(srcArg)
 	sflat, size, err := flatOf(src)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "Failed to open '%s': Could not find the file (33).\n", srcArg)
+		fmt.Fprintf(t.errw, "Failed to open '%s': Could not find the file (33).\n", srcArg)
 		return 1
 	}
 	if _, err := os.Stat(dst); err == nil {
-		fmt.Fprintln(os.Stderr, "Failed to clone disk: The file already exists (39).")
+		fmt.Fprintln(t.errw, "Failed to clone disk: The file already exists (39).")
 		return 1
 	}
 	kindText := map[string]string{"thin": "VMFS thin-provisioned", "zeroedthick": "VMFS zeroedthick", "eagerzeroedthick": "VMFS eagerzeroedthick"}[kind]
-	fmt.Printf("Destination disk format: %s\nCloning disk '%s'...\n", kindText, srcArg)
+	fmt.Fprintf(t.out, "Destination disk format: %s\nCloning disk '%s'...\n", kindText, srcArg)
 	if full {
-		fmt.Println("Failed to clone disk: " + enospcText)
+		fmt.Fprintln(t.out, "Failed to clone disk: "+enospcText)
 		return 1
 	}
 	dflat := strings.TrimSuffix(dst, ".vmdk") + "-flat.vmdk"
-	if err := sparseCopy(sflat, dflat, size, func(pct int) { fmt.Printf("Clone: %d%% done.\r", pct) }); err != nil {
+	if err := sparseCopy(sflat, dflat, size, func(pct int) { fmt.Fprintf(t.out, "Clone: %d%% done.\r", pct) }); err != nil {
 		_ = os.Remove(dflat)
 		// The failure text follows the last progress text on the same line (ghettoVCB issues 139/202).
-		return diskErr("Failed to clone disk", err)
+		return t.diskErr("Failed to clone disk", err)
 	}
-	fmt.Printf("Clone: 100%% done.\n")
+	fmt.Fprintf(t.out, "Clone: 100%% done.\n")
 	if err := ioutil.WriteFile(dst, []byte(descriptor(filepath.Base(dflat), size, kind)), 0600); err != nil {
-		return diskErr("Failed to clone disk", err)
+		return t.diskErr("Failed to clone disk", err)
 	}
 	return 0
 }

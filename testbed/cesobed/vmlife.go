@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/simulator/esx"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -41,7 +42,7 @@ func (t *Tool) vmLifecycle(ctx context.Context, c *vim25.Client, cmd, id string)
 
 // registerVM: vim-cmd solo/registervm /vmfs/volumes/ds/dir/x.vmx [name] -> prints the new vmid.
 func (t *Tool) registerVM(ctx context.Context, c *vim25.Client, a []string) error {
-	local, ds := localPath(t.St, a[0])
+	local, ds := t.path(a[0])
 	if ds == nil {
 		return fmt.Errorf("Invalid datastore path '%s'.", a[0])
 	}
@@ -78,8 +79,23 @@ func (t *Tool) registerVM(ctx context.Context, c *vim25.Client, a []string) erro
 	if err := syncFromVmx(ctx, c, t.St, object.NewVirtualMachine(c, ref), dsPath(t.St, local)); err != nil {
 		return err
 	}
-	fmt.Println(strings.TrimPrefix(ref.Value, ""))
+	fmt.Fprintln(t.out, strings.TrimPrefix(ref.Value, ""))
 	return nil
+}
+
+// vcsimNetwork: vcsim has a Network object of that name (a VM portgroup).
+// Outside serve (cesobed run as a tool itself) there is no in-process vcsim: nothing to check.
+func vcsimNetwork(name string) bool {
+	all := simulator.Map.All("Network")
+	if len(all) == 0 {
+		return true
+	}
+	for _, e := range all {
+		if n, ok := e.(*mo.Network); ok && n.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 var diskKeyRe = regexp.MustCompile(`^(scsi|sata|nvme|ide)(\d+):(\d+)\.filename$`)
@@ -92,7 +108,7 @@ func syncFromVmx(ctx context.Context, c *vim25.Client, st *State, vm *object.Vir
 	if err != nil {
 		return err
 	}
-	vmx := parseVmx(b)
+	vmx, keyCase := parseVmx(b), vmxKeyCase(b)
 	var mvm mo.VirtualMachine
 	if err := vm.Properties(ctx, vm.Reference(), []string{"config"}, &mvm); err != nil {
 		return err
@@ -105,7 +121,7 @@ func syncFromVmx(ctx context.Context, c *vim25.Client, st *State, vm *object.Vir
 		spec.MemoryMB = int64(n)
 	}
 	if g := vmx["guestos"]; g != "" {
-		spec.GuestId = strings.ReplaceAll(g, "-", "") + "Guest"
+		spec.GuestId = guestIDFromVmx(g)
 	}
 	if u := strings.ReplaceAll(strings.ReplaceAll(vmx["uuid.bios"], " ", ""), "-", ""); len(u) == 32 {
 		spec.Uuid = u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:32]
@@ -117,7 +133,7 @@ func syncFromVmx(ctx context.Context, c *vim25.Client, st *State, vm *object.Vir
 	sort.Strings(keys)
 	for _, k := range keys {
 		if strings.HasPrefix(k, "guestinfo.") || strings.HasPrefix(k, "disk.") || strings.HasPrefix(k, "svga.") {
-			spec.ExtraConfig = append(spec.ExtraConfig, &types.OptionValue{Key: k, Value: vmx[k]})
+			spec.ExtraConfig = append(spec.ExtraConfig, &types.OptionValue{Key: keyCase[k], Value: vmx[k]})
 		}
 	}
 	devs := object.VirtualDeviceList(mvm.Config.Hardware.Device)
@@ -178,6 +194,11 @@ func syncFromVmx(ctx context.Context, c *vim25.Client, st *State, vm *object.Vir
 		net := vmx[p+".networkname"]
 		if net == "" {
 			net = "VM Network"
+		}
+		if !vcsimNetwork(net) {
+			// vcsim panics on a NIC whose network it has no object for (e.g. "Management Network", a VMkernel-only
+			// portgroup here); a real host would register the VM with the NIC disconnected. Say so plainly.
+			return fmt.Errorf("Network '%s' (ethernet%d.networkName) is not a VM portgroup of this test bed host", net, i)
 		}
 		nic, err := object.EthernetCardTypes().CreateEthernetCard(kind, &types.VirtualEthernetCardNetworkBackingInfo{
 			VirtualDeviceDeviceBackingInfo: types.VirtualDeviceDeviceBackingInfo{DeviceName: net}})

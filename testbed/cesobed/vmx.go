@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -59,14 +60,29 @@ func dsPath(st *State, local string) string {
 	return local
 }
 
-// vmxGuestOS maps a guestId to the .vmx guestOS value (ubuntu64Guest -> ubuntu-64).
+// vmxGuestOS maps a guestId to the .vmx guestOS value (ubuntu64Guest -> ubuntu-64, debian10_64Guest -> debian10-64).
 func vmxGuestOS(id string) string {
-	s := strings.TrimSuffix(id, "Guest")
-	s = strings.ToLower(s)
-	if strings.HasSuffix(s, "64") && !strings.HasSuffix(s, "-64") {
+	s := strings.ToLower(strings.TrimSuffix(id, "Guest"))
+	if strings.HasSuffix(s, "_64") {
+		s = strings.TrimSuffix(s, "_64") + "-64"
+	} else if strings.HasSuffix(s, "64") && !strings.HasSuffix(s, "-64") {
 		s = strings.TrimSuffix(s, "64") + "-64"
 	}
 	return s
+}
+
+// guestIDFromVmx is the inverse of vmxGuestOS, matched against vcsim's list of guest ids (case is lost in the .vmx).
+func guestIDFromVmx(g string) string {
+	norm := func(s string) string {
+		return strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(strings.TrimSuffix(s, "Guest")))
+	}
+	want := norm(g)
+	for _, id := range simulator.GuestID {
+		if norm(string(id)) == want {
+			return string(id)
+		}
+	}
+	return strings.ReplaceAll(g, "-", "") + "Guest"
 }
 
 func vmxEsc(s string) string {
@@ -181,8 +197,21 @@ func writeVMFiles(st *State, cfg *types.VirtualMachineConfigInfo, disks bool) er
 	sort.Slice(extra, func(i, j int) bool { return extra[i][0] < extra[j][0] })
 	kv = append(kv, extra...)
 	var b strings.Builder
+	have := map[string]bool{}
 	for _, p := range kv {
 		fmt.Fprintf(&b, "%s = \"%s\"\n", p[0], vmxEsc(p[1]))
+		have[strings.ToLower(p[0])] = true
+	}
+	// Rewriting an existing .vmx (the API changed the VM) keeps the lines this model does not own, as hostd does
+	// (e.g. tools.syncTime, pciBridge0.present, a hand-written comment).
+	if old, err := ioutil.ReadFile(vmxLocal); err == nil {
+		for _, l := range strings.Split(string(old), "\n") {
+			k := strings.ToLower(strings.TrimSpace(strings.SplitN(l, "=", 2)[0]))
+			if strings.TrimSpace(l) == "" || have[k] || vmxOwned(k) {
+				continue
+			}
+			b.WriteString(l + "\n")
+		}
 	}
 	if err := os.MkdirAll(dir, 0755); err != nil {
 		return err
@@ -194,6 +223,11 @@ func writeVMFiles(st *State, cfg *types.VirtualMachineConfigInfo, disks bool) er
 	}
 	return ioutil.WriteFile(vmxLocal, []byte(b.String()), 0644)
 }
+
+var ownedVmxRe = regexp.MustCompile(`^(scsi|sata|nvme|ide|ethernet)\d|^(guestinfo|disk|svga)\.|^(\.encoding|config\.version|virtualhw\.version|displayname|guestos|numvcpus|memsize|nvram|firmware|uuid\.bios|annotation)$`)
+
+// vmxOwned: keys writeVMFiles derives from the config (absent from it = removed).
+func vmxOwned(k string) bool { return ownedVmxRe.MatchString(k) }
 
 func vmfsPathOf(st *State, local string) string {
 	for _, d := range st.Datastores {
@@ -218,6 +252,18 @@ func nicVirtualDev(d types.BaseVirtualDevice) string {
 		return "vlance"
 	}
 	return "vmxnet3"
+}
+
+// vmxKeyCase maps each lowercased key of a .vmx to its spelling in the file (disk.enableuuid -> disk.EnableUUID).
+func vmxKeyCase(b []byte) map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if p := strings.SplitN(l, "=", 2); len(p) == 2 {
+			k := strings.TrimSpace(p[0])
+			m[strings.ToLower(k)] = k
+		}
+	}
+	return m
 }
 
 // parseVmx reads key = "value" lines (keys lowercased, values unescaped).
