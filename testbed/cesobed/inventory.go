@@ -29,6 +29,24 @@ func setupInventory(ctx context.Context, st *State, nvm int, autostart bool) err
 			}
 			d.MoRef = vmfsLook(ds.Reference(), d)
 		}
+		// A second VM portgroup (tagged VLAN 20) so that NIC moves between portgroups can be tested; on a real host
+		// "Management Network" is a VMkernel portgroup that VMs cannot use.
+		ns, err := host.ConfigManager().NetworkSystem(ctx)
+		if err != nil {
+			return err
+		}
+		if err := ns.AddPortGroup(ctx, types.HostPortGroupSpec{Name: "Lab Network", VlanId: 20, VswitchName: "vSwitch0",
+			Policy: types.HostNetworkPolicy{}}); err != nil {
+			return fmt.Errorf("portgroup Lab Network: %v", err)
+		}
+		// vcsim records the new portgroup on the HostNetworkSystem only; the host's config.network shows it too on
+		// a real host (and that is what the API and esxcli read).
+		if hs, ok := simulator.Map.Get(esx.HostSystem.Reference()).(*simulator.HostSystem); ok {
+			simulator.Map.WithLock(hs, func() {
+				hs.Config.Network.Portgroup = append(hs.Config.Network.Portgroup, types.HostPortGroup{
+					Key: "key-vim.host.PortGroup-Lab Network", Spec: types.HostPortGroupSpec{Name: "Lab Network", VlanId: 20, VswitchName: "vSwitch0"}})
+			})
+		}
 		folders, err := object.NewDatacenter(c, esx.Datacenter.Reference()).Folders(ctx)
 		if err != nil {
 			return err

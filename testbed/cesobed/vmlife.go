@@ -222,5 +222,18 @@ func syncFromVmx(ctx context.Context, c *vim25.Client, st *State, vm *object.Vir
 	if err != nil {
 		return err
 	}
-	return tk.Wait(ctx)
+	if err := tk.Wait(ctx); err != nil {
+		return err
+	}
+	// A reconfigure spec cannot say "no annotation" (an empty string means "unchanged"), but a .vmx without notes
+	// means none: clear them in vcsim directly, as hostd does when it reloads such a file.
+	if vmx["annotation"] == "" {
+		if svm, ok := simulator.Map.Get(vm.Reference()).(*simulator.VirtualMachine); ok {
+			simulator.Map.WithLock(svm, func() {
+				svm.Config.Annotation = ""
+				svm.Summary.Config.Annotation = ""
+			})
+		}
+	}
+	return nil
 }

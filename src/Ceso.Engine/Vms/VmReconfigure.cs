@@ -231,7 +231,8 @@ public sealed partial class VmOperations
             }
 
             var path = DatastorePath.Parse(d.Path);
-            steps.Add(Step($"Grow disk {ext.Index} to {ext.SizeGB} GB (cannot be undone)", target, t => t.ExtendDisk(path, bytes)));
+            // hostd learns the new size when it reloads the VM.
+            steps.Add(Step($"Grow disk {ext.Index} to {ext.SizeGB} GB (cannot be undone)", target, t => Both(t.ExtendDisk(path, bytes), t.Reload(h))));
         }
 
         return (new Plan { Operation = "ReconfigureVm", Host = Host, Vm = vm.Name, Steps = steps, Notes = notes }, vm);

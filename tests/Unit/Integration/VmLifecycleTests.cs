@@ -1,0 +1,179 @@
+using System.Text.Json;
+using Ceso.Engine;
+using Ceso.Engine.CloudInit;
+using Ceso.Engine.Connection;
+using Ceso.Engine.Hosts;
+using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
+using Ceso.Engine.Security;
+using Ceso.Engine.Shell;
+using Ceso.Engine.Vms;
+
+namespace Ceso.Tests.Integration;
+
+[Collection(TestBedCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class VmLifecycleTests(TestBed bed)
+{
+    private const string Key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb1x3Yz0Vx5Rr3Ck9h2mZ7s3Yx0a8mR2qf5p2n0c1dE ops@laptop";
+
+    private sealed record Ops(CesoSession Session, VmOperations Vms, PlanExecutor Executor) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Session.DisposeAsync();
+    }
+
+    private async Task<Ops> OpenAsync(Transport transport)
+    {
+        var session = await bed.ConnectAsync(transport);
+        var redactor = new Redactor();
+        return new Ops(session, new VmOperations(session, bed.Home), new PlanExecutor(AuditLog.Open(bed.Home, redactor), redactor));
+    }
+
+    private static string Template => "vm01";
+
+    private async Task<string> SnapshotOfHostAsync()
+    {
+        // What a "host left exactly as before" check compares: inventory (both transports agree) and the datastore tree.
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+        var vms = await ssh.Inventory.GetVmsAsync();
+        var files = (await ssh.Ssh!.RunAsync("cd /vmfs/volumes/datastore1/ && find . | sort")).Stdout;
+        return JsonSerializer.Serialize(vms.Select(v => new { v.Name, v.Id, v.PowerState, v.SnapshotCount })) + "\n" + files;
+    }
+
+    private async Task RemoveAsync(Ops ops, string name)
+    {
+        var vm = await ops.Vms.RefreshAsync(name);
+        if (vm is null)
+        {
+            return;
+        }
+
+        if (vm.PowerState == CesoPowerState.PoweredOn)
+        {
+            await ops.Executor.ExecuteAsync((await ops.Vms.PlanPowerAsync(name, PowerAction.Kill)).Plan);
+        }
+
+        await ops.Executor.ExecuteAsync((await ops.Vms.PlanRemoveAsync(name, keepFiles: false)).Plan);
+    }
+
+    [Theory]
+    [InlineData(Transport.Ssh)]
+    [InlineData(Transport.Soap)]
+    public async Task A_vm_created_from_a_template_has_its_own_identity_guestinfo_and_real_disk(Transport transport)
+    {
+        await using var ops = await OpenAsync(transport);
+        var name = "web-" + transport.ToString().ToLowerInvariant();
+        var template = (await ops.Vms.RefreshAsync(Template))!;
+        try
+        {
+            var (plan, handle) = await ops.Vms.PlanCreateAsync(new CreateVmRequest
+            {
+                Name = name,
+                Template = Template,
+                NumCpu = 4,
+                MemoryMB = 2048,
+                DiskGB = 2,
+                Guest = new GuestInfoRequest { VmName = name, IPAddresses = ["10.1.2.3/24"], DnsServers = ["10.1.2.1"], SshKeys = [Key] },
+            });
+            await ops.Executor.ExecuteAsync(plan);
+
+            var vm = (await ops.Vms.RefreshAsync(name))!;
+            Assert.Equal(handle.Id, vm.Id);
+            Assert.Equal((4, 2048L), (vm.NumCpu, vm.MemoryMB));
+            Assert.Equal(2L << 30, vm.Disks[0].CapacityBytes);
+            Assert.Equal($"[datastore1] {name}/{name}.vmdk", vm.Disks[0].Path);
+            Assert.NotEqual(template.BiosUuid, vm.BiosUuid);
+            Assert.DoesNotContain(vm.Nics[0].MacAddress, template.Nics.Select(n => n.MacAddress));
+
+            await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+            var vmx = VmxFile.Parse((await ssh.Ssh!.RunAsync(ShellQuote.Join("cat", $"/vmfs/volumes/datastore1/{name}/{name}.vmx"))).Stdout);
+            var metadata = JsonDocument.Parse(GuestInfoBuilder.Decode(vmx["guestinfo.metadata"]!)).RootElement;
+            Assert.Equal(name, metadata.GetProperty("local-hostname").GetString());
+            var eth = metadata.GetProperty("network").GetProperty("ethernets").GetProperty("eth0");
+            Assert.Equal(vm.Nics[0].MacAddress, eth.GetProperty("match").GetProperty("macaddress").GetString());
+            Assert.Equal("10.1.2.3/24", eth.GetProperty("addresses")[0].GetString());
+            Assert.Contains(Key, GuestInfoBuilder.Decode(vmx["guestinfo.userdata"]!));
+
+            var templateFlat = $"/vmfs/volumes/datastore1/{Template}/{Template}-flat.vmdk";
+            var copyFlat = $"/vmfs/volumes/datastore1/{name}/{name}-flat.vmdk";
+            var head = await ssh.Ssh.RunAsync($"cmp -n 1048576 {ShellQuote.Quote(templateFlat)} {ShellQuote.Quote(copyFlat)} && echo same");
+            Assert.Contains("same", head.Stdout);
+        }
+        finally
+        {
+            await RemoveAsync(ops, name);
+        }
+
+        Assert.Null(await ops.Vms.RefreshAsync(name));
+    }
+
+    [Fact]
+    public async Task A_cold_copy_gets_a_new_bios_uuid_new_macs_and_a_new_instance_id()
+    {
+        await using var ops = await OpenAsync(Transport.Auto);
+        var source = (await ops.Vms.RefreshAsync("vm02"))!;
+        try
+        {
+            var (plan, _) = await ops.Vms.PlanCloneAsync(new CloneVmRequest { Source = "vm02", Name = "vm02-copy", Guest = new GuestInfoRequest { VmName = "vm02-copy", IPAddresses = ["10.9.9.9/24"] } });
+            await ops.Executor.ExecuteAsync(plan);
+
+            var copy = (await ops.Vms.RefreshAsync("vm02-copy"))!;
+            Assert.NotEqual(source.BiosUuid, copy.BiosUuid);
+            Assert.Equal(source.Nics.Count, copy.Nics.Count);
+            Assert.Empty(copy.Nics.Select(n => n.MacAddress).Intersect(source.Nics.Select(n => n.MacAddress)));
+            Assert.Equal(source.Disks.Select(d => d.CapacityBytes), copy.Disks.Select(d => d.CapacityBytes));
+            Assert.Contains(plan.Notes, n => n.Contains("instance-id i-"));
+        }
+        finally
+        {
+            await RemoveAsync(ops, "vm02-copy");
+        }
+    }
+
+    [Fact]
+    public async Task A_hot_copy_of_a_running_vm_removes_its_snapshot_afterwards()
+    {
+        await using var ops = await OpenAsync(Transport.Auto);
+        await ops.Executor.ExecuteAsync((await ops.Vms.PlanPowerAsync("vm03", PowerAction.Start)).Plan);
+        try
+        {
+            var (plan, _) = await ops.Vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "vm03-hot", Hot = true });
+            Assert.Contains(plan.Steps, s => s.Title.StartsWith("Snapshot", StringComparison.Ordinal));
+            await ops.Executor.ExecuteAsync(plan);
+
+            Assert.Equal(0, (await ops.Vms.RefreshAsync("vm03"))!.SnapshotCount);
+            Assert.Equal(CesoPowerState.PoweredOn, (await ops.Vms.RefreshAsync("vm03"))!.PowerState);
+            Assert.NotNull(await ops.Vms.RefreshAsync("vm03-hot"));
+        }
+        finally
+        {
+            await RemoveAsync(ops, "vm03-hot");
+            await ops.Executor.ExecuteAsync((await ops.Vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
+        }
+    }
+
+    [Fact]
+    public async Task Planning_every_operation_writes_nothing_on_the_host()
+    {
+        await using var ops = await OpenAsync(Transport.Auto);
+        var mark = bed.Calls().Count;
+
+        var plans = new List<Plan>
+        {
+            (await ops.Vms.PlanCreateAsync(new CreateVmRequest { Name = "whatif1", Template = Template, DiskGB = 3, Guest = new GuestInfoRequest { VmName = "whatif1", IPAddresses = ["10.0.0.5/24"] } })).Plan,
+            (await ops.Vms.PlanCloneAsync(new CloneVmRequest { Source = "vm02", Name = "whatif2" })).Plan,
+            (await ops.Vms.PlanPowerAsync("vm02", PowerAction.Start)).Plan,
+            (await ops.Vms.PlanRemoveAsync("vm04", keepFiles: false)).Plan,
+        };
+        foreach (var p in plans)
+        {
+            ops.Executor.RecordPreview(p);
+        }
+
+        Assert.All(plans, p => Assert.NotEmpty(p.Steps));
+        var writes = bed.CallsSince(mark).Where(c => c.Write && c.Name is not ("Login" or "Logout")).ToList();
+        Assert.True(writes.Count == 0, "planning wrote: " + string.Join("; ", writes.Select(w => w.Name)));
+        Assert.Contains(plans[0].Steps, s => s.Command.Contains("CopyVirtualDisk_Task", StringComparison.Ordinal));
+        Assert.Contains(plans[0].Notes, n => n.StartsWith("gateway 10.0.0.1", StringComparison.Ordinal));
+    }
+}

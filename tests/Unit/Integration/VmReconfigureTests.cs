@@ -1,0 +1,162 @@
+using Ceso.Engine;
+using Ceso.Engine.CloudInit;
+using Ceso.Engine.Connection;
+using Ceso.Engine.Hosts;
+using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
+using Ceso.Engine.Security;
+using Ceso.Engine.Shell;
+using Ceso.Engine.Vms;
+
+namespace Ceso.Tests.Integration;
+
+[Collection(TestBedCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class VmReconfigureTests(TestBed bed)
+{
+    private async Task<(CesoSession Session, VmOperations Vms, PlanExecutor Executor)> OpenAsync(Transport transport)
+    {
+        var session = await bed.ConnectAsync(transport);
+        var redactor = new Redactor();
+        return (session, new VmOperations(session, bed.Home), new PlanExecutor(AuditLog.Open(bed.Home, redactor), redactor));
+    }
+
+    private static async Task WithCopyAsync(VmOperations vms, PlanExecutor executor, string name, Func<Task> body)
+    {
+        await executor.ExecuteAsync((await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm01", Name = name })).Plan);
+        try
+        {
+            await body();
+        }
+        finally
+        {
+            if (await vms.RefreshAsync(name) is { } vm)
+            {
+                if (vm.PowerState == CesoPowerState.PoweredOn)
+                {
+                    await executor.ExecuteAsync((await vms.PlanPowerAsync(name, PowerAction.Kill)).Plan);
+                }
+
+                if (vm.Annotation?.Contains(VmxIdentity.ProtectedTag) == true)
+                {
+                    await executor.ExecuteAsync((await vms.PlanProtectionAsync(name, false)).Plan);
+                }
+
+                await executor.ExecuteAsync((await vms.PlanRemoveAsync(name, false)).Plan);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Cpu_memory_disks_nics_firmware_and_iso_changes_show_in_discovery_over_both_transports()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        await WithCopyAsync(vms, executor, "recfg01", async () =>
+        {
+            var before = (await vms.RefreshAsync("recfg01"))!;
+            var (plan, _) = await vms.PlanReconfigureAsync(new ReconfigureRequest
+            {
+                Vm = "recfg01",
+                NumCpu = 6,
+                MemoryMB = 3072,
+                AddDiskGB = 3,
+                AddNicNetwork = "Lab Network",
+                AdapterType = (0, "e1000e"),
+                Firmware = "efi",
+                SecureBoot = true,
+                Annotation = "rebuilt",
+            });
+            Assert.Contains(plan.Steps, s => s.Title.Contains("numvcpus = \"6\"", StringComparison.Ordinal));
+            await executor.ExecuteAsync(plan);
+
+            var after = (await vms.RefreshAsync("recfg01"))!;
+            Assert.Equal((6, 3072L, "efi", "rebuilt"), (after.NumCpu, after.MemoryMB, after.Firmware, after.Annotation));
+            Assert.Equal(before.Disks.Count + 1, after.Disks.Count);
+            Assert.Equal(3L << 30, after.Disks[^1].CapacityBytes);
+            Assert.Equal(2, after.Nics.Count);
+            Assert.Equal("e1000e", after.Nics[0].AdapterType);
+            Assert.Equal(("vmxnet3", "Lab Network"), (after.Nics[1].AdapterType, after.Nics[1].Network));
+
+            await using var soap = await bed.ConnectAsync(Transport.Soap);
+            var viaSoap = (await soap.Inventory.GetVmsAsync()).Single(v => v.Name == "recfg01");
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(after), System.Text.Json.JsonSerializer.Serialize(viaSoap));
+
+            var (grow, _) = await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "recfg01", ExtendDisk = (0, 2), RemoveNic = 1 });
+            await executor.ExecuteAsync(grow);
+            var grown = (await vms.RefreshAsync("recfg01"))!;
+            Assert.Equal(2L << 30, grown.Disks[0].CapacityBytes);
+            Assert.Single(grown.Nics);
+        });
+    }
+
+    [Fact]
+    public async Task Re_ip_writes_new_guestinfo_with_a_new_instance_id()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        await WithCopyAsync(vms, executor, "reip01", async () =>
+        {
+            var read = async () => VmxFile.Parse((await session.Ssh!.RunAsync(ShellQuote.Join("cat", "/vmfs/volumes/datastore1/reip01/reip01.vmx"))).Stdout);
+            var old = GuestInfoBuilder.Decode((await read())["guestinfo.metadata"]!);
+            var (plan, _) = await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "reip01", Guest = new GuestInfoRequest { VmName = "reip01", IPAddresses = ["172.16.5.9/16"] } });
+            await executor.ExecuteAsync(plan);
+
+            var md = System.Text.Json.JsonDocument.Parse(GuestInfoBuilder.Decode((await read())["guestinfo.metadata"]!)).RootElement;
+            Assert.Equal("172.16.5.9/16", md.GetProperty("network").GetProperty("ethernets").GetProperty("eth0").GetProperty("addresses")[0].GetString());
+            Assert.DoesNotContain(md.GetProperty("instance-id").GetString()!, old);
+        });
+    }
+
+    [Fact]
+    public async Task Changes_to_a_running_vm_are_refused_and_say_to_power_it_off()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        await WithCopyAsync(vms, executor, "running01", async () =>
+        {
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("running01", PowerAction.Start)).Plan);
+            var e = await Assert.ThrowsAsync<CesoException>(() => vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "running01", NumCpu = 8 }));
+            Assert.Equal("VmMustBePoweredOff", e.ErrorId);
+            Assert.Contains("Stop-CesoVm", e.Message);
+        });
+    }
+
+    [Fact]
+    public async Task A_protected_vm_cannot_be_changed_stopped_or_removed_until_unprotected()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        await WithCopyAsync(vms, executor, "prot01", async () =>
+        {
+            await executor.ExecuteAsync((await vms.PlanProtectionAsync("prot01", true)).Plan);
+            Assert.Contains(VmxIdentity.ProtectedTag, (await vms.RefreshAsync("prot01"))!.Annotation);
+
+            foreach (var attempt in new Func<Task>[]
+            {
+                () => vms.PlanRemoveAsync("prot01", false),
+                () => vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "prot01", NumCpu = 2 }),
+                () => vms.PlanPowerAsync("prot01", PowerAction.Start),
+            })
+            {
+                var e = await Assert.ThrowsAsync<CesoException>(attempt);
+                Assert.Equal("VmProtected", e.ErrorId);
+                Assert.Contains("Unprotect-CesoVm", e.Message);
+            }
+
+            await executor.ExecuteAsync((await vms.PlanProtectionAsync("prot01", false)).Plan);
+            Assert.DoesNotContain(VmxIdentity.ProtectedTag, (await vms.RefreshAsync("prot01"))!.Annotation ?? "");
+        });
+    }
+
+    [Fact]
+    public async Task A_vm_listed_in_the_protection_file_is_refused()
+    {
+        var home = new CesoHome(Directory.CreateTempSubdirectory("ceso-prot-").FullName);
+        File.WriteAllText(Path.Combine(home.Path, "protected-vms.txt"), "# production\nvm04\n");
+        await using var session = await bed.ConnectAsync(Transport.Ssh, home);
+        var e = await Assert.ThrowsAsync<CesoException>(() => new VmOperations(session, home).PlanRemoveAsync("vm04", false));
+        Assert.Equal("VmProtected", e.ErrorId);
+        Assert.Contains("protected-vms.txt", e.Message);
+    }
+}
