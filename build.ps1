@@ -7,7 +7,8 @@ Builds, tests, packages and demonstrates the Ceso module.
 Build   : dotnet build Ceso.sln (warnings are errors).
 Test    : dotnet test, then Invoke-Pester tests/Pester when Pester 5 is installed (against out/Ceso; packages first).
 Package : assembles out/Ceso/ (manifest, format file, assemblies, docs/en-US help).
-Demo    : builds, packages, starts the cesobed test bed, connects, lists the host, VMs and datastores, disconnects, stops it.
+Demo    : builds, packages, starts the cesobed test bed, connects, lists the host, VMs and datastores, previews (-WhatIf)
+          and creates a VM from a template with an IP and an SSH key, copies it, shows both, removes them, stops the bed.
 
 .EXAMPLE
 ./build.ps1 -Task Package -Configuration Release
@@ -113,6 +114,20 @@ function Invoke-Demo {
         Get-CesoHost | Format-Table | Out-Host
         Get-CesoVm | Format-Table | Out-Host
         Get-CesoDatastore | Format-Table | Out-Host
+
+        # The lifecycle: a VM from the template with an IP and an SSH key (previewed first), a copy, both listed, both removed.
+        $key = Join-Path $env:CESO_HOME 'demo_ed25519'
+        Invoke-Native ssh-keygen @('-q', '-t', 'ed25519', '-N', '', '-C', 'ceso-demo', '-f', $key)
+        $new = @{ Name = 'web01'; Template = 'vm01'; IPAddress = '10.0.0.21/24'; DnsServer = '10.0.0.1'; SshKey = "$key.pub"; NumCpu = 2; MemoryGB = 2 }
+        Write-Host '--- New-CesoVm -WhatIf: the exact host commands, nothing is changed' -ForegroundColor Cyan
+        New-CesoVm @new -WhatIf
+        Write-Host '--- New-CesoVm and Copy-CesoVm' -ForegroundColor Cyan
+        New-CesoVm @new -InformationAction Continue | Format-Table | Out-Host
+        Copy-CesoVm -Vm web01 -Name web02 -IPAddress 10.0.0.22/24 | Format-Table | Out-Host
+        Get-CesoVm web0* | Format-List Name, Id, BiosUuid, @{ n = 'MAC'; e = { $_.Nics.MacAddress } }, Disks | Out-Host
+        Get-CesoVm web0* | Remove-CesoVm -Confirm:$false
+        Get-CesoVm | Format-Table | Out-Host
+        Write-Host "Audit log: $(Join-Path $env:CESO_HOME 'audit' 'audit.jsonl')" -ForegroundColor Cyan
         Disconnect-CesoServer -Confirm:$false
     }
     finally {
