@@ -164,6 +164,13 @@ public sealed class VmLifecycleTests(TestBed bed)
             (await ops.Vms.PlanCloneAsync(new CloneVmRequest { Source = "vm02", Name = "whatif2" })).Plan,
             (await ops.Vms.PlanPowerAsync("vm02", PowerAction.Start)).Plan,
             (await ops.Vms.PlanRemoveAsync("vm04", keepFiles: false)).Plan,
+            (await ops.Vms.PlanRemoveAsync("vm04", keepFiles: true)).Plan,
+            (await ops.Vms.PlanReconfigureAsync(new ReconfigureRequest
+            {
+                Vm = "vm04", NumCpu = 3, MemoryMB = 1536, AddDiskGB = 1, ExtendDisk = (0, 2), AddNicNetwork = "Lab Network", AdapterType = (0, "e1000e"),
+                Firmware = "efi", SecureBoot = true, IsoPath = "[datastore1] iso/ubuntu.iso", Guest = new GuestInfoRequest { VmName = "vm04", IPAddresses = ["10.0.0.9/24"] },
+            })).Plan,
+            (await ops.Vms.PlanProtectionAsync("vm04", protect: true)).Plan,
         };
         foreach (var p in plans)
         {
@@ -174,6 +181,72 @@ public sealed class VmLifecycleTests(TestBed bed)
         var writes = bed.CallsSince(mark).Where(c => c.Write && c.Name is not ("Login" or "Logout")).ToList();
         Assert.True(writes.Count == 0, "planning wrote: " + string.Join("; ", writes.Select(w => w.Name)));
         Assert.Contains(plans[0].Steps, s => s.Command.Contains("CopyVirtualDisk_Task", StringComparison.Ordinal));
+        Assert.Contains(plans[0].Steps, s => ops.Executor.Show(s).Contains("vmkfstools -i", StringComparison.Ordinal)); // the SSH fallback is shown too
         Assert.Contains(plans[0].Notes, n => n.StartsWith("gateway 10.0.0.1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Power_plans_for_every_action_write_nothing_until_executed()
+    {
+        await using var ops = await OpenAsync(Transport.Ssh);
+        await ops.Executor.ExecuteAsync((await ops.Vms.PlanPowerAsync("vm04", PowerAction.Start)).Plan);
+        try
+        {
+            var mark = bed.Calls().Count;
+            var plans = new[] { PowerAction.Shutdown, PowerAction.Kill, PowerAction.Reset }
+                .Select(a => ops.Vms.PlanPowerAsync("vm04", a).Result.Plan).ToList();
+            Assert.All(plans, p => Assert.Single(p.Steps));
+            Assert.DoesNotContain(bed.CallsSince(mark), c => c.Write);
+            Assert.Empty((await ops.Vms.PlanPowerAsync("vm04", PowerAction.Start)).Plan.Steps); // already on: nothing to do
+
+            await ops.Executor.ExecuteAsync(plans[0]); // guest shutdown waits until the VM is off
+            Assert.Equal(CesoPowerState.PoweredOff, (await ops.Vms.RefreshAsync("vm04"))!.PowerState);
+        }
+        finally
+        {
+            await ops.Executor.ExecuteAsync((await ops.Vms.PlanPowerAsync("vm04", PowerAction.Kill)).Plan);
+        }
+    }
+
+    [Fact]
+    public async Task Secrets_never_reach_the_audit_log_the_preview_or_errors_of_a_real_run()
+    {
+        var home = new CesoHome(Directory.CreateTempSubdirectory("ceso-secrets-").FullName);
+        await using var session = await bed.ConnectAsync(Transport.Auto, home);
+        var redactor = new Redactor();
+        redactor.Add(bed.Info.Password);
+        const string token = "tok_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+        redactor.Add(token);
+        var audit = AuditLog.Open(home, redactor);
+        var executor = new PlanExecutor(audit, redactor);
+        var vms = new VmOperations(session, home);
+        var userData = $"#cloud-config\nwrite_files:\n  - path: /etc/app.env\n    content: \"API_TOKEN={token}\"\n";
+        var (plan, _) = await vms.PlanCreateAsync(new CreateVmRequest
+        {
+            Name = "secret01", Template = Template,
+            Guest = new GuestInfoRequest { VmName = "secret01", SshKeys = [Key], ExtraUserData = userData },
+        });
+        var shown = string.Join("\n", plan.Steps.Select(executor.Show));
+        executor.RecordPreview(plan);
+        try
+        {
+            await executor.ExecuteAsync(plan);
+        }
+        finally
+        {
+            await executor.ExecuteAsync((await vms.PlanRemoveAsync("secret01", false)).Plan);
+        }
+
+        var log = File.ReadAllText(audit.Path);
+        foreach (var secret in new[] { bed.Info.Password, token })
+        {
+            Assert.DoesNotContain(secret, log);
+            Assert.DoesNotContain(secret, shown);
+        }
+
+        Assert.Equal(0, audit.Verify());
+        Assert.Contains("\"result\":\"preview\"", log);
+        Assert.Contains("\"result\":\"ok\"", log);
+        Directory.Delete(home.Path, true);
     }
 }
