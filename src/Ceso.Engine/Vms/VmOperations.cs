@@ -161,8 +161,13 @@ public sealed partial class VmOperations
         var src = new VmHandle(source.Name, source.Id);
         var target = $"{Host}/{name}";
         var steps = new List<PlanStep>();
+        var hotLock = sourceVmx.Folder.Child(".ceso-hot-copy.lock");
         if (hot)
         {
+            // Two hot copies of one VM must not overlap: removing one's snapshot consolidates into the base disk the
+            // other is still reading. Creating a folder is atomic on VMFS and over both transports, so it is the lock.
+            steps.Add(Step($"Lock '{source.Name}' against other hot copies", $"{Host}/{source.Name}",
+                t => t.MakeDirectory(hotLock), t => t.DeleteDirectory(hotLock)));
             steps.Add(Step($"Snapshot '{source.Name}' for a consistent copy", $"{Host}/{source.Name}",
                 t => t.CreateSnapshot(src, "ceso-clone-" + name), t => t.RemoveAllSnapshots(src)));
         }
@@ -198,6 +203,7 @@ public sealed partial class VmOperations
         if (hot)
         {
             steps.Add(Step($"Remove the snapshot of '{source.Name}'", $"{Host}/{source.Name}", t => t.RemoveAllSnapshots(src)));
+            steps.Add(Step($"Unlock '{source.Name}'", $"{Host}/{source.Name}", t => t.DeleteDirectory(hotLock)));
         }
 
         if (powerOn)

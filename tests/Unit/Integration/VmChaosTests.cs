@@ -163,6 +163,45 @@ public sealed class VmChaosTests(TestBed bed)
         }
     }
 
+    [Fact]
+    public async Task A_second_hot_copy_of_the_same_vm_fails_at_the_lock_before_any_change()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Start)).Plan);
+        try
+        {
+            var (first, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "hotA", Hot = true });
+            var (second, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "hotB", Hot = true });
+            // Run the first up to its copy (lock + snapshot held), then try the second.
+            await first.Steps[0].Execute(CancellationToken.None);
+            try
+            {
+                var e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(second));
+                Assert.StartsWith("Lock", e.FailedStep);
+                Assert.Empty(e.Left);
+                Assert.Null(await vms.RefreshAsync("hotB"));
+                Assert.Equal(0, (await vms.RefreshAsync("vm03"))!.SnapshotCount);
+            }
+            finally
+            {
+                await first.Steps[0].Undo!(CancellationToken.None);
+            }
+
+            await executor.ExecuteAsync((await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "hotA", Hot = true })).Plan);
+            Assert.NotNull(await vms.RefreshAsync("hotA"));
+        }
+        finally
+        {
+            if (await vms.RefreshAsync("hotA") is not null)
+            {
+                await executor.ExecuteAsync((await vms.PlanRemoveAsync("hotA", false)).Plan);
+            }
+
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
+        }
+    }
+
     public static TheoryData<string, CreateVmRequest> BadInput => new()
     {
         { "InvalidIPAddress", new CreateVmRequest { Name = "bad1", Template = "vm01", Guest = new GuestInfoRequest { VmName = "bad1", IPAddresses = ["10.0.0.5"] } } },
