@@ -1,43 +1,76 @@
 #!/bin/sh
 # Ceso benchmarks, one command: builds the test bed, the C# driver and the govmomi peer, starts ONE simulated ESXi
-# host with 1,000 VMs, runs the discovery and SSH benchmarks against it, prints the results, stops the host.
-# Options (environment): RUNS (discovery rounds, default 15), SSH_RUNS (persistent-shell runs, default 200),
-# FRESH_RUNS (fresh ssh process runs, default 20), VMS (default 1000).
+# host with 1,000 VMs, runs the discovery and SSH benchmarks against it and stops it; then starts a small test bed
+# (4 VMs) for the lifecycle benchmark (engine overhead of New-CesoVm / Copy-CesoVm), prints the results, stops it.
+# Options (environment): BENCH (all, or a comma-separated list of discovery, ssh, lifecycle; default all),
+# RUNS (discovery rounds, default 15), SSH_RUNS (persistent-shell runs, default 200), FRESH_RUNS (fresh ssh process
+# runs, default 20), VMS (default 1000), LIFECYCLE_RUNS (runs per transport and operation, default 20),
+# LIFECYCLE_VMS (VMs of the lifecycle test bed, default 4).
 set -eu
-BENCH=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$BENCH")
-export RUNS="${RUNS:-15}" SSH_RUNS="${SSH_RUNS:-200}" FRESH_RUNS="${FRESH_RUNS:-20}"
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+export RUNS="${RUNS:-15}" SSH_RUNS="${SSH_RUNS:-200}" FRESH_RUNS="${FRESH_RUNS:-20}" LIFECYCLE_RUNS="${LIFECYCLE_RUNS:-20}"
 VMS="${VMS:-1000}"
+LIFECYCLE_VMS="${LIFECYCLE_VMS:-4}"
+
+# Which benchmarks run on the big test bed (MAIN) and whether the lifecycle one runs on its small bed (LIFE).
+MAIN="" LIFE=""
+for b in $(echo "${BENCH:-all}" | tr ',' ' '); do
+    case "$b" in
+        all) MAIN="discovery,ssh" LIFE=1 ;;
+        discovery|ssh) MAIN="${MAIN:+$MAIN,}$b" ;;
+        lifecycle) LIFE=1 ;;
+        *) echo "BENCH=$b: use all, or a comma-separated list of discovery, ssh, lifecycle" >&2; exit 2 ;;
+    esac
+done
 
 echo "building (testbed/build.sh, bench/Ceso.Bench, bench/govmomi-discovery)..." >&2
 "$ROOT/testbed/build.sh"
-dotnet build -c Release --nologo -v quiet "$BENCH/Ceso.Bench/Ceso.Bench.csproj" >/dev/null
-(cd "$BENCH/govmomi-discovery" && GOPATH=/usr/share/gocode GO111MODULE=off go build -o bin/govmomi-discovery .)
+dotnet build -c Release --nologo -v quiet "$BENCH_DIR/Ceso.Bench/Ceso.Bench.csproj" >/dev/null
+(cd "$BENCH_DIR/govmomi-discovery" && GOPATH=/usr/share/gocode GO111MODULE=off go build -o bin/govmomi-discovery .)
+DRIVER="$BENCH_DIR/Ceso.Bench/bin/Release/net10.0/Ceso.Bench.dll"
 
 WORK=$(mktemp -d /tmp/ceso-bench.XXXXXX)
 BED_PID=""
-cleanup() {
+stop_bed() {
     if [ -n "$BED_PID" ] && kill -0 "$BED_PID" 2>/dev/null; then
         kill -TERM "$BED_PID" 2>/dev/null || true
         wait "$BED_PID" 2>/dev/null || true
     fi
+    BED_PID=""
+}
+cleanup() {
+    stop_bed
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "starting the test bed with $VMS VMs..." >&2
-"$ROOT/testbed/bin/cesobed" serve -vm "$VMS" >"$WORK/bed.json" 2>"$WORK/bed.err" &
-BED_PID=$!
-i=0
-until [ -s "$WORK/bed.json" ]; do
-    i=$((i + 1))
-    if [ "$i" -gt 1200 ] || ! kill -0 "$BED_PID" 2>/dev/null; then
-        echo "the test bed did not start:" >&2; cat "$WORK/bed.err" >&2; exit 1
-    fi
-    sleep 0.1
-done
-if grep -q '"error"' "$WORK/bed.json"; then cat "$WORK/bed.json" >&2; exit 1; fi
+# start_bed VMS NAME: starts a test bed with VMS VMs, its JSON start line in $WORK/NAME.json
+start_bed() {
+    echo "starting the test bed with $1 VMs..." >&2
+    "$ROOT/testbed/bin/cesobed" serve -vm "$1" >"$WORK/$2.json" 2>"$WORK/$2.err" &
+    BED_PID=$!
+    i=0
+    until [ -s "$WORK/$2.json" ]; do
+        i=$((i + 1))
+        if [ "$i" -gt 1200 ] || ! kill -0 "$BED_PID" 2>/dev/null; then
+            echo "the test bed did not start:" >&2; cat "$WORK/$2.err" >&2; exit 1
+        fi
+        sleep 0.1
+    done
+    if grep -q '"error"' "$WORK/$2.json"; then cat "$WORK/$2.json" >&2; exit 1; fi
+}
 
 echo "== $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(dotnet --version) SDK, $(go version | cut -d' ' -f3), $(ssh -V 2>&1 | cut -d, -f1)"
-dotnet "$BENCH/Ceso.Bench/bin/Release/net10.0/Ceso.Bench.dll" "$WORK/bed.json" "$BENCH/govmomi-discovery/bin/govmomi-discovery"
+if [ -n "$MAIN" ]; then
+    start_bed "$VMS" bed
+    BENCH="$MAIN" dotnet "$DRIVER" "$WORK/bed.json" "$BENCH_DIR/govmomi-discovery/bin/govmomi-discovery"
+    stop_bed
+fi
+if [ -n "$LIFE" ]; then
+    # Its own small test bed (one at a time: the big one is stopped first, so it adds no load).
+    start_bed "$LIFECYCLE_VMS" lifecycle-bed
+    BENCH=lifecycle dotnet "$DRIVER" "$WORK/lifecycle-bed.json"
+    stop_bed
+fi

@@ -1,8 +1,11 @@
 // Ceso benchmarks against one running test bed (testbed/bin/cesobed serve). bench/run.sh starts the test bed and
-// calls this with the path of its JSON start line. Two benchmarks, each alternating the compared tools in rounds so
-// that machine noise hits both alike:
+// calls this with the path of its JSON start line. Three benchmarks, each alternating the compared tools / modes in
+// rounds so that machine noise hits all alike:
 //   discovery  Ceso's GetVmsAsync (SOAP) vs govmomi (bench/govmomi-discovery), same property paths, same VMs
 //   ssh        vim-cmd through SshSession.RunAsync (one persistent shell) vs RunDetachedAsync (one ssh process each)
+//   lifecycle  engine overhead (wall time - host wait) of New-CesoVm and Copy-CesoVm over SOAP and over SSH
+//              (run.sh gives it its own small test bed)
+// BENCH selects: all (default), or a comma-separated list of discovery, ssh, lifecycle.
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
@@ -11,31 +14,47 @@ using System.Xml.Linq;
 using Ceso.Engine.Connection;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
+using Ceso.Engine.Security;
 using Ceso.Engine.Soap;
 using Ceso.Engine.Ssh;
 using Ceso.Engine.Vmodl;
+using Ceso.Engine.Vms;
 
-var bedFile = args.Length > 1 ? args[0] : throw new ArgumentException("usage: Ceso.Bench TESTBED.json GOVMOMI-DISCOVERY-EXE");
-var govmomiExe = args[1];
+var bedFile = args.Length > 0 ? args[0] : throw new ArgumentException("usage: Ceso.Bench TESTBED.json [GOVMOMI-DISCOVERY-EXE]");
+var govmomiExe = args.Length > 1 ? args[1] : null;
 var bed = JsonDocument.Parse(File.ReadAllText(bedFile)).RootElement;
 string S(string name) => bed.GetProperty(name).GetString()!;
 int Env(string name, int def) => int.TryParse(Environment.GetEnvironmentVariable(name), out var v) && v > 0 ? v : def;
 var runs = Env("RUNS", 15);
 var sshRuns = Env("SSH_RUNS", 200);
 var freshRuns = Env("FRESH_RUNS", 20);
+var lifecycleRuns = Env("LIFECYCLE_RUNS", 20);
 
 var home = new CesoHome(Path.Combine(Path.GetTempPath(), "ceso-bench-home-" + Guid.NewGuid().ToString("N")));
 try
 {
-    var only = Environment.GetEnvironmentVariable("BENCH") ?? "all"; // all | discovery | ssh
-    if (only is "all" or "discovery")
+    // all, or a comma-separated list of discovery, ssh, lifecycle
+    var only = (Environment.GetEnvironmentVariable("BENCH") is { Length: > 0 } b ? b : "all").Split(',', StringSplitOptions.TrimEntries);
+    bool Selected(string name) => only.Contains("all") || only.Contains(name);
+    if (only.Except(["all", "discovery", "ssh", "lifecycle"]).FirstOrDefault() is { } unknown)
+    {
+        throw new ArgumentException($"BENCH={unknown}: use all, discovery, ssh or lifecycle (or a comma-separated list)");
+    }
+
+    if (Selected("discovery"))
     {
         await Discovery();
     }
 
-    if (only is "all" or "ssh")
+    if (Selected("ssh"))
     {
         await Ssh();
+    }
+
+    if (Selected("lifecycle"))
+    {
+        await Lifecycle();
     }
 }
 finally
@@ -63,7 +82,7 @@ async Task Discovery()
     var soap = session.Soap!;
     var inventory = session.Inventory;
 
-    var psi = new ProcessStartInfo(govmomiExe) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+    var psi = new ProcessStartInfo(govmomiExe ?? throw new ArgumentException("the discovery benchmark needs GOVMOMI-DISCOVERY-EXE")) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
     foreach (var a in new[] { "-url", S("soapUrl"), "-user", S("username"), "-password", S("password"), "-thumbprint", S("thumbprintSha256"), "-props", string.Join(",", paths) })
     {
         psi.ArgumentList.Add(a);
@@ -261,6 +280,153 @@ async Task Ssh()
     Console.WriteLine($"ratio fresh/reuse, ':' (transport only) {Median(freshNop) / Median(reuseNop):0}x");
 }
 
+// Engine overhead of New-CesoVm and Copy-CesoVm: wall time of plan + execute minus the time the engine waited for the
+// host (VimClient.HostWait + SshSession.HostWait: from sending a request to its last response byte). One SOAP-only and
+// one SSH-only session; the four modes (soap/ssh x create/clone) alternate in every round; every VM is removed after
+// its measurement (not timed), so each run starts from the same 4-VM host.
+async Task Lifecycle()
+{
+    // Any valid OpenSSH public key will do: cloud-init only gets it as data (generated for this benchmark, no private half kept).
+    const string Key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF/6qNr45TunsesI235uKwiWv7mlVPMNEaloUJuTNMYA bench@ceso";
+    const int WarmUp = 2;
+    await using var soapSession = await new SessionFactory(home).ConnectAsync(new ConnectionProfile
+    {
+        Server = S("soapHost"),
+        SoapPort = bed.GetProperty("soapPort").GetInt32(),
+        SoapUser = S("username"),
+        SoapPassword = S("password"),
+        Thumbprint = S("thumbprintSha256"),
+        Transport = Transport.Soap,
+    });
+    await using var sshSession = await new SessionFactory(home).ConnectAsync(new ConnectionProfile
+    {
+        Server = S("sshHost"),
+        SshPort = bed.GetProperty("sshPort").GetInt32(),
+        SshUser = S("sshUser"),
+        SshKeyPath = S("sshKey"),
+        KnownHostsPath = S("knownHosts"),
+        SshConfigFile = "none",
+        Transport = Transport.Ssh,
+    });
+    var redactor = new Redactor();
+    var executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor);
+
+    // Datastore HTTP (/folder GET and PUT: the .vmx read, the folder check, the .vmx write) goes through VimClient's
+    // HttpClient but not through InvokeAsync, so VimClient.HostWait does not count it. .NET's own HTTP client metric
+    // (request start until response headers; these bodies are a few KiB) measures it here, separately: every
+    // non-POST request of this process is datastore HTTP (SOAP is POST only).
+    long dsTicks = 0, dsRequests = 0;
+    using var meters = new System.Diagnostics.Metrics.MeterListener();
+    meters.InstrumentPublished = (instrument, listener) =>
+    {
+        if (instrument.Meter.Name == "System.Net.Http" && instrument.Name == "http.client.request.duration")
+        {
+            listener.EnableMeasurementEvents(instrument);
+        }
+    };
+    meters.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "http.request.method" && tag.Value as string != "POST")
+            {
+                Interlocked.Add(ref dsTicks, (long)(seconds * TimeSpan.TicksPerSecond));
+                Interlocked.Increment(ref dsRequests);
+            }
+        }
+    });
+    meters.Start();
+
+    var modes = new (string Transport, CesoSession Session, bool Clone)[]
+    {
+        ("soap", soapSession, false), ("ssh", sshSession, false), ("soap", soapSession, true), ("ssh", sshSession, true),
+    };
+    var opsOf = new Dictionary<CesoSession, VmOperations> { [soapSession] = new(soapSession, home), [sshSession] = new(sshSession, home) };
+    var samples = modes.Select(_ => new List<LifecycleSample>()).ToArray();
+    var n = 0;
+    for (var r = 0; r < WarmUp + lifecycleRuns; r++)
+    {
+        for (var m = 0; m < modes.Length; m++)
+        {
+            var (transport, session, clone) = modes[m];
+            var ops = opsOf[session];
+            n++;
+            var name = $"bench-{n}";
+            var guest = new Ceso.Engine.CloudInit.GuestInfoRequest { VmName = name, IPAddresses = [$"10.0.0.{n % 250 + 2}/24"], SshKeys = [Key] };
+            TimeSpan Wait() => (session.Ssh?.HostWait ?? TimeSpan.Zero) + (session.Soap?.HostWait ?? TimeSpan.Zero);
+            Dictionary<string, int> Calls() => session.Soap is { } c ? c.Calls.ToDictionary() : [];
+
+            // The test bed logs a call just after it has answered it: let the last removal's lines land first.
+            await Task.Delay(50);
+            var logMark = new FileInfo(S("callLog")).Length;
+            var calls0 = Calls();
+            var ds0 = Interlocked.Read(ref dsTicks);
+            var dsN0 = Interlocked.Read(ref dsRequests);
+            var wait0 = Wait();
+            var sw = Stopwatch.StartNew();
+            var (plan, _) = clone
+                ? await ops.PlanCloneAsync(new CloneVmRequest { Source = "vm02", Name = name, Guest = guest })
+                : await ops.PlanCreateAsync(new CreateVmRequest { Name = name, Template = "vm01", Guest = guest });
+            var planWall = sw.Elapsed;
+            var wait1 = Wait();
+            await executor.ExecuteAsync(plan);
+            var wall = sw.Elapsed;
+            var wait2 = Wait();
+            var ds = TimeSpan.FromTicks(Interlocked.Read(ref dsTicks) - ds0);
+            var dsN = (int)(Interlocked.Read(ref dsRequests) - dsN0);
+            var calls1 = Calls();
+            var delta = calls1.Select(kv => (kv.Key, N: kv.Value - calls0.GetValueOrDefault(kv.Key))).Where(c => c.N > 0).ToDictionary(c => c.Key, c => c.N);
+            await Task.Delay(50);
+            var log = CallLinesSince(logMark);
+
+            var (removal, _) = await ops.PlanRemoveAsync(name, false);
+            await executor.ExecuteAsync(removal);
+            if (r >= WarmUp)
+            {
+                samples[m].Add(new LifecycleSample(wall.TotalMilliseconds, (wait2 - wait0).TotalMilliseconds,
+                    (planWall - (wait1 - wait0)).TotalMilliseconds, (wall - planWall - (wait2 - wait1)).TotalMilliseconds,
+                    ds.TotalMilliseconds, dsN, delta, log, plan.Steps.Count));
+            }
+        }
+    }
+
+    meters.Dispose();
+    Console.WriteLine();
+    Console.WriteLine($"== lifecycle: New-CesoVm (template vm01) and Copy-CesoVm (source vm02) on a {bed.GetProperty("vms").GetInt32()}-VM test bed, " +
+        $"{lifecycleRuns} runs per transport and operation, all four interleaved, after {WarmUp} warm-up runs each; every VM removed after (not timed)");
+    Console.WriteLine("overhead = wall time of plan + execute - host wait (VimClient.HostWait + SshSession.HostWait deltas); medians of the per-run values");
+    for (var m = 0; m < modes.Length; m++)
+    {
+        var (transport, _, clone) = modes[m];
+        var s = samples[m];
+        var op = clone ? "Copy-CesoVm" : "New-CesoVm ";
+        var over = s.Select(x => x.Wall - x.Wait).ToList();
+        Console.WriteLine($"{transport,-4} {op}  wall {Median(s.Select(x => x.Wall)),7:0.0} ms  host wait {Median(s.Select(x => x.Wait)),7:0.0} ms  " +
+            $"overhead {Median(over),6:0.0} ms (min {over.Min():0.0}, max {over.Max():0.0}; plan {Median(s.Select(x => x.PlanOver)):0.0} + execute {Median(s.Select(x => x.ExecOver)):0.0})  " +
+            $"goal <= 1000 ms: {(Median(over) <= 1000 ? "met" : "MISSED")}");
+        var steps = string.Join(",", s.Select(x => x.Steps).Distinct());
+        if (transport == "soap")
+        {
+            var total = s.Select(x => x.Calls.Values.Sum()).ToList();
+            var byMethod = s[0].Calls.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}");
+            var soapLog = s.Select(x => x.Log.Soap).ToList();
+            var httpLog = s.Select(x => x.Log.Http).ToList();
+            var withoutDs = s.Select(x => x.Wall - x.Wait - x.DsHttp).ToList();
+            Console.WriteLine($"     host calls: SOAP {Median(total)} by VimClient.Calls (each run: {string.Join(",", total.Distinct())}; {string.Join(", ", byMethod)}), " +
+                $"{Median(s.Select(x => x.DsRequests))} datastore HTTP; test bed call log: soap {Median(soapLog)} (each run: {string.Join(",", soapLog.Distinct())}), " +
+                $"http {Median(httpLog)}; plan steps {steps}");
+            Console.WriteLine($"     datastore HTTP (not in VimClient.HostWait) median {Median(s.Select(x => x.DsHttp)):0.0} ms; overhead without it " +
+                $"{Median(withoutDs):0.0} ms (min {withoutDs.Min():0.0}, max {withoutDs.Max():0.0})");
+        }
+        else
+        {
+            var trips = s.Select(x => x.Log.SshCommands).ToList();
+            Console.WriteLine($"     host calls: SSH commands {Median(trips)} (test bed call log: commands framed on the persistent shell; each run: {string.Join(",", trips.Distinct())}), " +
+                $"of which ESXi tool runs {Median(s.Select(x => x.Log.SshTools))}; plan steps {steps}");
+        }
+    }
+}
+
 static async Task<double> Time(Func<Task<SshResult>> f)
 {
     var sw = Stopwatch.StartNew();
@@ -274,23 +440,46 @@ static async Task<double> Time(Func<Task<SshResult>> f)
     return ms;
 }
 
-int SoapLinesSince(long offset)
+int SoapLinesSince(long offset) => CallLinesSince(offset).Soap;
+
+// Lines of the test bed's call log after offset: non-internal soap methods, datastore http requests, ssh round trips
+// (a command framed on the persistent shell, or a fresh ssh process's command) and ESXi tool runs (exec).
+(int Soap, int Http, int SshCommands, int SshTools) CallLinesSince(long offset)
 {
     using var fs = new FileStream(S("callLog"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
     fs.Seek(offset, SeekOrigin.Begin);
     using var reader = new StreamReader(fs);
-    var n = 0;
+    int soap = 0, http = 0, ssh = 0, tools = 0;
     while (reader.ReadLine() is { } line)
     {
         using var d = JsonDocument.Parse(line);
-        if (d.RootElement.GetProperty("channel").GetString() == "soap" &&
-            !(d.RootElement.TryGetProperty("internal", out var i) && i.GetBoolean()))
+        var e = d.RootElement;
+        if (e.TryGetProperty("internal", out var i) && i.GetBoolean())
         {
-            n++;
+            continue;
+        }
+
+        switch (e.GetProperty("channel").GetString(), e.TryGetProperty("kind", out var k) ? k.GetString() : null)
+        {
+            case ("soap", _):
+                soap++;
+                break;
+            case ("http", _):
+                http++;
+                break;
+            // A persistent shell's command arrives as "( CMD" … ") </dev/null; __ceso_rc=$?; printf MARKER…": one closing
+            // line per command, however many lines the command itself has (a .vmx written with printf has dozens).
+            case ("ssh", "stdin") when e.GetProperty("name").GetString()!.Contains("__ceso_rc=$?", StringComparison.Ordinal):
+            case ("ssh", "command"):
+                ssh++;
+                break;
+            case ("ssh", "exec"):
+                tools++;
+                break;
         }
     }
 
-    return n;
+    return (soap, http, ssh, tools);
 }
 
 static double Median<T>(IEnumerable<T> values) where T : IConvertible
@@ -298,3 +487,6 @@ static double Median<T>(IEnumerable<T> values) where T : IConvertible
     var s = values.Select(v => v.ToDouble(null)).Order().ToArray();
     return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
 }
+
+internal sealed record LifecycleSample(double Wall, double Wait, double PlanOver, double ExecOver, double DsHttp, int DsRequests,
+    Dictionary<string, int> Calls, (int Soap, int Http, int SshCommands, int SshTools) Log, int Steps);

@@ -155,7 +155,9 @@ public sealed class VimClient : IDisposable
     public async Task PutFileAsync(string datastore, string path, byte[] content, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, FolderUrl(datastore, path)) { Content = new ByteArrayContent(content) };
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        Interlocked.Add(ref _waitTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
         if (!response.IsSuccessStatusCode)
         {
             throw new CesoException(response.StatusCode == HttpStatusCode.InsufficientStorage ? "DatastoreFull" : "DatastoreWriteFailed",
@@ -167,14 +169,22 @@ public sealed class VimClient : IDisposable
     /// <summary>Datastore HTTP: downloads a file with the session cookie.</summary>
     public async Task<byte[]> GetFileAsync(string datastore, string path, CancellationToken ct)
     {
-        using var response = await _http.GetAsync(FolderUrl(datastore, path), ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
         {
-            throw new CesoException("FileNotFound", CesoErrorKind.NotFound, $"[{datastore}] {path} does not exist on {SdkUrl.Host}.") { Host = SdkUrl.Host };
-        }
+            using var response = await _http.GetAsync(FolderUrl(datastore, path), ct).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new CesoException("FileNotFound", CesoErrorKind.NotFound, $"[{datastore}] {path} does not exist on {SdkUrl.Host}.") { Host = SdkUrl.Host };
+            }
 
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+            response.EnsureSuccessStatusCode();
+            return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Add(ref _waitTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
+        }
     }
 
     private Uri FolderUrl(string datastore, string path) =>
