@@ -411,12 +411,10 @@ async Task Lifecycle()
             var byMethod = s[0].Calls.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}");
             var soapLog = s.Select(x => x.Log.Soap).ToList();
             var httpLog = s.Select(x => x.Log.Http).ToList();
-            var withoutDs = s.Select(x => x.Wall - x.Wait - x.DsHttp).ToList();
             Console.WriteLine($"     host calls: SOAP {Median(total)} by VimClient.Calls (each run: {string.Join(",", total.Distinct())}; {string.Join(", ", byMethod)}), " +
                 $"{Median(s.Select(x => x.DsRequests))} datastore HTTP; test bed call log: soap {Median(soapLog)} (each run: {string.Join(",", soapLog.Distinct())}), " +
                 $"http {Median(httpLog)}; plan steps {steps}");
-            Console.WriteLine($"     datastore HTTP (not in VimClient.HostWait) median {Median(s.Select(x => x.DsHttp)):0.0} ms; overhead without it " +
-                $"{Median(withoutDs):0.0} ms (min {withoutDs.Min():0.0}, max {withoutDs.Max():0.0})");
+            Console.WriteLine($"     of the host wait, datastore HTTP (.vmx read and upload, counted in VimClient.HostWait) median {Median(s.Select(x => x.DsHttp)):0.0} ms");
         }
         else
         {
