@@ -49,8 +49,11 @@ function Invoke-Package {
     if (Test-Path $out) { Remove-Item -Recurse -Force $out }
     $null = New-Item -ItemType Directory -Force $out
     $bin = Join-Path $root 'src' 'Ceso.PowerShell' 'bin' $Configuration 'net8.0'
-    Get-ChildItem $bin -File | Where-Object { $_.Extension -in '.dll', '.pdb', '.json' -and $_.Name -notlike 'System.Management.Automation*' } |
-        Copy-Item -Destination $out
+    # Ceso.PowerShell.dll stays in the default load context; the engine and its dependencies go to bin/, which
+    # ModuleLifecycle loads into Ceso's private AssemblyLoadContext (docs/ARCHITECTURE.md).
+    $private = New-Item -ItemType Directory -Force (Join-Path $out 'bin')
+    Get-ChildItem $bin -File | Where-Object { $_.Extension -in '.dll', '.pdb' -and $_.Name -notlike 'System.Management.Automation*' } |
+        ForEach-Object { Copy-Item $_.FullName -Destination ($_.BaseName -eq 'Ceso.PowerShell' ? $out : $private) }
     Copy-Item (Join-Path $root 'Ceso.psd1'), (Join-Path $root 'Ceso.Format.ps1xml') -Destination $out
     $help = New-Item -ItemType Directory -Force (Join-Path $out 'en-US')
     Copy-Item (Join-Path $root 'docs' 'en-US' '*.md') -Destination $help

@@ -20,11 +20,13 @@ public sealed partial class VmOperations
     private readonly IHostCommands _primary;
     private readonly IHostCommands? _fallback;
     private readonly ProtectionList _protection;
+    private readonly CesoHome _home;
 
     /// <summary>Creates the operations for a session.</summary>
     public VmOperations(CesoSession session, CesoHome home)
     {
         _session = session;
+        _home = home;
         _protection = new ProtectionList(home);
         var ssh = session.Ssh is null ? null : new SshHostCommands(session.Ssh, session.Server);
         if (session.Soap is not null && session.ServiceContent is not null && session.Profile.Transport != Transport.Ssh)
@@ -72,13 +74,24 @@ public sealed partial class VmOperations
     public async Task<(Plan Plan, VmHandle Vm)> PlanCreateAsync(CreateVmRequest r, CancellationToken ct = default)
     {
         var vms = await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false);
-        var template = Find(vms, r.Template, "TemplateNotFound", "template");
+        // A name from the template registry (config.yaml) stands for a registered VM; otherwise -Template is a VM.
+        var entry = Configuration.CesoConfig.Load(_home).Template(r.Template, Host);
+        if (entry is not null && !vms.Any(v => v.Name == entry.Vm || v.Id == entry.Vm))
+        {
+            throw new CesoException("TemplateNotFound", CesoErrorKind.NotFound,
+                $"{Configuration.CesoConfig.PathOf(_home)} says template '{r.Template}' is VM '{entry.Vm}', but {Host} has no such VM. Fix the entry or register the VM.")
+            { Target = r.Template, Host = Host };
+        }
+
+        var template = Find(vms, entry?.Vm ?? r.Template, "TemplateNotFound", "template");
         if (template.PowerState != CesoPowerState.PoweredOff)
         {
             throw Invalid("TemplatePoweredOn", $"Template '{template.Name}' is {template.PowerState}; a template must be powered off so its disks can be copied. Stop it first, or use Copy-CesoVm -Hot.", r.Template);
         }
 
-        return await PlanCopyAsync("CreateVm", template, vms, r.Name, r.Guest, r.Datastore, r.Network, r.NumCpu, r.MemoryMB, r.DiskGB, hot: false, r.PowerOn, ct).ConfigureAwait(false);
+        var (plan, vm) = await PlanCopyAsync("CreateVm", template, vms, r.Name, r.Guest, r.Datastore, r.Network, r.NumCpu, r.MemoryMB, r.DiskGB, hot: false, r.PowerOn, ct).ConfigureAwait(false);
+        return entry is null ? (plan, vm)
+            : (plan with { Notes = [$"template '{r.Template}' is VM '{entry.Vm}' ({Configuration.CesoConfig.PathOf(_home)})", .. plan.Notes] }, vm);
     }
 
     /// <summary>Plans Copy-CesoVm.</summary>

@@ -26,7 +26,7 @@ public abstract class NameCacheCompleter(bool wildcards, params string[] kinds) 
         try
         {
             var cache = new NameCache(CesoHome.FromEnvironment());
-            names = kinds.SelectMany(k => cache.Names(k, prefix, server)).Distinct(StringComparer.Ordinal).ToList();
+            names = Extra(prefix).Concat(kinds.SelectMany(k => cache.Names(k, prefix, server))).Distinct(StringComparer.Ordinal).ToList();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -35,6 +35,9 @@ public abstract class NameCacheCompleter(bool wildcards, params string[] kinds) 
 
         return names.Select(n => new CompletionResult(CompletionText.Quote(wildcards ? WildcardPattern.Escape(n) : n), n, CompletionResultType.ParameterValue, n));
     }
+
+    /// <summary>Names offered before the cached ones (local files only).</summary>
+    protected virtual IEnumerable<string> Extra(string prefix) => [];
 }
 
 /// <summary>Completes VM names for a wildcard -Name (Get-CesoVm -Name).</summary>
@@ -49,8 +52,26 @@ public sealed class NetworkNameCompleter() : NameCacheCompleter(true, NameCache.
 /// <summary>Completes an exact VM (or template) name for -Vm.</summary>
 public sealed class VmCompleter() : NameCacheCompleter(false, NameCache.Vm, NameCache.Template);
 
-/// <summary>Completes an exact name for -Template: templates first, then VMs (any powered-off VM can serve as one).</summary>
-public sealed class TemplateCompleter() : NameCacheCompleter(false, NameCache.Template, NameCache.Vm);
+/// <summary>
+/// Completes an exact name for -Template: the template registry (config.yaml) first, then cached templates, then VMs
+/// (any powered-off VM can serve as one).
+/// </summary>
+public sealed class TemplateCompleter() : NameCacheCompleter(false, NameCache.Template, NameCache.Vm)
+{
+    /// <inheritdoc />
+    protected override IEnumerable<string> Extra(string prefix)
+    {
+        try
+        {
+            return Ceso.Engine.Configuration.CesoConfig.Load(CesoHome.FromEnvironment()).Templates.Keys
+                .Where(k => k.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Order(StringComparer.OrdinalIgnoreCase).ToList();
+        }
+        catch (Ceso.Engine.CesoException)
+        {
+            return []; // a broken config.yaml is reported by New-CesoVm, not by tab completion
+        }
+    }
+}
 
 /// <summary>Completes an exact datastore name for -Datastore.</summary>
 public sealed class DatastoreCompleter() : NameCacheCompleter(false, NameCache.Datastore);

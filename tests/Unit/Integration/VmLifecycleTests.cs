@@ -249,4 +249,22 @@ public sealed class VmLifecycleTests(TestBed bed)
         Assert.Contains("\"result\":\"ok\"", log);
         Directory.Delete(home.Path, true);
     }
+
+    [Fact]
+    public async Task A_template_name_from_the_registry_stands_for_its_vm()
+    {
+        var home = new CesoHome(Directory.CreateTempSubdirectory("ceso-registry-").FullName);
+        File.WriteAllText(Ceso.Engine.Configuration.CesoConfig.PathOf(home), "templates:\n  ubuntu-lts:\n    vm: vm01\n    description: golden image\n  gone:\n    vm: no-such-vm\n");
+        await using var session = await bed.ConnectAsync(Transport.Ssh, home);
+        var vms = new VmOperations(session, home);
+
+        var (plan, _) = await vms.PlanCreateAsync(new CreateVmRequest { Name = "fromreg", Template = "ubuntu-lts" });
+        Assert.Contains(plan.Steps, s => s.Command.Contains("/vm01/vm01.vmdk", StringComparison.Ordinal));
+        Assert.Contains(plan.Notes, n => n.Contains("template 'ubuntu-lts' is VM 'vm01'", StringComparison.Ordinal));
+
+        var e = await Assert.ThrowsAsync<CesoException>(() => vms.PlanCreateAsync(new CreateVmRequest { Name = "fromreg", Template = "gone" }));
+        Assert.Equal("TemplateNotFound", e.ErrorId);
+        Assert.Contains("no-such-vm", e.Message);
+        Directory.Delete(home.Path, true);
+    }
 }

@@ -1,0 +1,78 @@
+using Ceso.Engine.Connection;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Ceso.Engine.Configuration;
+
+/// <summary>
+/// The user's configuration, $CESO_HOME/config.yaml. Today it holds the template registry:
+/// <code>
+/// templates:
+///   ubuntu-24.04:
+///     vm: tpl-ubuntu-2404          # a registered, powered-off VM on the host
+///     server: esx01.lab.local      # optional: only on this server
+///     description: Ubuntu 24.04 LTS golden image, cloud-init + open-vm-tools
+/// </code>
+/// A missing file is an empty configuration; a malformed one is an error naming the file, line and column.
+/// </summary>
+public sealed class CesoConfig
+{
+    /// <summary>Templates by name.</summary>
+    public Dictionary<string, TemplateEntry> Templates { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The file of a Ceso home.</summary>
+    public static string PathOf(CesoHome home) => System.IO.Path.Combine(home.Path, "config.yaml");
+
+    /// <summary>Reads $CESO_HOME/config.yaml.</summary>
+    public static CesoConfig Load(CesoHome home)
+    {
+        var path = PathOf(home);
+        if (!File.Exists(path))
+        {
+            return new CesoConfig();
+        }
+
+        var deserializer = new DeserializerBuilder().WithNamingConvention(HyphenatedNamingConvention.Instance).Build();
+        CesoConfig config;
+        try
+        {
+            config = deserializer.Deserialize<CesoConfig?>(File.ReadAllText(path)) ?? new CesoConfig();
+        }
+        catch (YamlException e)
+        {
+            throw new CesoException("InvalidConfiguration", CesoErrorKind.InvalidArgument,
+                $"{path} line {e.Start.Line}, column {e.Start.Column}: {e.InnerException?.Message ?? e.Message} Fix the file; see docs/about_Ceso.md for its format.", e)
+            { Target = path };
+        }
+
+        config.Templates = new Dictionary<string, TemplateEntry>(config.Templates ?? [], StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, entry) in config.Templates)
+        {
+            if (string.IsNullOrWhiteSpace(entry?.Vm))
+            {
+                throw new CesoException("InvalidConfiguration", CesoErrorKind.InvalidArgument,
+                    $"{path}: template '{name}' has no 'vm:' (the registered VM it stands for).") { Target = path };
+            }
+        }
+
+        return config;
+    }
+
+    /// <summary>The registry entry for a template name on a server, or null.</summary>
+    public TemplateEntry? Template(string name, string server) =>
+        Templates.TryGetValue(name, out var e) && (e.Server is null || e.Server.Equals(server, StringComparison.OrdinalIgnoreCase)) ? e : null;
+}
+
+/// <summary>A template in the registry.</summary>
+public sealed class TemplateEntry
+{
+    /// <summary>The registered, powered-off VM the template stands for.</summary>
+    public string Vm { get; set; } = "";
+
+    /// <summary>The server it is on; null = any.</summary>
+    public string? Server { get; set; }
+
+    /// <summary>What it is.</summary>
+    public string? Description { get; set; }
+}
