@@ -164,6 +164,12 @@ func (f *Front) serve(w http.ResponseWriter, r *http.Request, internal bool) {
 			return
 		}
 	}
+	if method == "Reload" && f.ready {
+		// vcsim has no VirtualMachine.Reload; hostd re-reads the .vmx (as vim-cmd vmsvc/reload does).
+		fault := f.reload(w, body)
+		logIt(fault)
+		return
+	}
 	if method == "RegisterVM_Task" && f.ready {
 		body = f.beforeRegister(body)
 		r.ContentLength = int64(len(body))

@@ -290,3 +290,32 @@ func fixExtraConfig(ref types.ManagedObjectReference) {
 		simulator.Map.Update(vm, []types.PropertyChange{{Name: "config.extraConfig", Val: fixed}})
 	}
 }
+
+// reload answers VirtualMachine.Reload: the VM is brought in line with its .vmx on disk. Returns the fault type, if any.
+func (f *Front) reload(w http.ResponseWriter, body []byte) string {
+	m := thisRe.FindSubmatch(body)
+	if m == nil || string(m[1]) != "VirtualMachine" {
+		soapFault(w, "A specified parameter was not correct: _this", "InvalidArgument", "")
+		return "InvalidArgument"
+	}
+	ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: string(m[2])}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := hookClient(ctx)
+	if c == nil {
+		soapFault(w, "The test bed is not ready.", "SystemError", "")
+		return "SystemError"
+	}
+	vm := object.NewVirtualMachine(c, ref)
+	var mvm mo.VirtualMachine
+	if err := vm.Properties(ctx, ref, []string{"config.files.vmPathName"}, &mvm); err != nil {
+		soapFault(w, "The object '"+ref.Value+"' has already been deleted or has not been completely created", "ManagedObjectNotFound", "")
+		return "ManagedObjectNotFound"
+	}
+	if err := syncFromVmx(ctx, c, f.St, vm, mvm.Config.Files.VmPathName); err != nil {
+		soapFault(w, "Reload failed: "+err.Error(), "InvalidState", "")
+		return "InvalidState"
+	}
+	soapOK(w, `<ReloadResponse xmlns="urn:vim25"></ReloadResponse>`)
+	return ""
+}

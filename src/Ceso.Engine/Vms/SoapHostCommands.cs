@@ -108,6 +108,26 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
     /// <inheritdoc />
     public HostCall Reset(VmHandle vm) => Task("ResetVM_Task", () => VmRef(vm), $"ResetVM_Task({vm.Display})");
 
+    /// <summary>
+    /// Hot-adds CPUs and/or memory to a running VM (ReconfigVM_Task). Only the API can do this — there is no vim-cmd
+    /// for it — and only when the VM has CPU/memory hot-add enabled.
+    /// </summary>
+    public HostCall HotAdd(VmHandle vm, int? numCpu, long? memoryMB)
+    {
+        var spec = new XElement(Vim + "spec", new XAttribute(Xsi + "type", "VirtualMachineConfigSpec"));
+        if (numCpu is { } c)
+        {
+            spec.Add(E("numCPUs", c.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (memoryMB is { } m)
+        {
+            spec.Add(E("memoryMB", m.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        return Task("ReconfigVM_Task", () => VmRef(vm), $"ReconfigVM_Task({vm.Display}, {(numCpu is null ? "" : $"numCPUs={numCpu} ")}{(memoryMB is null ? "" : $"memoryMB={memoryMB}")})".Replace(" )", ")", StringComparison.Ordinal), spec);
+    }
+
     /// <inheritdoc />
     public HostCall CreateSnapshot(VmHandle vm, string name) =>
         Task("CreateSnapshot_Task", () => VmRef(vm), $"CreateSnapshot_Task({vm.Display}, name=\"{name}\", memory=false, quiesce=false)",

@@ -38,6 +38,13 @@ public sealed record ReconfigureRequest
     public GuestInfoRequest? Guest { get; init; }
     /// <summary>New notes.</summary>
     public string? Annotation { get; init; }
+    /// <summary>Enable (or disable) CPU and memory hot-add, so later increases work while the VM runs.</summary>
+    public bool? HotAdd { get; init; }
+
+    /// <summary>True when the request only raises CPUs and/or memory (the one change a running VM can take).</summary>
+    internal bool OnlyCpuOrMemory => (NumCpu is not null || MemoryMB is not null) && AddDiskGB is null && ExtendDisk is null
+        && AddNicNetwork is null && RemoveNic is null && AdapterType is null && NicNetwork is null && Firmware is null
+        && SecureBoot is null && IsoPath is null && !EjectIso && Guest is null && Annotation is null && HotAdd is null;
 }
 
 public sealed partial class VmOperations
@@ -53,10 +60,16 @@ public sealed partial class VmOperations
     {
         var vm = Find(await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false), r.Vm, "VmNotFound", "VM");
         CheckNotProtected(vm, "change");
+        if (vm.PowerState == CesoPowerState.PoweredOn && r.OnlyCpuOrMemory)
+        {
+            return (await PlanHotAddAsync(vm, r, ct).ConfigureAwait(false), vm);
+        }
+
         if (vm.PowerState != CesoPowerState.PoweredOff)
         {
             throw new CesoException("VmMustBePoweredOff", CesoErrorKind.InvalidState,
-                $"'{vm.Name}' is {vm.PowerState}; Set-CesoVm changes need it powered off (Stop-CesoVm '{vm.Name}'), then start it again.")
+                $"'{vm.Name}' is {vm.PowerState}; these Set-CesoVm changes need it powered off (Stop-CesoVm '{vm.Name}'), then start it again. " +
+                "Only raising -NumCpu/-MemoryGB works while it runs, and only with hot-add enabled (Set-CesoVm -HotAdd $true while it is off).")
             { Target = r.Vm, Host = Host };
         }
 
@@ -90,6 +103,12 @@ public sealed partial class VmOperations
         if (r.Annotation is not null)
         {
             SetKey("annotation", r.Annotation);
+        }
+
+        if (r.HotAdd is { } hot)
+        {
+            SetKey("vcpu.hotadd", hot ? "TRUE" : "FALSE");
+            SetKey("mem.hotadd", hot ? "TRUE" : "FALSE");
         }
 
         if (r.Firmware is { } fw)
@@ -236,6 +255,42 @@ public sealed partial class VmOperations
         }
 
         return (new Plan { Operation = "ReconfigureVm", Host = Host, Vm = vm.Name, Steps = steps, Notes = notes }, vm);
+    }
+
+    private async Task<Plan> PlanHotAddAsync(CesoVm vm, ReconfigureRequest r, CancellationToken ct)
+    {
+        var vmx = VmxFile.Parse(await ReadTextAsync(DatastorePath.Parse(vm.VmxPath!), ct).ConfigureAwait(false));
+        CesoException Refuse(string why) => new("HotAddNotPossible", CesoErrorKind.InvalidState,
+            $"'{vm.Name}' is running and {why} Stop it (Stop-CesoVm '{vm.Name}') and change it while it is off.") { Target = r.Vm, Host = Host };
+        if (r.NumCpu is { } cpu && (cpu < vm.NumCpu || !string.Equals(vmx["vcpu.hotadd"], "TRUE", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw Refuse(cpu < vm.NumCpu ? $"CPUs cannot be removed while it runs ({vm.NumCpu} → {cpu})." : "CPU hot-add is not enabled for it (vcpu.hotadd).");
+        }
+
+        if (r.MemoryMB is { } mem && (mem < vm.MemoryMB || !string.Equals(vmx["mem.hotadd"], "TRUE", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw Refuse(mem < vm.MemoryMB ? $"memory cannot be removed while it runs ({vm.MemoryMB} → {mem} MB)." : "memory hot-add is not enabled for it (mem.hotadd).");
+        }
+
+        if (_primary is not SoapHostCommands soap)
+        {
+            throw Refuse("hot-add needs the vSphere API (there is no vim-cmd for it); connect with -Credential, or");
+        }
+
+        var h = new VmHandle(vm.Name, vm.Id);
+        var call = soap.HotAdd(h, r.NumCpu == vm.NumCpu ? null : r.NumCpu, r.MemoryMB == vm.MemoryMB ? null : r.MemoryMB);
+        var steps = r.NumCpu == vm.NumCpu && r.MemoryMB == vm.MemoryMB ? [] : new List<PlanStep>
+        {
+            new()
+            {
+                Title = $"Hot-add to '{vm.Name}': {(r.NumCpu is null ? "" : $"{r.NumCpu} vCPU ")}{(r.MemoryMB is null ? "" : $"{r.MemoryMB} MB")}".TrimEnd(),
+                Target = $"{Host}/{vm.Name}",
+                Transport = call.Transport,
+                Command = call.Command,
+                Execute = call.Run,
+            },
+        };
+        return new Plan { Operation = "ReconfigureVm", Host = Host, Vm = vm.Name, Steps = steps, Notes = ["hot-add cannot be undone while the VM runs"] };
     }
 
     /// <summary>Plans Protect-CesoVm / Unprotect-CesoVm: the tag in the VM's notes.</summary>

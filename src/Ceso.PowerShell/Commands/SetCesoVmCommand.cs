@@ -78,6 +78,10 @@ public sealed class SetCesoVmCommand : CesoCmdlet
     [Parameter(ParameterSetName = Default)]
     public bool? SecureBoot { get; set; }
 
+    /// <summary>Enables or disables CPU and memory hot-add (while the VM is off); with it on, -NumCpu/-MemoryGB may rise while the VM runs.</summary>
+    [Parameter(ParameterSetName = Default)]
+    public bool? HotAdd { get; set; }
+
     /// <summary>Connects an ISO image, as a datastore path: '[datastore1] iso/ubuntu.iso'.</summary>
     [Parameter(ParameterSetName = Default)]
     [ValidateNotNullOrEmpty]
@@ -147,6 +151,7 @@ public sealed class SetCesoVmCommand : CesoCmdlet
                 NicNetwork = Network is null ? null : (NicIndex, Network),
                 Firmware = Firmware?.ToLowerInvariant(),
                 SecureBoot = SecureBoot,
+                HotAdd = HotAdd,
                 IsoPath = IsoPath,
                 EjectIso = EjectIso,
                 Guest = GuestInput.Any(IPAddress, Gateway, DnsServer, SearchDomain)

@@ -47,10 +47,12 @@ public sealed class VmReconfigureTests(TestBed bed)
         }
     }
 
-    [Fact]
-    public async Task Cpu_memory_disks_nics_firmware_and_iso_changes_show_in_discovery_over_both_transports()
+    [Theory]
+    [InlineData(Transport.Ssh)]
+    [InlineData(Transport.Soap)]
+    public async Task Cpu_memory_disks_nics_firmware_and_iso_changes_show_in_discovery_over_both_transports(Transport transport)
     {
-        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        var (session, vms, executor) = await OpenAsync(transport);
         await using var _ = session;
         await WithCopyAsync(vms, executor, "recfg01", async () =>
         {
@@ -78,9 +80,9 @@ public sealed class VmReconfigureTests(TestBed bed)
             Assert.Equal("e1000e", after.Nics[0].AdapterType);
             Assert.Equal(("vmxnet3", "Lab Network"), (after.Nics[1].AdapterType, after.Nics[1].Network));
 
-            await using var soap = await bed.ConnectAsync(Transport.Soap);
-            var viaSoap = (await soap.Inventory.GetVmsAsync()).Single(v => v.Name == "recfg01");
-            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(after), System.Text.Json.JsonSerializer.Serialize(viaSoap));
+            await using var other = await bed.ConnectAsync(transport == Transport.Ssh ? Transport.Soap : Transport.Ssh);
+            var viaOther = (await other.Inventory.GetVmsAsync()).Single(v => v.Name == "recfg01");
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(after), System.Text.Json.JsonSerializer.Serialize(viaOther));
 
             var (grow, _) = await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "recfg01", ExtendDisk = (0, 2), RemoveNic = 1 });
             await executor.ExecuteAsync(grow);
@@ -116,16 +118,21 @@ public sealed class VmReconfigureTests(TestBed bed)
         await WithCopyAsync(vms, executor, "running01", async () =>
         {
             await executor.ExecuteAsync((await vms.PlanPowerAsync("running01", PowerAction.Start)).Plan);
-            var e = await Assert.ThrowsAsync<CesoException>(() => vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "running01", NumCpu = 8 }));
+            var e = await Assert.ThrowsAsync<CesoException>(() => vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "running01", AddDiskGB = 1 }));
             Assert.Equal("VmMustBePoweredOff", e.ErrorId);
             Assert.Contains("Stop-CesoVm", e.Message);
+            var cpu = await Assert.ThrowsAsync<CesoException>(() => vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "running01", NumCpu = 8 }));
+            Assert.Equal("HotAddNotPossible", cpu.ErrorId); // no hot-add without the API, and none enabled
+            Assert.Contains("Stop-CesoVm", cpu.Message);
         });
     }
 
-    [Fact]
-    public async Task A_protected_vm_cannot_be_changed_stopped_or_removed_until_unprotected()
+    [Theory]
+    [InlineData(Transport.Ssh)]
+    [InlineData(Transport.Soap)]
+    public async Task A_protected_vm_cannot_be_changed_stopped_or_removed_until_unprotected(Transport transport)
     {
-        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        var (session, vms, executor) = await OpenAsync(transport);
         await using var _ = session;
         await WithCopyAsync(vms, executor, "prot01", async () =>
         {
@@ -147,6 +154,46 @@ public sealed class VmReconfigureTests(TestBed bed)
             await executor.ExecuteAsync((await vms.PlanProtectionAsync("prot01", false)).Plan);
             Assert.DoesNotContain(VmxIdentity.ProtectedTag, (await vms.RefreshAsync("prot01"))!.Annotation ?? "");
         });
+    }
+
+    [Fact]
+    public async Task A_running_vm_with_hot_add_takes_more_cpus_and_memory_over_the_api_and_nothing_else()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Auto);
+        await using var _ = session;
+        await WithCopyAsync(vms, executor, "hotadd01", async () =>
+        {
+            var e = await RunningAsync(() => vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "hotadd01", NumCpu = 4 }));
+            Assert.Equal("HotAddNotPossible", e.ErrorId);
+            Assert.Contains("vcpu.hotadd", e.Message);
+
+            await executor.ExecuteAsync((await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "hotadd01", HotAdd = true })).Plan);
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("hotadd01", PowerAction.Start)).Plan);
+            var (plan, _) = await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "hotadd01", NumCpu = 4, MemoryMB = 2048 });
+            Assert.Equal("soap", Assert.Single(plan.Steps).Transport);
+            Assert.Contains("ReconfigVM_Task", plan.Steps[0].Command);
+            await executor.ExecuteAsync(plan);
+
+            var vm = (await vms.RefreshAsync("hotadd01"))!;
+            Assert.Equal((CesoPowerState.PoweredOn, 4, 2048L), (vm.PowerState, vm.NumCpu, vm.MemoryMB));
+            var shrink = await Assert.ThrowsAsync<CesoException>(() => vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "hotadd01", NumCpu = 2 }));
+            Assert.Equal("HotAddNotPossible", shrink.ErrorId);
+            var other = await Assert.ThrowsAsync<CesoException>(() => vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "hotadd01", NumCpu = 8, AddDiskGB = 1 }));
+            Assert.Equal("VmMustBePoweredOff", other.ErrorId);
+        });
+
+        async Task<CesoException> RunningAsync(Func<Task> act)
+        {
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("hotadd01", PowerAction.Start)).Plan);
+            try
+            {
+                return await Assert.ThrowsAsync<CesoException>(act);
+            }
+            finally
+            {
+                await executor.ExecuteAsync((await vms.PlanPowerAsync("hotadd01", PowerAction.Kill)).Plan);
+            }
+        }
     }
 
     [Fact]
