@@ -1,6 +1,7 @@
 using System.Management.Automation;
+using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
 using Ceso.Engine.Vms;
-using Ceso.PowerShell.Completers;
 
 namespace Ceso.PowerShell.Commands;
 
@@ -9,33 +10,13 @@ namespace Ceso.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "CesoVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = Default)]
 [OutputType(typeof(void))]
-public sealed class RemoveCesoVmCommand : CesoCmdlet
+public sealed class RemoveCesoVmCommand : VmChangeCmdlet
 {
-    private const string Default = "Default";
-
-    /// <summary>The VMs: names, ids, or Get-CesoVm results.</summary>
-    [Parameter(ParameterSetName = Default, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNull]
-    [ArgumentCompleter(typeof(VmCompleter))]
-    public VmIdentity[] Vm { get; set; } = [];
-
     /// <summary>Only unregister the VM; its folder and disks stay on the datastore.</summary>
     [Parameter(ParameterSetName = Default)]
     public SwitchParameter KeepFiles { get; set; }
 
-    /// <summary>The session to use. Default: the server a piped VM came from, else the default session.</summary>
-    [Parameter(ParameterSetName = Default, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNull]
-    [ArgumentCompleter(typeof(ServerCompleter))]
-    public ServerIdentity? Server { get; set; }
-
-    /// <summary>Plans each VM's change, asks per step and runs it.</summary>
-    protected override void ProcessRecord()
-    {
-        foreach (var vm in Vm)
-        {
-            RunVmPlan(vm, Server, (ops, ct) => ops.PlanRemoveAsync(vm.Name, KeepFiles, ct), passThru: false);
-        }
-    }
+    /// <inheritdoc />
+    protected override Task<(Plan Plan, CesoVm Vm)> PlanAsync(VmOperations operations, string vm, CancellationToken cancellationToken) =>
+        operations.PlanRemoveAsync(vm, KeepFiles, cancellationToken);
 }

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
 using Ceso.Engine.Vms;
-using Ceso.PowerShell.Completers;
 
 namespace Ceso.PowerShell.Commands;
 
@@ -10,33 +10,16 @@ namespace Ceso.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Restart, "CesoVm", SupportsShouldProcess = true, DefaultParameterSetName = Default)]
 [OutputType(typeof(CesoVm))]
-public sealed class RestartCesoVmCommand : CesoCmdlet
+public sealed class RestartCesoVmCommand : VmChangeCmdlet
 {
-    private const string Default = "Default";
-
-    /// <summary>The VMs: names, ids, or Get-CesoVm results.</summary>
-    [Parameter(ParameterSetName = Default, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNull]
-    [ArgumentCompleter(typeof(VmCompleter))]
-    public VmIdentity[] Vm { get; set; } = [];
-
     /// <summary>Writes each VM as it is afterwards.</summary>
     [Parameter(ParameterSetName = Default)]
     public SwitchParameter PassThru { get; set; }
 
-    /// <summary>The session to use. Default: the server a piped VM came from, else the default session.</summary>
-    [Parameter(ParameterSetName = Default, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNull]
-    [ArgumentCompleter(typeof(ServerCompleter))]
-    public ServerIdentity? Server { get; set; }
+    /// <inheritdoc />
+    protected override bool WriteResult => PassThru;
 
-    /// <summary>Plans each VM's change, asks per step and runs it.</summary>
-    protected override void ProcessRecord()
-    {
-        foreach (var vm in Vm)
-        {
-            RunVmPlan(vm, Server, (ops, ct) => ops.PlanPowerAsync(vm.Name, PowerAction.Reset, ct), PassThru);
-        }
-    }
+    /// <inheritdoc />
+    protected override Task<(Plan Plan, CesoVm Vm)> PlanAsync(VmOperations operations, string vm, CancellationToken cancellationToken) =>
+        operations.PlanPowerAsync(vm, PowerAction.Reset, cancellationToken);
 }

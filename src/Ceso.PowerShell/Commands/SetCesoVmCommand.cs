@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Ceso.Engine;
 using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
 using Ceso.Engine.Vms;
 using Ceso.PowerShell.Completers;
 
@@ -11,17 +12,8 @@ namespace Ceso.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "CesoVm", SupportsShouldProcess = true, DefaultParameterSetName = Default)]
 [OutputType(typeof(CesoVm))]
-public sealed class SetCesoVmCommand : CesoCmdlet
+public sealed class SetCesoVmCommand : VmChangeCmdlet
 {
-    private const string Default = "Default";
-
-    /// <summary>The VMs to change: names, ids, or Get-CesoVm results.</summary>
-    [Parameter(ParameterSetName = Default, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNull]
-    [ArgumentCompleter(typeof(VmCompleter))]
-    public VmIdentity[] Vm { get; set; } = [];
-
     /// <summary>vCPUs.</summary>
     [Parameter(ParameterSetName = Default)]
     [ValidateRange(1, 768)]
@@ -120,46 +112,45 @@ public sealed class SetCesoVmCommand : CesoCmdlet
     [Parameter(ParameterSetName = Default)]
     public SwitchParameter PassThru { get; set; }
 
-    /// <summary>The session to use. Default: the server a piped VM came from, else the default session.</summary>
-    [Parameter(ParameterSetName = Default, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNull]
-    [ArgumentCompleter(typeof(ServerCompleter))]
-    public ServerIdentity? Server { get; set; }
+    /// <inheritdoc />
+    protected override bool WriteResult => PassThru;
 
-    /// <summary>Plans the changes of each VM, asks per step and applies them.</summary>
-    protected override void ProcessRecord()
+    /// <summary>Refuses contradicting parameters once, before any VM is looked at.</summary>
+    protected override void BeginProcessing()
     {
-        foreach (var vm in Vm)
+        base.BeginProcessing();
+        if (IsoPath is not null && EjectIso)
         {
-            if (IsoPath is not null && EjectIso)
-            {
-                WriteEngineError(new CesoException("IsoAndEject", CesoErrorKind.InvalidArgument,
-                    "-IsoPath connects an ISO and -EjectIso disconnects it; give one of them.") { Target = vm.Name }, vm);
-                continue;
-            }
-
-            var request = new ReconfigureRequest
-            {
-                Vm = vm.Name,
-                NumCpu = NumCpu,
-                MemoryMB = MemoryGB is { } gb ? (long)Math.Round(gb * 1024) : null,
-                AddDiskGB = AddDiskGB,
-                ExtendDisk = ExtendDisk is [var index, var size] ? (index, size) : null,
-                AddNicNetwork = AddNetwork,
-                RemoveNic = RemoveNic,
-                AdapterType = AdapterType is null ? null : (NicIndex, AdapterType),
-                NicNetwork = Network is null ? null : (NicIndex, Network),
-                Firmware = Firmware?.ToLowerInvariant(),
-                SecureBoot = SecureBoot,
-                HotAdd = HotAdd,
-                IsoPath = IsoPath,
-                EjectIso = EjectIso,
-                Guest = GuestInput.Any(IPAddress, Gateway, DnsServer, SearchDomain)
-                    ? GuestInput.Request(vm.Name, IPAddress, Gateway, DnsServer, SearchDomain)
-                    : null,
-                Annotation = Notes,
-            };
-            RunVmPlan(vm, Server, (ops, ct) => ops.PlanReconfigureAsync(request, ct), PassThru);
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(new CesoException("IsoAndEject", CesoErrorKind.InvalidArgument,
+                "-IsoPath connects an ISO and -EjectIso disconnects it; give one of them.") { Target = IsoPath }, IsoPath));
         }
+    }
+
+    /// <inheritdoc />
+    protected override async Task<(Plan Plan, CesoVm Vm)> PlanAsync(VmOperations operations, string vm, CancellationToken cancellationToken)
+    {
+        // Built here so that bad network input (GuestInput throws) becomes this VM's error, as a plan failure would.
+        var request = new ReconfigureRequest
+        {
+            Vm = vm,
+            NumCpu = NumCpu,
+            MemoryMB = MemoryGB is { } gb ? (long)Math.Round(gb * 1024) : null,
+            AddDiskGB = AddDiskGB,
+            ExtendDisk = ExtendDisk is [var index, var size] ? (index, size) : null,
+            AddNicNetwork = AddNetwork,
+            RemoveNic = RemoveNic,
+            AdapterType = AdapterType is null ? null : (NicIndex, AdapterType),
+            NicNetwork = Network is null ? null : (NicIndex, Network),
+            Firmware = Firmware?.ToLowerInvariant(),
+            SecureBoot = SecureBoot,
+            HotAdd = HotAdd,
+            IsoPath = IsoPath,
+            EjectIso = EjectIso,
+            Guest = GuestInput.Any(IPAddress, Gateway, DnsServer, SearchDomain)
+                ? GuestInput.Request(vm, IPAddress, Gateway, DnsServer, SearchDomain)
+                : null,
+            Annotation = Notes,
+        };
+        return await operations.PlanReconfigureAsync(request, cancellationToken).ConfigureAwait(false);
     }
 }

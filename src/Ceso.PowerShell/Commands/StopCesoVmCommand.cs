@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
 using Ceso.Engine.Vms;
-using Ceso.PowerShell.Completers;
 
 namespace Ceso.PowerShell.Commands;
 
@@ -10,18 +10,9 @@ namespace Ceso.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "CesoVm", SupportsShouldProcess = true, DefaultParameterSetName = Default)]
 [OutputType(typeof(CesoVm))]
-public sealed class StopCesoVmCommand : CesoCmdlet
+public sealed class StopCesoVmCommand : VmChangeCmdlet
 {
-    private const string Default = "Default";
-
-    /// <summary>The VMs: names, ids, or Get-CesoVm results.</summary>
-    [Parameter(ParameterSetName = Default, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNull]
-    [ArgumentCompleter(typeof(VmCompleter))]
-    public VmIdentity[] Vm { get; set; } = [];
-
-    /// <summary>Power off at once instead of asking the guest to shut down (like pulling the plug).</summary>
+    /// <summary>Power off at once instead of asking the guest to shut down (the guest loses unsaved data).</summary>
     [Parameter(ParameterSetName = Default)]
     public SwitchParameter Kill { get; set; }
 
@@ -29,18 +20,10 @@ public sealed class StopCesoVmCommand : CesoCmdlet
     [Parameter(ParameterSetName = Default)]
     public SwitchParameter PassThru { get; set; }
 
-    /// <summary>The session to use. Default: the server a piped VM came from, else the default session.</summary>
-    [Parameter(ParameterSetName = Default, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNull]
-    [ArgumentCompleter(typeof(ServerCompleter))]
-    public ServerIdentity? Server { get; set; }
+    /// <inheritdoc />
+    protected override bool WriteResult => PassThru;
 
-    /// <summary>Plans each VM's change, asks per step and runs it.</summary>
-    protected override void ProcessRecord()
-    {
-        foreach (var vm in Vm)
-        {
-            RunVmPlan(vm, Server, (ops, ct) => ops.PlanPowerAsync(vm.Name, Kill ? PowerAction.Kill : PowerAction.Shutdown, ct), PassThru);
-        }
-    }
+    /// <inheritdoc />
+    protected override Task<(Plan Plan, CesoVm Vm)> PlanAsync(VmOperations operations, string vm, CancellationToken cancellationToken) =>
+        operations.PlanPowerAsync(vm, Kill ? PowerAction.Kill : PowerAction.Shutdown, cancellationToken);
 }
