@@ -19,6 +19,9 @@ public sealed record PlanStep
     /// <summary>The exact command or call (ShouldProcess action, -WhatIf text, audit record).</summary>
     public required string Command { get; init; }
 
+    /// <summary>The command as it reads after the run (ids learnt on the way filled in), for the audit log; null = <see cref="Command"/>.</summary>
+    public Func<string>? CommandAfterRun { get; init; }
+
     /// <summary>Runs the step.</summary>
     public required Func<CancellationToken, Task> Execute { get; init; }
 

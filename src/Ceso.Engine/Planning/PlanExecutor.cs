@@ -79,7 +79,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
             throw;
         }
 
-        audit.Append(Record(plan, step, "ok", null, sw.ElapsedMilliseconds));
+        audit.Append(Record(plan, step.CommandAfterRun is null ? step : step with { Command = step.CommandAfterRun() }, "ok", null, sw.ElapsedMilliseconds));
     }
 
     private async Task<PlanFailedException> FailAsync(Plan plan, PlanStep failed, Exception error, Stack<PlanStep> done)

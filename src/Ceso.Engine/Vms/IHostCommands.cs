@@ -5,9 +5,20 @@ namespace Ceso.Engine.Vms;
 /// Plans are made of these, so -WhatIf shows exactly what the real run sends.
 /// </summary>
 /// <param name="Transport">ssh or soap.</param>
-/// <param name="Command">The command line as sent, or the SOAP method with its arguments.</param>
+/// <param name="Describe">The command line as sent, or the SOAP method with its arguments; evaluated again after a
+/// run, so that ids learnt on the way (a new VM's vmid) appear in the audit log instead of a placeholder.</param>
 /// <param name="Run">Sends it.</param>
-public sealed record HostCall(string Transport, string Command, Func<CancellationToken, Task> Run);
+public sealed record HostCall(string Transport, Func<string> Describe, Func<CancellationToken, Task> Run)
+{
+    /// <summary>A call whose text is fixed.</summary>
+    public HostCall(string transport, string command, Func<CancellationToken, Task> run)
+        : this(transport, () => command, run)
+    {
+    }
+
+    /// <summary>The command as it reads now.</summary>
+    public string Command => Describe();
+}
 
 /// <summary>A VM id that becomes known while a plan runs (after registration).</summary>
 public sealed class VmHandle(string name, string? id = null)

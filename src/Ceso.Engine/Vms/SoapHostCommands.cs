@@ -28,7 +28,7 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
     private static CesoException NotAvailable(string what) =>
         new("SoapNotSupported", CesoErrorKind.NotSupported, $"The host's API has no {what}; use -Transport Ssh.");
 
-    private HostCall Task(string method, Func<MoRef> target, string shown, params XElement[] args) =>
+    private HostCall Task(string method, Func<MoRef> target, Func<string> shown, params XElement[] args) =>
         new(Transport, shown, ct => client.InvokeTaskAsync(content.PropertyCollector, method, target(), args, ct));
 
     private static XElement E(string name, object value) => new(Vim + name, value);
@@ -44,12 +44,12 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
 
     /// <inheritdoc />
     public HostCall DeleteDirectory(DatastorePath folder) =>
-        Task("DeleteDatastoreFile_Task", () => FileManager, $"DeleteDatastoreFile_Task(name=\"{folder}\")",
+        Task("DeleteDatastoreFile_Task", () => FileManager, () => $"DeleteDatastoreFile_Task(name=\"{folder}\")",
             E("name", folder.ToString()), Ref("datacenter", Datacenter));
 
     /// <inheritdoc />
     public HostCall CopyDisk(DatastorePath source, DatastorePath target) =>
-        Task("CopyVirtualDisk_Task", () => DiskManager, $"CopyVirtualDisk_Task(sourceName=\"{source}\", destName=\"{target}\", destSpec.diskType=thin)",
+        Task("CopyVirtualDisk_Task", () => DiskManager, () => $"CopyVirtualDisk_Task(sourceName=\"{source}\", destName=\"{target}\", destSpec.diskType=thin)",
             E("sourceName", source.ToString()), Ref("sourceDatacenter", Datacenter),
             E("destName", target.ToString()), Ref("destDatacenter", Datacenter),
             new XElement(Vim + "destSpec", new XAttribute(Xsi + "type", "VirtualDiskSpec"), E("diskType", "thin"), E("adapterType", "lsiLogic")),
@@ -57,20 +57,20 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
 
     /// <inheritdoc />
     public HostCall CreateDisk(DatastorePath disk, long capacityBytes) =>
-        Task("CreateVirtualDisk_Task", () => DiskManager, $"CreateVirtualDisk_Task(name=\"{disk}\", capacityKb={capacityBytes / 1024}, diskType=thin)",
+        Task("CreateVirtualDisk_Task", () => DiskManager, () => $"CreateVirtualDisk_Task(name=\"{disk}\", capacityKb={capacityBytes / 1024}, diskType=thin)",
             E("name", disk.ToString()), Ref("datacenter", Datacenter),
             new XElement(Vim + "spec", new XAttribute(Xsi + "type", "FileBackedVirtualDiskSpec"), E("diskType", "thin"), E("adapterType", "lsiLogic"),
                 E("capacityKb", (capacityBytes / 1024).ToString(CultureInfo.InvariantCulture))));
 
     /// <inheritdoc />
     public HostCall ExtendDisk(DatastorePath disk, long capacityBytes) =>
-        Task("ExtendVirtualDisk_Task", () => DiskManager, $"ExtendVirtualDisk_Task(name=\"{disk}\", newCapacityKb={capacityBytes / 1024})",
+        Task("ExtendVirtualDisk_Task", () => DiskManager, () => $"ExtendVirtualDisk_Task(name=\"{disk}\", newCapacityKb={capacityBytes / 1024})",
             E("name", disk.ToString()), Ref("datacenter", Datacenter),
             E("newCapacityKb", (capacityBytes / 1024).ToString(CultureInfo.InvariantCulture)), E("eagerZero", "false"));
 
     /// <inheritdoc />
     public HostCall DeleteDisk(DatastorePath disk) =>
-        Task("DeleteVirtualDisk_Task", () => DiskManager, $"DeleteVirtualDisk_Task(name=\"{disk}\")", E("name", disk.ToString()), Ref("datacenter", Datacenter));
+        Task("DeleteVirtualDisk_Task", () => DiskManager, () => $"DeleteVirtualDisk_Task(name=\"{disk}\")", E("name", disk.ToString()), Ref("datacenter", Datacenter));
 
     /// <inheritdoc />
     public HostCall WriteFile(DatastorePath file, string content) =>
@@ -88,25 +88,25 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
 
     /// <inheritdoc />
     public HostCall Unregister(VmHandle vm) =>
-        new(Transport, $"UnregisterVM({vm.Display})", ct => client.InvokeAsync("UnregisterVM", VmRef(vm), [], ct));
+        new(Transport, () => $"UnregisterVM({vm.Display})", ct => client.InvokeAsync("UnregisterVM", VmRef(vm), [], ct));
 
     /// <inheritdoc />
-    public HostCall Destroy(VmHandle vm) => Task("Destroy_Task", () => VmRef(vm), $"Destroy_Task({vm.Display})");
+    public HostCall Destroy(VmHandle vm) => Task("Destroy_Task", () => VmRef(vm), () => $"Destroy_Task({vm.Display})");
 
     /// <inheritdoc />
-    public HostCall Reload(VmHandle vm) => new(Transport, $"Reload({vm.Display})", ct => client.InvokeAsync("Reload", VmRef(vm), [], ct));
+    public HostCall Reload(VmHandle vm) => new(Transport, () => $"Reload({vm.Display})", ct => client.InvokeAsync("Reload", VmRef(vm), [], ct));
 
     /// <inheritdoc />
-    public HostCall PowerOn(VmHandle vm) => Task("PowerOnVM_Task", () => VmRef(vm), $"PowerOnVM_Task({vm.Display})");
+    public HostCall PowerOn(VmHandle vm) => Task("PowerOnVM_Task", () => VmRef(vm), () => $"PowerOnVM_Task({vm.Display})");
 
     /// <inheritdoc />
-    public HostCall PowerOff(VmHandle vm) => Task("PowerOffVM_Task", () => VmRef(vm), $"PowerOffVM_Task({vm.Display})");
+    public HostCall PowerOff(VmHandle vm) => Task("PowerOffVM_Task", () => VmRef(vm), () => $"PowerOffVM_Task({vm.Display})");
 
     /// <inheritdoc />
-    public HostCall Shutdown(VmHandle vm) => new(Transport, $"ShutdownGuest({vm.Display})", ct => client.InvokeAsync("ShutdownGuest", VmRef(vm), [], ct));
+    public HostCall Shutdown(VmHandle vm) => new(Transport, () => $"ShutdownGuest({vm.Display})", ct => client.InvokeAsync("ShutdownGuest", VmRef(vm), [], ct));
 
     /// <inheritdoc />
-    public HostCall Reset(VmHandle vm) => Task("ResetVM_Task", () => VmRef(vm), $"ResetVM_Task({vm.Display})");
+    public HostCall Reset(VmHandle vm) => Task("ResetVM_Task", () => VmRef(vm), () => $"ResetVM_Task({vm.Display})");
 
     /// <summary>
     /// Hot-adds CPUs and/or memory to a running VM (ReconfigVM_Task). Only the API can do this — there is no vim-cmd
@@ -125,14 +125,14 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
             spec.Add(E("memoryMB", m.ToString(CultureInfo.InvariantCulture)));
         }
 
-        return Task("ReconfigVM_Task", () => VmRef(vm), $"ReconfigVM_Task({vm.Display}, {(numCpu is null ? "" : $"numCPUs={numCpu} ")}{(memoryMB is null ? "" : $"memoryMB={memoryMB}")})".Replace(" )", ")", StringComparison.Ordinal), spec);
+        return Task("ReconfigVM_Task", () => VmRef(vm), () => $"ReconfigVM_Task({vm.Display}, {(numCpu is null ? "" : $"numCPUs={numCpu} ")}{(memoryMB is null ? "" : $"memoryMB={memoryMB}")})".Replace(" )", ")", StringComparison.Ordinal), spec);
     }
 
     /// <inheritdoc />
     public HostCall CreateSnapshot(VmHandle vm, string name) =>
-        Task("CreateSnapshot_Task", () => VmRef(vm), $"CreateSnapshot_Task({vm.Display}, name=\"{name}\", memory=false, quiesce=false)",
+        Task("CreateSnapshot_Task", () => VmRef(vm), () => $"CreateSnapshot_Task({vm.Display}, name=\"{name}\", memory=false, quiesce=false)",
             E("name", name), E("description", "Ceso hot clone"), E("memory", "false"), E("quiesce", "false"));
 
     /// <inheritdoc />
-    public HostCall RemoveAllSnapshots(VmHandle vm) => Task("RemoveAllSnapshots_Task", () => VmRef(vm), $"RemoveAllSnapshots_Task({vm.Display})");
+    public HostCall RemoveAllSnapshots(VmHandle vm) => Task("RemoveAllSnapshots_Task", () => VmRef(vm), () => $"RemoveAllSnapshots_Task({vm.Display})");
 }

@@ -20,7 +20,7 @@ public sealed class SshHostCommands(SshSession ssh, string server) : IHostComman
     private HostCall VmCall(VmHandle vm, string verb, params string[] extra)
     {
         string Line() => ShellQuote.Join("vim-cmd", [verb, vm.Display, .. extra]);
-        return new HostCall(Transport, Line(), async ct =>
+        return new HostCall(Transport, Line, async ct =>
         {
             _ = vm.Required;
             (await ssh.RunAsync(Line(), ct).ConfigureAwait(false)).EnsureSuccess(server);

@@ -60,6 +60,7 @@ public sealed partial class VmOperations
                 Target = target,
                 Transport = c.Transport,
                 Command = c.Command,
+                CommandAfterRun = c.Describe,
                 Execute = c.Run,
                 UndoCommand = u?.Command ?? (coveredBy is null ? null : "removed with " + coveredBy),
                 Undo = u?.Run ?? (coveredBy is null ? null : _ => Task.CompletedTask),

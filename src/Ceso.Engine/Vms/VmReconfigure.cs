@@ -319,7 +319,7 @@ public sealed partial class VmOperations
     }
 
     private static HostCall Both(HostCall a, HostCall b) =>
-        new(a.Transport, $"{a.Command} && {b.Command}", async ct =>
+        new(a.Transport, () => $"{a.Command} && {b.Command}", async ct =>
         {
             await a.Run(ct).ConfigureAwait(false);
             await b.Run(ct).ConfigureAwait(false);

@@ -74,11 +74,17 @@ public sealed class VmLifecycleTests(TestBed bed)
                 MemoryMB = 2048,
                 DiskGB = 2,
                 Guest = new GuestInfoRequest { VmName = name, IPAddresses = ["10.1.2.3/24"], DnsServers = ["10.1.2.1"], SshKeys = [Key] },
+                PowerOn = true,
             });
+            Assert.Contains("<vmid of", plan.Steps[^1].Command); // the preview cannot know the new id
             await ops.Executor.ExecuteAsync(plan);
 
             var vm = (await ops.Vms.RefreshAsync(name))!;
             Assert.Equal(handle.Id, vm.Id);
+            Assert.Equal(CesoPowerState.PoweredOn, vm.PowerState);
+            var powerOn = AuditLog.Open(bed.Home, new Redactor()).Read().Last(r => r.Vm == name && r.Result == "ok");
+            Assert.Contains(vm.Id, powerOn.Command); // the audit log has the id the host gave
+            Assert.DoesNotContain("<vmid of", powerOn.Command);
             Assert.Equal((4, 2048L), (vm.NumCpu, vm.MemoryMB));
             Assert.Equal(2L << 30, vm.Disks[0].CapacityBytes);
             Assert.Equal($"[datastore1] {name}/{name}.vmdk", vm.Disks[0].Path);
