@@ -40,6 +40,37 @@ public sealed class DiscoveryTests(TestBed bed)
     }
 
     [Fact]
+    public async Task Guest_ips_and_tools_state_reported_by_vmware_tools_read_the_same_over_both_transports()
+    {
+        await using var soap = await bed.ConnectAsync(Transport.Soap);
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+        var vm = (await soap.Inventory.GetVmsAsync()).Single(v => v.Name == "vm02");
+        var pc = soap.ServiceContent!.PropertyCollector;
+        System.Xml.Linq.XNamespace ns = "urn:vim25";
+        System.Xml.Linq.XNamespace xsi = "http://www.w3.org/2001/XMLSchema-instance";
+        System.Xml.Linq.XElement Option(string key, string value) => new(ns + "extraConfig", new System.Xml.Linq.XAttribute(xsi + "type", "OptionValue"),
+            new System.Xml.Linq.XElement(ns + "key", key), new System.Xml.Linq.XElement(ns + "value", new System.Xml.Linq.XAttribute(xsi + "type", "xsd:string"), value));
+        await soap.Soap!.InvokeTaskAsync(pc, "PowerOnVM_Task", new MoRef("VirtualMachine", vm.Id), [], default);
+        try
+        {
+            // vcsim's way to play VMware Tools reporting from inside the guest.
+            await soap.Soap.InvokeTaskAsync(pc, "ReconfigVM_Task", new MoRef("VirtualMachine", vm.Id),
+                [new System.Xml.Linq.XElement(ns + "spec", new System.Xml.Linq.XAttribute(xsi + "type", "VirtualMachineConfigSpec"),
+                    Option("SET.guest.ipAddress", "10.20.30.40"), Option("SET.guest.toolsRunningStatus", "guestToolsRunning"))], default);
+
+            var viaSoap = (await soap.Inventory.GetVmsAsync()).Single(v => v.Id == vm.Id);
+            var viaSsh = (await ssh.Inventory.GetVmsAsync()).Single(v => v.Id == vm.Id);
+            Assert.Contains("10.20.30.40", viaSoap.IPAddresses);
+            Assert.Equal("Running", viaSoap.ToolsStatus);
+            Assert.Equal(Json(viaSoap), Json(viaSsh));
+        }
+        finally
+        {
+            await soap.Soap.InvokeTaskAsync(pc, "PowerOffVM_Task", new MoRef("VirtualMachine", vm.Id), [], default);
+        }
+    }
+
+    [Fact]
     public async Task Soap_vm_discovery_is_one_property_collector_round_trip_once_the_view_exists()
     {
         await using var session = await bed.ConnectAsync(Transport.Soap);
