@@ -133,20 +133,34 @@ public abstract partial class CesoCmdlet
         }
 
         var activityId = NextActivityId();
+        var stepActivityId = NextActivityId();
         var sinceReport = new Stopwatch();
+        var lastStep = 0;
         void Report(PlanProgress p)
         {
-            if (sinceReport.IsRunning && sinceReport.Elapsed < TimeSpan.FromSeconds(1))
+            // About one update a second, so a fast plan does not flood the host UI; a new step always shows.
+            if (p.Step == lastStep && sinceReport.IsRunning && sinceReport.Elapsed < TimeSpan.FromSeconds(1))
             {
-                return; // about one update a second: a fast plan must not flood the host UI
+                return;
             }
 
             sinceReport.Restart();
+            lastStep = p.Step;
             WriteProgress(new ProgressRecord(activityId, what, $"Step {p.Step} of {p.Count}: {p.Title}")
             {
                 PercentComplete = (p.Step - 1) * 100 / p.Count,
                 ParentActivityId = parentActivityId,
             });
+            if (p.StepPercent is { } percent)
+            {
+                // A long step (a disk copy) gets its own bar under the plan's.
+                WriteProgress(new ProgressRecord(stepActivityId, p.Title, $"{percent}% done")
+                {
+                    PercentComplete = percent,
+                    ParentActivityId = activityId,
+                    RecordType = percent >= 100 ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+                });
+            }
         }
 
         try
@@ -163,6 +177,7 @@ public abstract partial class CesoCmdlet
         }
         finally
         {
+            WriteProgress(new ProgressRecord(stepActivityId, what, "Done") { RecordType = ProgressRecordType.Completed, ParentActivityId = activityId });
             WriteProgress(new ProgressRecord(activityId, what, "Done") { RecordType = ProgressRecordType.Completed, ParentActivityId = parentActivityId });
         }
 

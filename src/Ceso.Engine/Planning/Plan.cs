@@ -25,6 +25,9 @@ public sealed record PlanStep
     /// <summary>Runs the step.</summary>
     public required Func<CancellationToken, Task> Execute { get; init; }
 
+    /// <summary>Runs the step reporting percent done (long disk copies); null when the step cannot tell.</summary>
+    public Func<IProgress<int>, CancellationToken, Task>? ExecuteWithProgress { get; init; }
+
     /// <summary>Describes the undo, when there is one.</summary>
     public string? UndoCommand { get; init; }
 
@@ -64,4 +67,5 @@ public sealed record Plan
 /// <param name="Step">1-based number of the step.</param>
 /// <param name="Count">Number of steps.</param>
 /// <param name="Title">Title of the step.</param>
-public sealed record PlanProgress(int Step, int Count, string Title);
+/// <param name="StepPercent">How far the step itself is, when it can tell (a disk copy); null at its start.</param>
+public sealed record PlanProgress(int Step, int Count, string Title, int? StepPercent = null);

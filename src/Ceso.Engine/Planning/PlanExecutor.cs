@@ -41,7 +41,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
             try
             {
                 ct.ThrowIfCancellationRequested();
-                await RunAsync(plan, step, ct).ConfigureAwait(false);
+                await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, step.Title)).ConfigureAwait(false);
             }
             catch (VimFaultException e) when (e.FaultType == "RestrictedVersion" && step.Fallback is not null)
             {
@@ -50,7 +50,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
                 step = step.Fallback;
                 try
                 {
-                    await RunAsync(plan, step, ct).ConfigureAwait(false);
+                    await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, step.Title)).ConfigureAwait(false);
                 }
                 catch (Exception inner)
                 {
@@ -66,12 +66,22 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
         }
     }
 
-    private async Task RunAsync(Plan plan, PlanStep step, CancellationToken ct)
+    private static IProgress<int>? StepProgress(IProgress<PlanProgress>? progress, int index, int count, string title) =>
+        progress is null ? null : new InlineProgress<int>(p => progress.Report(new PlanProgress(index + 1, count, title, Math.Clamp(p, 0, 100))));
+
+    private async Task RunAsync(Plan plan, PlanStep step, CancellationToken ct, IProgress<int>? stepProgress = null)
     {
         var sw = Stopwatch.StartNew();
         try
         {
-            await step.Execute(ct).ConfigureAwait(false);
+            if (stepProgress is not null && step.ExecuteWithProgress is { } withProgress)
+            {
+                await withProgress(stepProgress, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await step.Execute(ct).ConfigureAwait(false);
+            }
         }
         catch (Exception e)
         {
@@ -155,4 +165,10 @@ public sealed class PlanFailedException(Plan plan, string step, string reason, I
         var rest = left.Count == 0 ? " The host is as it was before." : $" LEFT ON THE HOST: {string.Join("; ", left)}.";
         return what + undo + rest;
     }
+}
+
+/// <summary>An IProgress that reports on the caller's thread at once (Progress&lt;T&gt; would post to a captured context).</summary>
+internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -125,19 +125,26 @@ public sealed class VimClient : IDisposable
     /// Calls a *_Task method and waits for the task: returns its result (or null), or throws the task's fault as
     /// <see cref="VimFaultException"/>. Polls the task's info (real hosts finish tasks after the call returns).
     /// </summary>
-    public async Task<Vmodl.VmodlNode?> InvokeTaskAsync(MoRef propertyCollector, string method, MoRef @this, IEnumerable<XElement> args, CancellationToken ct)
+    public async Task<Vmodl.VmodlNode?> InvokeTaskAsync(MoRef propertyCollector, string method, MoRef @this, IEnumerable<XElement> args, CancellationToken ct,
+        IProgress<int>? progress = null)
     {
         var r = await InvokeAsync(method, @this, args, ct).ConfigureAwait(false);
         var task = ToMoRef(r.Element(Vim + "returnval")) ?? throw Malformed(method);
         var delay = TimeSpan.FromMilliseconds(50);
         while (true)
         {
-            var objects = await RetrievePropertiesAsync(propertyCollector, [new PropertySpec("Task", ["info.state", "info.error", "info.result"])],
+            var objects = await RetrievePropertiesAsync(propertyCollector, [new PropertySpec("Task", ["info.state", "info.error", "info.result", "info.progress"])],
                 [new ObjectSpec(task, false)], ct).ConfigureAwait(false);
             var props = objects.FirstOrDefault()?.Properties ?? throw Malformed(method + ": task vanished");
+            if (progress is not null && int.TryParse(props.GetValueOrDefault("info.progress")?.Scalar, out var percent))
+            {
+                progress.Report(percent);
+            }
+
             switch (props.GetValueOrDefault("info.state")?.Scalar)
             {
                 case "success":
+                    progress?.Report(100);
                     return props.GetValueOrDefault("info.result");
                 case "error":
                     var error = props.GetValueOrDefault("info.error");

@@ -14,7 +14,7 @@ internal sealed class MarkerReader(Stream stream)
     /// Returns the text before <paramref name="marker"/>. With <paramref name="readStatus"/>, the marker is followed by
     /// a decimal exit code and a newline, which are consumed and returned.
     /// </summary>
-    public async Task<(string Text, int Status)> ReadUntilAsync(string marker, bool readStatus, CancellationToken ct)
+    public async Task<(string Text, int Status)> ReadUntilAsync(string marker, bool readStatus, CancellationToken ct, Action<string>? onData = null)
     {
         var m = Encoding.ASCII.GetBytes(marker);
         var searchFrom = 0;
@@ -46,7 +46,9 @@ internal sealed class MarkerReader(Stream stream)
             }
 
             searchFrom = Math.Max(0, _length - m.Length);
+            var before = _length;
             await FillAsync(ct).ConfigureAwait(false);
+            onData?.Invoke(Encoding.UTF8.GetString(_buffer, before, _length - before));
         }
     }
 

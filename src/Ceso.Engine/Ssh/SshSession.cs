@@ -49,14 +49,21 @@ public sealed class SshSession : IAsyncDisposable
     }
 
     /// <summary>Runs one command line (built with <see cref="Shell.ShellQuote"/>) and returns what it printed and its exit code.</summary>
-    public async Task<SshResult> RunAsync(string commandLine, CancellationToken cancellationToken = default)
+    public Task<SshResult> RunAsync(string commandLine, CancellationToken cancellationToken = default) =>
+        RunAsync(commandLine, null, cancellationToken);
+
+    /// <summary>
+    /// Runs one command line and hands its standard output to <paramref name="onOutput"/> as it arrives (for progress
+    /// text such as vmkfstools' "Clone: 37% done."); the result still holds all of it.
+    /// </summary>
+    public async Task<SshResult> RunAsync(string commandLine, Action<string>? onOutput, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(commandLine);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
-            return await ExchangeAsync(commandLine, cancellationToken).ConfigureAwait(false);
+            return await ExchangeAsync(commandLine, cancellationToken, onOutput).ConfigureAwait(false);
         }
         finally
         {
@@ -223,7 +230,7 @@ public sealed class SshSession : IAsyncDisposable
         }
     }
 
-    private async Task<SshResult> ExchangeAsync(string commandLine, CancellationToken ct)
+    private async Task<SshResult> ExchangeAsync(string commandLine, CancellationToken ct, Action<string>? onOutput = null)
     {
         var p = _process!;
         var marker = $"{_nonce}x{++_sequence}";
@@ -240,7 +247,7 @@ public sealed class SshSession : IAsyncDisposable
             errTask = _stderr!.ReadUntilAsync(marker + "\n", readStatus: false, ct);
             await p.StandardInput.BaseStream.WriteAsync(bytes, ct).ConfigureAwait(false);
             await p.StandardInput.BaseStream.FlushAsync(ct).ConfigureAwait(false);
-            var (stdout, status) = await _stdout!.ReadUntilAsync(marker + ":", readStatus: true, ct).ConfigureAwait(false);
+            var (stdout, status) = await _stdout!.ReadUntilAsync(marker + ":", readStatus: true, ct, onOutput).ConfigureAwait(false);
             var (stderr, _) = await errTask.ConfigureAwait(false);
             Interlocked.Add(ref _waitTicks, Stopwatch.GetElapsedTime(started).Ticks);
             return new SshResult(commandLine, status, stdout, stderr);

@@ -18,6 +18,9 @@ public sealed record HostCall(string Transport, Func<string> Describe, Func<Canc
 
     /// <summary>The command as it reads now.</summary>
     public string Command => Describe();
+
+    /// <summary>The same call reporting percent done while it runs (long disk copies), when the transport can tell.</summary>
+    public Func<IProgress<int>, CancellationToken, Task>? RunWithProgress { get; init; }
 }
 
 /// <summary>A VM id that becomes known while a plan runs (after registration).</summary>

@@ -29,7 +29,10 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
         new("SoapNotSupported", CesoErrorKind.NotSupported, $"The host's API has no {what}; use -Transport Ssh.");
 
     private HostCall Task(string method, Func<MoRef> target, Func<string> shown, params XElement[] args) =>
-        new(Transport, shown, ct => client.InvokeTaskAsync(content.PropertyCollector, method, target(), args, ct));
+        new(Transport, shown, ct => client.InvokeTaskAsync(content.PropertyCollector, method, target(), args, ct))
+        {
+            RunWithProgress = (progress, ct) => client.InvokeTaskAsync(content.PropertyCollector, method, target(), args, ct, progress),
+        };
 
     private static XElement E(string name, object value) => new(Vim + name, value);
 

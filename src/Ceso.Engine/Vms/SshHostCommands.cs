@@ -5,7 +5,7 @@ using Ceso.Engine.Ssh;
 namespace Ceso.Engine.Vms;
 
 /// <summary>Host changes over SSH with the tools every ESXi host has (vim-cmd, vmkfstools, busybox); works on free licenses.</summary>
-public sealed class SshHostCommands(SshSession ssh, string server) : IHostCommands
+public sealed partial class SshHostCommands(SshSession ssh, string server) : IHostCommands
 {
     /// <inheritdoc />
     public string Transport => "ssh";
@@ -34,7 +34,24 @@ public sealed class SshHostCommands(SshSession ssh, string server) : IHostComman
     public HostCall DeleteDirectory(DatastorePath folder) => Call("rm", "-rf", folder.Vmfs);
 
     /// <inheritdoc />
-    public HostCall CopyDisk(DatastorePath source, DatastorePath target) => Call("vmkfstools", "-i", source.Vmfs, "-d", "thin", target.Vmfs);
+    public HostCall CopyDisk(DatastorePath source, DatastorePath target)
+    {
+        var call = Call("vmkfstools", "-i", source.Vmfs, "-d", "thin", target.Vmfs);
+        return call with
+        {
+            // vmkfstools repaints "Clone: 37% done." while it copies.
+            RunWithProgress = async (progress, ct) => (await ssh.RunAsync(call.Command, text =>
+            {
+                foreach (System.Text.RegularExpressions.Match m in Percent().Matches(text))
+                {
+                    progress.Report(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+                }
+            }, ct).ConfigureAwait(false)).EnsureSuccess(server),
+        };
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Clone: (\d{1,3})% done")]
+    private static partial System.Text.RegularExpressions.Regex Percent();
 
     /// <inheritdoc />
     public HostCall CreateDisk(DatastorePath disk, long capacityBytes) =>

@@ -62,6 +62,7 @@ public sealed partial class VmOperations
                 Command = c.Command,
                 CommandAfterRun = c.Describe,
                 Execute = c.Run,
+                ExecuteWithProgress = c.RunWithProgress,
                 UndoCommand = u?.Command ?? (coveredBy is null ? null : "removed with " + coveredBy),
                 Undo = u?.Run ?? (coveredBy is null ? null : _ => Task.CompletedTask),
                 Fallback = fallback,

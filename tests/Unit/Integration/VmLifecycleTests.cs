@@ -273,4 +273,43 @@ public sealed class VmLifecycleTests(TestBed bed)
         Assert.Contains("no-such-vm", e.Message);
         Directory.Delete(home.Path, true);
     }
+
+    private sealed class Collect<T> : IProgress<T>
+    {
+        public List<T> Items { get; } = [];
+
+        public void Report(T value)
+        {
+            lock (Items)
+            {
+                Items.Add(value);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(Transport.Ssh)]
+    [InlineData(Transport.Soap)]
+    public async Task A_disk_copy_reports_its_percentage_under_its_step(Transport transport)
+    {
+        await using var ops = await OpenAsync(transport);
+        var name = "progress-" + transport.ToString().ToLowerInvariant();
+        var progress = new Collect<PlanProgress>();
+        try
+        {
+            var (plan, _) = await ops.Vms.PlanCloneAsync(new CloneVmRequest { Source = "vm02", Name = name });
+            await ops.Executor.ExecuteAsync(plan, progress);
+
+            var copyStep = plan.Steps.Select((s, i) => (s, i)).Single(x => x.s.Title.StartsWith("Copy disk", StringComparison.Ordinal)).i + 1;
+            Assert.Equal(Enumerable.Range(1, plan.Steps.Count), progress.Items.Where(p => p.StepPercent is null).Select(p => p.Step));
+            var percents = progress.Items.Where(p => p.Step == copyStep && p.StepPercent is not null).Select(p => p.StepPercent!.Value).ToList();
+            Assert.NotEmpty(percents);
+            Assert.Equal(100, percents[^1]);
+            Assert.Equal(percents.Order(), percents); // never goes backwards
+        }
+        finally
+        {
+            await RemoveAsync(ops, name);
+        }
+    }
 }
