@@ -40,6 +40,9 @@ public sealed record PlanStep
     /// </summary>
     public PlanStep? Fallback { get; init; }
 
+    /// <summary>Decisions this step carries out for the user (a defaulted gateway), shown with its command in -WhatIf.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     /// <summary>False for steps that only read (the executor and the zero-writes tests treat them so).</summary>
     public bool Writes { get; init; } = true;
 }

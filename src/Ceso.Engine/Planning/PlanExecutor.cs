@@ -11,9 +11,10 @@ namespace Ceso.Engine.Planning;
 public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
 {
     /// <summary>The text a user may see for a step (-WhatIf, ShouldProcess, errors): secrets masked.</summary>
-    public string Show(PlanStep step) => redactor.Redact(step.Fallback is null
-        ? step.Command
-        : $"{step.Command}  [if the host refuses it (free license): {step.Fallback.Command}]");
+    public string Show(PlanStep step) => redactor.Redact(
+        step.Command
+        + (step.Fallback is null ? "" : $"  [if the host refuses it (free license): {step.Fallback.Command}]")
+        + (step.Notes.Count == 0 ? "" : $"  (note: {string.Join("; ", step.Notes)})"));
 
     /// <summary>Records a -WhatIf preview of every step (nothing runs).</summary>
     public void RecordPreview(Plan plan)

@@ -213,7 +213,9 @@ public sealed partial class VmOperations
         }
 
         var finalVmx = rewrite.Vmx.ToString();
-        steps.Add(Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"the folder {folder}"));
+        notes.Add($"new BIOS UUID {VmxIdentity.ApiUuid(rewrite.BiosUuid)}, MAC(s) {string.Join(", ", rewrite.Macs)}, cloud-init instance-id {info.InstanceId}");
+        // The .vmx carries the guestinfo, so the choices made for the user are shown with the step that writes it.
+        steps.Add(Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"the folder {folder}") with { Notes = notes.ToList() });
         steps.Add(Step($"Register '{name}'", target, t => t.Register(vmxPath, vm), t => t.Unregister(vm)));
         if (hot)
         {
@@ -226,7 +228,6 @@ public sealed partial class VmOperations
             steps.Add(Step($"Power on '{name}'", target, t => t.PowerOn(vm), t => t.PowerOff(vm)));
         }
 
-        notes.Add($"new BIOS UUID {VmxIdentity.ApiUuid(rewrite.BiosUuid)}, MAC(s) {string.Join(", ", rewrite.Macs)}, cloud-init instance-id {info.InstanceId}");
         return (new Plan { Operation = operation, Host = Host, Vm = name, Steps = steps, Notes = notes }, vm);
     }
 

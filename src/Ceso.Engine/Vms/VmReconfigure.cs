@@ -232,7 +232,7 @@ public sealed partial class VmOperations
         {
             steps.Add(Step($"Rewrite {vmxPath.FileName}: {string.Join("; ", changes)}", target,
                 t => Both(t.WriteFile(vmxPath, newText), t.Reload(h)),
-                t => Both(t.WriteFile(vmxPath, oldText), t.Reload(h))));
+                t => Both(t.WriteFile(vmxPath, oldText), t.Reload(h))) with { Notes = notes.ToList() });
         }
 
         if (r.ExtendDisk is { } ext)

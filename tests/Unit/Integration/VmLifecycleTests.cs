@@ -189,6 +189,8 @@ public sealed class VmLifecycleTests(TestBed bed)
         Assert.Contains(plans[0].Steps, s => s.Command.Contains("CopyVirtualDisk_Task", StringComparison.Ordinal));
         Assert.Contains(plans[0].Steps, s => ops.Executor.Show(s).Contains("vmkfstools -i", StringComparison.Ordinal)); // the SSH fallback is shown too
         Assert.Contains(plans[0].Notes, n => n.StartsWith("gateway 10.0.0.1", StringComparison.Ordinal));
+        // -WhatIf shows the defaulted gateway with the step that writes it (the ShouldProcess action text).
+        Assert.Contains(plans[0].Steps, s => ops.Executor.Show(s) is var shown && shown.Contains("(note: ", StringComparison.Ordinal) && shown.Contains("gateway 10.0.0.1 (first host", StringComparison.Ordinal));
     }
 
     [Fact]
