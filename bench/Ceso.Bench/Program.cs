@@ -158,8 +158,9 @@ async Task Discovery()
     await Breakdown(soap, session.ServiceContent!, paths);
 }
 
-// Where Ceso's discovery time goes: the same RetrievePropertiesEx (1) as raw HTTP bytes, (2) through
-// VimClient.InvokeAsync (HTTP + XDocument), (3) the full GetVmsAsync (+ XmlToVmodl + InventoryMapper + sort).
+// Where Ceso's discovery time goes: the same RetrievePropertiesEx (1) as raw HTTP bytes, (2) those bytes read by
+// RetrieveResultReader (one streaming pass into VmodlNode, what GetVmsAsync does), (3) InventoryMapper + sort,
+// (4) the full GetVmsAsync.
 async Task Breakdown(VimClient soap, ServiceContent sc, IReadOnlyList<string> paths)
 {
     XNamespace vim = "urn:vim25", xsi = "http://www.w3.org/2001/XMLSchema-instance", env = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -180,14 +181,14 @@ async Task Breakdown(VimClient soap, ServiceContent sc, IReadOnlyList<string> pa
         AutomaticDecompression = System.Net.DecompressionMethods.GZip | System.Net.DecompressionMethods.Deflate, // as VimClient
     });
     var rawMs = new List<double>();
-    var domMs = new List<double>();
     var fullMs = new List<double>();
     var bytes = 0;
     var encoding = "identity";
     var inv = new SoapInventory(S("soapHost"), soap, sc); // its own view, made by the first (warm-up) call
     var asm = typeof(VimClient).Assembly;
     const BindingFlags Any = BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic;
-    var convert = asm.GetType("Ceso.Engine.Soap.XmlToVmodl")!.GetMethod("Convert", Any)!.CreateDelegate<Func<XElement, VmodlNode>>();
+    var read = asm.GetType("Ceso.Engine.Soap.RetrieveResultReader")!.GetMethod("Read", Any)!
+        .CreateDelegate<Func<byte[], (List<ObjectContent> Objects, string? Token)>>();
     var map = asm.GetType("Ceso.Engine.Hosts.InventoryMapper")!.GetMethod("Vm", Any)!.CreateDelegate<Func<string, string, Func<string, VmodlNode?>, CesoVm>>();
     var convMs = new List<double>();
     var mapMs = new List<double>();
@@ -197,18 +198,15 @@ async Task Breakdown(VimClient soap, ServiceContent sc, IReadOnlyList<string> pa
         using var req = new HttpRequestMessage(HttpMethod.Post, soap.SdkUrl) { Content = new StringContent(envelope, Encoding.UTF8, "text/xml") };
         req.Headers.TryAddWithoutValidation("SOAPAction", "urn:vim25/" + sc.ApiVersion);
         using var resp = await http.SendAsync(req);
-        bytes = (await resp.Content.ReadAsByteArrayAsync()).Length;
+        var payload = await resp.Content.ReadAsByteArrayAsync();
+        bytes = payload.Length;
         encoding = resp.Content.Headers.ContentEncoding.FirstOrDefault() ?? "identity";
         var raw = sw.Elapsed.TotalMilliseconds;
         sw.Restart();
-        var x = await soap.InvokeAsync("RetrievePropertiesEx", sc.PropertyCollector, [new XElement(spec), new XElement(vim + "options")], default);
-        var dom = sw.Elapsed.TotalMilliseconds;
-        sw.Restart();
-        var objects = x.Elements(vim + "returnval").Elements(vim + "objects").Select(o => (Id: o.Element(vim + "obj")!.Value,
-            Props: o.Elements(vim + "propSet").ToDictionary(p => p.Element(vim + "name")!.Value, p => convert(p.Element(vim + "val")!)))).ToList();
+        var objects = read(payload).Objects;
         var conv = sw.Elapsed.TotalMilliseconds;
         sw.Restart();
-        _ = objects.Select(o => map("bench", o.Id, p => o.Props.GetValueOrDefault(p))).OrderBy(v => v.Name, StringComparer.Ordinal).ToList();
+        _ = objects.Select(o => map("bench", o.Obj.Value, p => o.Properties.GetValueOrDefault(p))).OrderBy(v => v.Name, StringComparer.Ordinal).ToList();
         var mapped = sw.Elapsed.TotalMilliseconds;
         sw.Restart();
         await inv.GetVmsAsync();
@@ -216,7 +214,6 @@ async Task Breakdown(VimClient soap, ServiceContent sc, IReadOnlyList<string> pa
         if (r >= 2)
         {
             rawMs.Add(raw);
-            domMs.Add(dom);
             fullMs.Add(full);
             convMs.Add(conv);
             mapMs.Add(mapped);
@@ -225,8 +222,7 @@ async Task Breakdown(VimClient soap, ServiceContent sc, IReadOnlyList<string> pa
 
     Console.WriteLine($"where Ceso's time goes (medians of {runs}; response {bytes / 1024.0 / 1024:0.00} MiB of XML, content-encoding {encoding}):");
     Console.WriteLine($"  HTTP round trip, raw bytes only        {Median(rawMs),8:0.0} ms");
-    Console.WriteLine($"  VimClient.InvokeAsync (HTTP+XDocument) {Median(domMs),8:0.0} ms   (XDocument load ~ {Median(domMs) - Median(rawMs):0.0} ms)");
-    Console.WriteLine($"  XmlToVmodl.Convert of every value      {Median(convMs),8:0.0} ms");
+    Console.WriteLine($"  RetrieveResultReader (XML -> VmodlNode) {Median(convMs),7:0.0} ms");
     Console.WriteLine($"  InventoryMapper.Vm + sort by name      {Median(mapMs),8:0.0} ms");
     Console.WriteLine($"  GetVmsAsync end to end                 {Median(fullMs),8:0.0} ms");
 }

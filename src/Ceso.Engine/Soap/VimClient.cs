@@ -103,19 +103,10 @@ public sealed class VimClient : IDisposable
                 p.Paths.Select(path => new XElement(Vim + "pathSet", path)))),
             objectSets.Select(o => o.ToXml()));
         var result = new List<ObjectContent>();
-        var r = await InvokeAsync("RetrievePropertiesEx", propertyCollector, [spec, new XElement(Vim + "options")], ct).ConfigureAwait(false);
-        var rv = r.Element(Vim + "returnval");
-        while (rv is not null)
+        var token = await RetrievePageAsync("RetrievePropertiesEx", propertyCollector, [spec, new XElement(Vim + "options")], result, ct).ConfigureAwait(false);
+        while (!string.IsNullOrEmpty(token))
         {
-            result.AddRange(rv.Elements(Vim + "objects").Select(ParseObject));
-            var token = rv.Element(Vim + "token")?.Value;
-            if (string.IsNullOrEmpty(token))
-            {
-                break;
-            }
-
-            r = await InvokeAsync("ContinueRetrievePropertiesEx", propertyCollector, [new XElement(Vim + "token", token)], ct).ConfigureAwait(false);
-            rv = r.Element(Vim + "returnval");
+            token = await RetrievePageAsync("ContinueRetrievePropertiesEx", propertyCollector, [new XElement(Vim + "token", token)], result, ct).ConfigureAwait(false);
         }
 
         return result;
@@ -198,25 +189,37 @@ public sealed class VimClient : IDisposable
         new(SdkUrl, "/folder/" + string.Join('/', path.Split('/').Select(Uri.EscapeDataString))
             + "?dcPath=ha-datacenter&dsName=" + Uri.EscapeDataString(datastore));
 
-    private ObjectContent ParseObject(XElement o)
+    // A successful answer is read in one streaming pass (RetrieveResultReader); a fault goes through Parse.
+    private async Task<string?> RetrievePageAsync(string method, MoRef propertyCollector, IEnumerable<XElement> args, List<ObjectContent> into, CancellationToken ct)
     {
-        var obj = ToMoRef(o.Element(Vim + "obj")) ?? throw Malformed("RetrievePropertiesEx: obj");
-        var props = new Dictionary<string, Vmodl.VmodlNode>(StringComparer.Ordinal);
-        foreach (var ps in o.Elements(Vim + "propSet"))
+        var (status, payload) = await SendAsync(method, propertyCollector, args, ct).ConfigureAwait(false);
+        if (status != HttpStatusCode.OK)
         {
-            var name = ps.Element(Vim + "name")?.Value;
-            var val = ps.Element(Vim + "val");
-            if (name is not null && val is not null)
-            {
-                props[name] = XmlToVmodl.Convert(val);
-            }
+            Parse(method, status, payload); // throws the fault
         }
 
-        return new ObjectContent(obj, props);
+        try
+        {
+            var (objects, token) = RetrieveResultReader.Read(payload);
+            into.AddRange(objects);
+            return token;
+        }
+        catch (XmlException e)
+        {
+            throw new CesoException("SoapMalformedResponse", CesoErrorKind.HostError,
+                $"{SdkUrl.Host} sent a {method} answer Ceso cannot read ({e.Message}).", e) { Host = SdkUrl.Host, Command = method };
+        }
     }
 
     /// <summary>Sends one SOAP request and returns the response element (e.g. <c>RetrievePropertiesExResponse</c>).</summary>
     public async Task<XElement> InvokeAsync(string method, MoRef @this, IEnumerable<XElement> args, CancellationToken ct)
+    {
+        var (status, payload) = await SendAsync(method, @this, args, ct).ConfigureAwait(false);
+        return Parse(method, status, payload);
+    }
+
+    // One round trip: the raw answer. The time it takes is host wait.
+    private async Task<(HttpStatusCode Status, byte[] Payload)> SendAsync(string method, MoRef @this, IEnumerable<XElement> args, CancellationToken ct)
     {
         var body = new XElement(Vim + method, RefElement("_this", @this), args);
         var envelope = new XDocument(new XElement(Soapenv + "Envelope",
@@ -232,13 +235,12 @@ public sealed class VimClient : IDisposable
         {
             _calls[method] = _calls.GetValueOrDefault(method) + 1;
         }
-        HttpResponseMessage response;
-        byte[] payload;
+
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-            payload = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            return (response.StatusCode, await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false));
         }
         catch (HttpRequestException e)
         {
@@ -246,34 +248,34 @@ public sealed class VimClient : IDisposable
                 $"Could not reach the vSphere API at {SdkUrl} ({e.Message}). Check the address and port, or use -Transport Ssh.", e)
             { Host = SdkUrl.Host, Command = method };
         }
-
         finally
         {
             Interlocked.Add(ref _waitTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
         }
+    }
 
-        using (response)
+    // The answer's body element, or the fault it carries as an exception.
+    private XElement Parse(string method, HttpStatusCode status, byte[] payload)
+    {
+        XDocument doc;
+        try
         {
-            XDocument doc;
-            try
-            {
-                doc = XDocument.Load(new MemoryStream(payload), LoadOptions.None);
-            }
-            catch (XmlException e)
-            {
-                throw new CesoException("SoapMalformedResponse", CesoErrorKind.HostError,
-                    $"{SdkUrl.Host} answered {method} with HTTP {(int)response.StatusCode} and no SOAP envelope ({e.Message}). Is {SdkUrl} an ESXi host?", e)
-                { Host = SdkUrl.Host, Command = method };
-            }
-
-            var resultBody = doc.Root?.Element(Soapenv + "Body")?.Elements().FirstOrDefault() ?? throw Malformed(method);
-            if (resultBody.Name == Soapenv + "Fault")
-            {
-                throw ToFault(resultBody, method);
-            }
-
-            return resultBody;
+            doc = XDocument.Load(new MemoryStream(payload), LoadOptions.None);
         }
+        catch (XmlException e)
+        {
+            throw new CesoException("SoapMalformedResponse", CesoErrorKind.HostError,
+                $"{SdkUrl.Host} answered {method} with HTTP {(int)status} and no SOAP envelope ({e.Message}). Is {SdkUrl} an ESXi host?", e)
+            { Host = SdkUrl.Host, Command = method };
+        }
+
+        var resultBody = doc.Root?.Element(Soapenv + "Body")?.Elements().FirstOrDefault() ?? throw Malformed(method);
+        if (resultBody.Name == Soapenv + "Fault")
+        {
+            throw ToFault(resultBody, method);
+        }
+
+        return resultBody;
     }
 
     private VimFaultException ToFault(XElement fault, string method)
