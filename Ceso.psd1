@@ -14,6 +14,7 @@
         'Connect-CesoServer'
         'Copy-CesoVm'
         'Disconnect-CesoServer'
+        'Get-CesoAuditLog'
         'Get-CesoDatastore'
         'Get-CesoHost'
         'Get-CesoNetwork'
@@ -26,6 +27,7 @@
         'Set-CesoVm'
         'Start-CesoVm'
         'Stop-CesoVm'
+        'Test-CesoAuditLog'
         'Unprotect-CesoVm'
     )
     FunctionsToExport    = @()

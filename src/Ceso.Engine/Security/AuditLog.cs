@@ -34,6 +34,13 @@ public sealed record AuditRecord
     [JsonPropertyName("prev")] public string Previous { get; init; } = "";
 }
 
+/// <summary>The result of checking an audit log's hash chain.</summary>
+/// <param name="Path">The log file.</param>
+/// <param name="Records">How many records it holds.</param>
+/// <param name="Intact">True when every record carries the hash of the one before it.</param>
+/// <param name="FirstBrokenLine">The first record (1-based line) whose chain link is wrong, when not intact.</param>
+public sealed record AuditCheck(string Path, int Records, bool Intact, int? FirstBrokenLine);
+
 /// <summary>
 /// The append-only audit log: JSON lines in $CESO_HOME/audit/audit.jsonl, each carrying the SHA-256 of the line
 /// before it, so that removing or editing a record breaks the chain (<see cref="Verify"/>). Every text field is
@@ -108,6 +115,14 @@ public sealed class AuditLog(string path, Redactor redactor)
         }
 
         return 0;
+    }
+
+    /// <summary>Checks the chain and says how many records the log holds (Test-CesoAuditLog).</summary>
+    public AuditCheck Check()
+    {
+        var records = File.Exists(Path) ? File.ReadLines(Path).Count() : 0;
+        var broken = Verify();
+        return new AuditCheck(Path, records, broken == 0, broken == 0 ? null : broken);
     }
 
     /// <summary>All records.</summary>

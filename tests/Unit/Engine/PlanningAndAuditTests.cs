@@ -127,6 +127,21 @@ public sealed class PlanningAndAuditTests : IDisposable
     }
 
     [Fact]
+    public void Check_counts_the_records_and_names_the_first_broken_one()
+    {
+        Assert.Equal(new AuditCheck(_audit.Path, 0, true, null), _audit.Check());
+        for (var i = 0; i < 3; i++)
+        {
+            _audit.Append(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "cmd " + i, Result = "ok" });
+        }
+
+        Assert.Equal(new AuditCheck(_audit.Path, 3, true, null), _audit.Check());
+        var lines = File.ReadAllLines(_audit.Path);
+        File.WriteAllLines(_audit.Path, lines.Skip(1));
+        Assert.Equal(new AuditCheck(_audit.Path, 2, false, 1), _audit.Check());
+    }
+
+    [Fact]
     public void Concurrent_writers_keep_the_chain_intact()
     {
         Parallel.For(0, 200, i => new AuditLog(_audit.Path, _redactor).Append(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "c" + i, Result = "ok" }));

@@ -1,0 +1,28 @@
+#Requires -Modules Pester
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestBed.ps1')
+    Import-CesoBuiltModule
+    $script:Bed = Start-CesoTestBed -VmCount 1
+    Connect-CesoTestBed $script:Bed | Out-Null
+    $vm = (Get-CesoVm)[0]
+    Start-CesoVm $vm.Name -Confirm:$false
+    Stop-CesoVm $vm.Name -Kill -Confirm:$false
+    $script:Log = Join-Path $env:CESO_HOME 'audit' 'audit.jsonl'
+}
+AfterAll { Stop-CesoTestBed $script:Bed }
+
+Describe 'Test-CesoAuditLog' {
+    It 'finds an untouched log intact' {
+        $check = Test-CesoAuditLog
+        $check.Intact | Should -BeTrue
+        $check.Records | Should -BeGreaterThan 1
+    }
+
+    It 'writes AuditLogTampered when a record was removed' {
+        $lines = Get-Content $script:Log
+        Set-Content $script:Log ($lines | Select-Object -Skip 1)
+        { Test-CesoAuditLog -ErrorAction Stop } | Should -Throw -ErrorId 'AuditLogTampered,Ceso.PowerShell.Commands.TestCesoAuditLogCommand'
+        (Test-CesoAuditLog -ErrorAction SilentlyContinue).FirstBrokenLine | Should -Be 1
+        Set-Content $script:Log $lines
+    }
+}
