@@ -14,6 +14,14 @@ Describe 'The Ceso module' {
         $exported | Should -Be ($script:Manifest.CmdletsToExport | Sort-Object)
     }
 
+    It 'loads the engine and its dependencies into its own load context from bin/' {
+        $null = Get-CesoAuditLog -Last 1 # touches the engine
+        $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Ceso.Engine' }
+        $engine | Should -HaveCount 1
+        [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($engine).Name | Should -Be 'Ceso'
+        Split-Path (Split-Path $engine.Location) -Leaf | Should -Be 'bin'
+    }
+
     It 'exports no functions, aliases or variables' {
         $script:Module.ExportedFunctions.Count | Should -Be 0
         $script:Module.ExportedAliases.Count | Should -Be 0
