@@ -79,6 +79,30 @@ public sealed class VmChaosTests(TestBed bed)
     }
 
     [Fact]
+    public async Task Ctrl_c_in_the_middle_of_a_plan_undoes_what_ran_and_leaves_the_host_as_it_was()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        var (plan, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm02", Name = "cancel01" });
+        var before = await HostStateAsync();
+        bed.Fault("delayMs=2000"); // a slow host: every tool call takes 2 s, so the copy is still running when we cancel
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
+            var e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(plan, null, cts.Token));
+            Assert.Equal(CesoErrorKind.Cancelled, e.Kind);
+            Assert.Empty(e.Left);
+        }
+        finally
+        {
+            bed.ClearFaults();
+        }
+
+        Assert.Equal(before, await HostStateAsync());
+        Assert.Equal("still usable\n", (await session.Ssh!.RunAsync("echo still usable")).Stdout);
+    }
+
+    [Fact]
     public async Task A_failing_snapshot_during_a_hot_clone_leaves_no_snapshot_and_no_copy()
     {
         var (session, vms, executor) = await OpenAsync(Transport.Ssh);
