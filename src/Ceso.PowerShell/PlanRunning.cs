@@ -119,13 +119,10 @@ public abstract partial class CesoCmdlet
 
         if (!approved)
         {
-            try
+            executor.RecordPreview(plan);
+            foreach (var failure in executor.AuditFailures)
             {
-                executor.RecordPreview(plan);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                WriteWarning($"The preview of {what} could not be recorded in the audit log ({e.Message}).");
+                WriteWarning($"The preview of {what} could not be recorded in the audit log ({home.Path}): {failure}");
             }
 
             WriteVerbose($"{what}: nothing was changed.");
@@ -177,6 +174,11 @@ public abstract partial class CesoCmdlet
         }
         finally
         {
+            foreach (var failure in executor.AuditFailures)
+            {
+                WriteWarning($"Not recorded in the audit log ({home.Path}): {failure}");
+            }
+
             WriteProgress(new ProgressRecord(stepActivityId, what, "Done") { RecordType = ProgressRecordType.Completed, ParentActivityId = activityId });
             WriteProgress(new ProgressRecord(activityId, what, "Done") { RecordType = ProgressRecordType.Completed, ParentActivityId = parentActivityId });
         }

@@ -21,7 +21,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
     {
         foreach (var s in plan.Steps)
         {
-            audit.Append(Record(plan, s, "preview", null, 0));
+            Audit(Record(plan, s, "preview", null, 0));
         }
     }
 
@@ -86,11 +86,11 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
         }
         catch (Exception e)
         {
-            audit.Append(Record(plan, step, e is OperationCanceledException ? "cancelled" : "failed", e.Message, sw.ElapsedMilliseconds));
+            Audit(Record(plan, step, e is OperationCanceledException ? "cancelled" : "failed", e.Message, sw.ElapsedMilliseconds));
             throw;
         }
 
-        audit.Append(Record(plan, step.CommandAfterRun is null ? step : step with { Command = step.CommandAfterRun() }, "ok", null, sw.ElapsedMilliseconds));
+        Audit(Record(plan, step.CommandAfterRun is null ? step : step with { Command = step.CommandAfterRun() }, "ok", null, sw.ElapsedMilliseconds));
     }
 
     private async Task<PlanFailedException> FailAsync(Plan plan, PlanStep failed, Exception error, Stack<PlanStep> done)
@@ -116,17 +116,40 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
                 // Undo runs even when the user cancelled: leaving half an operation behind is worse.
                 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
                 await step.Undo(cts.Token).ConfigureAwait(false);
-                audit.Append(Record(plan, undoStep, "undone", null, sw.ElapsedMilliseconds));
+                Audit(Record(plan, undoStep, "undone", null, sw.ElapsedMilliseconds));
                 undone.Add(step.Title);
             }
             catch (Exception e)
             {
-                audit.Append(Record(plan, undoStep, "undo-failed", e.Message, sw.ElapsedMilliseconds));
+                Audit(Record(plan, undoStep, "undo-failed", e.Message, sw.ElapsedMilliseconds));
                 left.Add($"{step.Title}: undo failed ({redactor.Redact(e.Message)}); remove it by hand with: {Show(undoStep)}");
             }
         }
 
         return new PlanFailedException(plan, failed.Title, redactor.Redact(error.Message), undone, left, error);
+    }
+
+    /// <summary>
+    /// Records that could not be written to the audit log (the file stayed locked or the disk is full). A change that
+    /// ran is never undone or misreported because its record could not be written; the caller shows these instead.
+    /// </summary>
+    public IReadOnlyList<string> AuditFailures => _auditFailures;
+
+    private readonly List<string> _auditFailures = [];
+
+    private void Audit(AuditRecord record)
+    {
+        try
+        {
+            audit.Append(record);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            lock (_auditFailures)
+            {
+                _auditFailures.Add($"{record.Result} {redactor.Redact(record.Command)}: {e.Message}");
+            }
+        }
     }
 
     private AuditRecord Record(Plan plan, PlanStep step, string result, string? error, long ms) => new()

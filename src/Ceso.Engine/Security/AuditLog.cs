@@ -102,7 +102,7 @@ public sealed class AuditLog(string path, Redactor redactor)
 
         var prev = Genesis;
         var n = 0;
-        foreach (var line in File.ReadLines(Path, Encoding.UTF8))
+        foreach (var line in File.ReadAllLines(Path, Encoding.UTF8))
         {
             n++;
             var r = JsonSerializer.Deserialize<AuditRecord>(line);
@@ -120,14 +120,15 @@ public sealed class AuditLog(string path, Redactor redactor)
     /// <summary>Checks the chain and says how many records the log holds (Test-CesoAuditLog).</summary>
     public AuditCheck Check()
     {
-        var records = File.Exists(Path) ? File.ReadLines(Path).Count() : 0;
+        var records = File.Exists(Path) ? File.ReadAllLines(Path).Length : 0;
         var broken = Verify();
         return new AuditCheck(Path, records, broken == 0, broken == 0 ? null : broken);
     }
 
     /// <summary>All records.</summary>
-    public IEnumerable<AuditRecord> Read() =>
-        File.Exists(Path) ? File.ReadLines(Path).Select(l => JsonSerializer.Deserialize<AuditRecord>(l)!) : [];
+    /// <remarks>The file is read at once (not streamed), so a slow reader never holds it while writers wait.</remarks>
+    public IReadOnlyList<AuditRecord> Read() =>
+        File.Exists(Path) ? File.ReadAllLines(Path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<AuditRecord>(l)!).ToList() : [];
 
     private static string HashOfLastLine(FileStream fs)
     {

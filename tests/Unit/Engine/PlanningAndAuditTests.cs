@@ -110,6 +110,23 @@ public sealed class PlanningAndAuditTests : IDisposable
     }
 
     [Fact]
+    public async Task A_locked_audit_log_never_turns_a_change_that_ran_into_a_failure()
+    {
+        var log = new List<string>();
+        File.WriteAllText(_audit.Path, "");
+        var plan = new Plan { Operation = "Op", Host = "esx", Steps = [Step("a", log), Step("b", log)] };
+        var executor = new PlanExecutor(_audit, _redactor);
+        using (new FileStream(_audit.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) // another process holds it
+        {
+            await executor.ExecuteAsync(plan);
+        }
+
+        Assert.Equal(["do a", "do b"], log);
+        Assert.Equal(2, executor.AuditFailures.Count);
+        Assert.All(executor.AuditFailures, f => Assert.StartsWith("ok do ", f));
+    }
+
+    [Fact]
     public void The_audit_chain_verifies_and_an_edited_or_removed_record_breaks_it()
     {
         for (var i = 0; i < 5; i++)
