@@ -111,48 +111,44 @@ public sealed class SshSession : IAsyncDisposable
         using var p = Start(commandLine);
         using var onCancel = cancellationToken.Register(() => Kill(p));
         var stderr = p.StandardError.ReadToEndAsync(CancellationToken.None);
-        var send = Task.Run(async () =>
+        var send = Task.Run(() => SendAsync(p, input, cancellationToken), CancellationToken.None);
+        var bytes = 0L;
+        try
         {
+            if (output is not null)
+            {
+                var buffer = new byte[256 * 1024];
+                int n;
+                while ((n = await p.StandardOutput.BaseStream.ReadAsync(buffer, CancellationToken.None).ConfigureAwait(false)) > 0)
+                {
+                    await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                    bytes += n;
+                }
+            }
+            else
+            {
+                await p.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            // A local read error must not look like the end of the data: the remote side would keep a short file.
+            await send.ConfigureAwait(false);
+        }
+        catch
+        {
+            Kill(p); // the remote command must not finish on partial input, nor keep running for nobody
             try
             {
-                if (input is not null)
-                {
-                    await input.CopyToAsync(p.StandardInput.BaseStream, cancellationToken).ConfigureAwait(false);
-                }
+                await send.ConfigureAwait(false);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
             {
-                // the remote side went away; the exit code tells why
+                // already reporting the first failure
             }
-            finally
-            {
-                try
-                {
-                    p.StandardInput.Close();
-                }
-                catch (IOException)
-                {
-                }
-            }
-        }, CancellationToken.None);
-        var bytes = 0L;
-        if (output is not null)
-        {
-            var buffer = new byte[256 * 1024];
-            int n;
-            while ((n = await p.StandardOutput.BaseStream.ReadAsync(buffer, CancellationToken.None).ConfigureAwait(false)) > 0)
-            {
-                await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                bytes += n;
-            }
-        }
-        else
-        {
-            await p.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None).ConfigureAwait(false);
+
+            throw;
         }
 
         await p.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-        await send.ConfigureAwait(false);
         var err = await stderr.ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (p.ExitCode == 255)
@@ -171,6 +167,54 @@ public sealed class SshSession : IAsyncDisposable
         }
 
         return new SshResult(commandLine, p.ExitCode, "", err);
+    }
+
+    // Copies the local input to the remote stdin. A remote that stops reading (it exited or the connection dropped)
+    // ends the copy quietly — the exit code tells why. A failure to read the local input kills ssh before anything
+    // could send the remote an end of input, and is thrown.
+    private static async Task SendAsync(Process p, Stream? input, CancellationToken ct)
+    {
+        if (input is not null)
+        {
+            var stdin = p.StandardInput.BaseStream;
+            var buffer = new byte[256 * 1024];
+            while (true)
+            {
+                int n;
+                try
+                {
+                    n = await input.ReadAsync(buffer, ct).ConfigureAwait(false);
+                }
+                catch
+                {
+                    Kill(p);
+                    throw;
+                }
+
+                if (n == 0)
+                {
+                    break;
+                }
+
+                try
+                {
+                    await stdin.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    return; // the remote side went away
+                }
+            }
+        }
+
+        try
+        {
+            p.StandardInput.Close();
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            // already closed
+        }
     }
 
     private async Task EnsureStartedAsync(CancellationToken ct)

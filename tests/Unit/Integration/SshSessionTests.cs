@@ -197,4 +197,72 @@ public sealed class SshStreamTests(TestBed bed)
             bed.ClearFaults();
         }
     }
+
+    private sealed class FailingStream(long failAfter, bool failWrites) : Stream
+    {
+        private long _done;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _done; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_done >= failAfter)
+            {
+                throw new IOException("local disk read error");
+            }
+
+            var n = (int)Math.Min(count, failAfter - _done);
+            Array.Fill(buffer, (byte)'x', offset, n);
+            _done += n;
+            return n;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            _done += count;
+            if (failWrites && _done >= failAfter)
+            {
+                throw new IOException("local disk full");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_local_read_error_during_an_upload_is_an_error_and_a_size_checked_upload_commits_nothing()
+    {
+        await using var ssh = NewSession();
+        var target = "/tmp/ceso-upload-" + Guid.NewGuid().ToString("N");
+        const int size = 4 << 20;
+        // The pattern StreamAsync documents: the remote end may see an end of input when ssh goes away, so the file is
+        // written under a temporary name and moved into place only when it has the size it must have.
+        var part = ShellQuote.Quote(target + ".part");
+        var command = $"head -c {size} > {part} && [ \"$(wc -c < {part})\" -eq {size} ] && mv {part} {ShellQuote.Quote(target)}";
+
+        var e = await Assert.ThrowsAsync<IOException>(() => ssh.StreamAsync(command, new FailingStream(1 << 20, false), null));
+
+        Assert.Contains("local disk read error", e.Message);
+        await Task.Delay(300);
+        Assert.False(File.Exists(target), "a partial upload was committed");
+        File.Delete(target + ".part");
+    }
+
+    [Fact]
+    public async Task A_local_write_error_during_a_download_stops_the_remote_command()
+    {
+        await using var ssh = NewSession();
+        var tag = "ceso-stream-" + Guid.NewGuid().ToString("N");
+
+        await Assert.ThrowsAsync<IOException>(() => ssh.StreamAsync("yes " + tag, null, new FailingStream(4 << 20, true)));
+
+        await Task.Delay(500);
+        var left = TestBed.Run("pgrep", ["-f", "yes " + tag]);
+        Assert.True(left.Code != 0, "the remote command is still running: " + left.Output);
+    }
 }
