@@ -73,7 +73,7 @@ public sealed class SessionFactory(CesoHome home)
             seen256 = TlsTrustStore.Sha256(cert);
             seen1 = TlsTrustStore.Sha1(cert);
             return pinned is null || profile.AcceptNewThumbprint || TlsTrustStore.Same(pinned, seen256) || TlsTrustStore.Same(pinned, seen1);
-        }, profile.ConnectTimeout);
+        }, connectTimeout: profile.ConnectTimeout);
         try
         {
             ServiceContent content;

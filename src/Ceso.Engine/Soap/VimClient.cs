@@ -24,19 +24,25 @@ public sealed class VimClient : IDisposable
     /// <summary>Creates a client for <paramref name="sdkUrl"/> (https://host/sdk).</summary>
     /// <param name="sdkUrl">The SDK endpoint.</param>
     /// <param name="certificateCheck">Called with the server certificate; return false to refuse the connection.</param>
-    /// <param name="timeout">Per-request timeout.</param>
-    public VimClient(Uri sdkUrl, Func<X509Certificate2, bool> certificateCheck, TimeSpan? timeout = null)
+    /// <param name="connectTimeout">How long to wait for the TCP and TLS connection (a firewalled host drops packets).</param>
+    /// <param name="requestTimeout">How long one request may take once connected (large answers, uploads); default 5 min.</param>
+    public VimClient(Uri sdkUrl, Func<X509Certificate2, bool> certificateCheck, TimeSpan? connectTimeout = null, TimeSpan? requestTimeout = null)
     {
         SdkUrl = sdkUrl;
         Cookies = new CookieContainer();
-        var handler = new HttpClientHandler
+        var handler = new SocketsHttpHandler
         {
             CookieContainer = Cookies,
             UseCookies = true,
-            ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert is not null && certificateCheck(cert),
+            ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(15),
             AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, cert, _, _) =>
+                    cert is not null && certificateCheck(cert as X509Certificate2 ?? new X509Certificate2(cert)),
+            },
         };
-        _http = new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromMinutes(5) };
+        _http = new HttpClient(handler) { Timeout = requestTimeout ?? TimeSpan.FromMinutes(5) };
     }
 
     /// <summary>The SDK endpoint.</summary>
@@ -149,13 +155,38 @@ public sealed class VimClient : IDisposable
         }
     }
 
+    private CesoException Timeout(string what, Exception e) => new("SoapTimeout", CesoErrorKind.Connection,
+        $"{SdkUrl.Host} did not answer {what} in time ({e.Message}). The host may be overloaded or the network slow; the call may or may not have taken effect.", e)
+    { Host = SdkUrl.Host, Command = what };
+
+    private CesoException HttpFailure(string what, Exception e) => new("DatastoreHttpFailed", CesoErrorKind.Connection,
+        $"The datastore HTTP request {what} to {SdkUrl.Host} failed ({e.Message}).", e)
+    { Host = SdkUrl.Host, Command = what };
+
     /// <summary>Datastore HTTP: uploads a file with the session cookie (PUT /folder/path?dcPath=…&amp;dsName=…).</summary>
     public async Task PutFileAsync(string datastore, string path, byte[] content, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, FolderUrl(datastore, path)) { Content = new ByteArrayContent(content) };
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
-        Interlocked.Add(ref _waitTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw HttpFailure($"PUT [{datastore}] {path}", e);
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw Timeout($"PUT [{datastore}] {path}", e);
+        }
+        finally
+        {
+            Interlocked.Add(ref _waitTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
+        }
+
+        using var _ = response;
         if (!response.IsSuccessStatusCode)
         {
             throw new CesoException(response.StatusCode == HttpStatusCode.InsufficientStorage ? "DatastoreFull" : "DatastoreWriteFailed",
@@ -176,8 +207,22 @@ public sealed class VimClient : IDisposable
                 throw new CesoException("FileNotFound", CesoErrorKind.NotFound, $"[{datastore}] {path} does not exist on {SdkUrl.Host}.") { Host = SdkUrl.Host };
             }
 
-            response.EnsureSuccessStatusCode();
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new CesoException("DatastoreReadFailed", CesoErrorKind.HostError,
+                    $"{SdkUrl.Host} refused to send [{datastore}] {path}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.")
+                { Host = SdkUrl.Host, Command = $"GET [{datastore}] {path}" };
+            }
+
             return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw HttpFailure($"GET [{datastore}] {path}", e);
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw Timeout($"GET [{datastore}] {path}", e);
         }
         finally
         {
@@ -247,6 +292,10 @@ public sealed class VimClient : IDisposable
             throw new CesoException("SoapUnreachable", CesoErrorKind.Connection,
                 $"Could not reach the vSphere API at {SdkUrl} ({e.Message}). Check the address and port, or use -Transport Ssh.", e)
             { Host = SdkUrl.Host, Command = method };
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw Timeout(method, e);
         }
         finally
         {

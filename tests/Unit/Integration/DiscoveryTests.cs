@@ -157,6 +157,29 @@ public sealed class DiscoveryTests(TestBed bed)
     }
 
     [Fact]
+    public async Task Auto_falls_back_to_ssh_when_the_api_port_swallows_packets()
+    {
+        // A listener that accepts and never answers: what a firewall that drops packets looks like after the SYN.
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+            var profile = bed.Profile() with { SoapPort = port, ConnectTimeout = TimeSpan.FromSeconds(2) };
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            await using var session = await new Ceso.Engine.Connection.SessionFactory(bed.Home).ConnectAsync(profile);
+
+            Assert.Equal(Transport.Ssh, session.Inventory.Transport);
+            Assert.NotNull(session.SoapFallbackReason);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"the fallback took {sw.Elapsed}");
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_a_security_error_and_does_not_fall_back()
     {
         var profile = bed.Profile() with { SoapPassword = "wrong" };
