@@ -80,7 +80,16 @@ internal static class GuestInput
         }
 
         var path = TryResolve(value.Trim(), resolve);
-        return path is not null && File.Exists(path) ? File.ReadAllText(path) : value;
+        if (path is not null && File.Exists(path))
+        {
+            return File.ReadAllText(path);
+        }
+
+        // One line that is neither cloud-config nor a script is a path that does not exist (a typo), not user-data:
+        // sending the path itself to cloud-init would fail silently inside the guest.
+        throw new CesoException("UserDataNotFound", CesoErrorKind.NotFound,
+            $"-UserData '{value}' is not a file (and one line without '#cloud-config' or '#!' is not user-data). Give the path of an existing file, or the user-data text itself.")
+        { Target = value };
     }
 
     private static string? TryResolve(string path, Func<string, string?> resolve)

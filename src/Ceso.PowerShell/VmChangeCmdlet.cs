@@ -31,7 +31,7 @@ public abstract class VmChangeCmdlet : CesoCmdlet
     /// <summary>Whether each VM is written as it is afterwards (-PassThru of the cmdlets that have it).</summary>
     protected virtual bool WriteResult => false;
 
-    /// <summary>The engine call that plans the change of one VM (reads only).</summary>
+    /// <summary>The engine call that plans the change of one VM (reads only); <c>vm</c> is its id when known, else its name.</summary>
     protected abstract Task<(Plan Plan, CesoVm Vm)> PlanAsync(VmOperations operations, string vm, CancellationToken cancellationToken);
 
     /// <summary>Plans each VM's change, asks per step and runs it.</summary>
@@ -39,7 +39,8 @@ public abstract class VmChangeCmdlet : CesoCmdlet
     {
         foreach (var vm in Vm)
         {
-            RunVmPlan(vm, Server, (ops, ct) => PlanAsync(ops, vm.Name, ct), WriteResult);
+            // A piped VM object carries its id: that exact VM is changed even when another has the same name.
+            RunVmPlan(vm, Server, (ops, ct) => PlanAsync(ops, vm.Id ?? vm.Name, ct), WriteResult);
         }
     }
 }

@@ -20,7 +20,8 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
     /// <inheritdoc />
     public async Task<CesoHost> GetHostAsync(CancellationToken ct = default)
     {
-        var summary = VmodlTextParser.Parse(await RunAsync(ct, "vim-cmd", "hostsvc/hostsummary").ConfigureAwait(false));
+        var summaryText = await RunAsync(ct, "vim-cmd", "hostsvc/hostsummary").ConfigureAwait(false);
+        var summary = Read("vim-cmd hostsvc/hostsummary", () => VmodlTextParser.Parse(summaryText));
         var license = await RunAsync(ct, "vim-cmd", "vimsvc/license", "--show").ConfigureAwait(false);
         return InventoryMapper.Host(server, summary, LicenseName(license));
     }
@@ -32,8 +33,8 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
     /// <inheritdoc />
     public async Task<IReadOnlyList<CesoDatastore>> GetDatastoresAsync(CancellationToken ct = default)
     {
-        var rows = EsxcliTable.Parse(await RunAsync(ct, "esxcli", "storage", "filesystem", "list").ConfigureAwait(false));
-        return rows
+        var text = await RunAsync(ct, "esxcli", "storage", "filesystem", "list").ConfigureAwait(false);
+        return Read("esxcli storage filesystem list", () => EsxcliTable.Parse(text)
             .Where(r => r.GetValueOrDefault("Volume Name") is { Length: > 0 } && !r.GetValueOrDefault("Type", "").StartsWith("vfat", StringComparison.OrdinalIgnoreCase))
             .Select(r => new CesoDatastore
             {
@@ -45,22 +46,23 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
                 Url = InventoryMapper.DatastoreUrl(r.GetValueOrDefault("Mount Point", "")),
             })
             .OrderBy(d => d.Name, StringComparer.Ordinal)
-            .ToList();
+            .ToList());
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<CesoNetwork>> GetNetworksAsync(CancellationToken ct = default)
     {
-        var rows = EsxcliTable.Parse(await RunAsync(ct, "esxcli", "network", "vswitch", "standard", "portgroup", "list").ConfigureAwait(false));
-        return rows.Select(r => new CesoNetwork
-        {
-            Server = server,
-            Name = r["Name"],
-            VirtualSwitch = r.GetValueOrDefault("Virtual Switch", ""),
-            VlanId = int.Parse(r.GetValueOrDefault("VLAN ID", "0"), CultureInfo.InvariantCulture),
-        })
+        var text = await RunAsync(ct, "esxcli", "network", "vswitch", "standard", "portgroup", "list").ConfigureAwait(false);
+        return Read("esxcli network vswitch standard portgroup list", () => EsxcliTable.Parse(text)
+            .Select(r => new CesoNetwork
+            {
+                Server = server,
+                Name = r["Name"],
+                VirtualSwitch = r.GetValueOrDefault("Virtual Switch", ""),
+                VlanId = int.Parse(r.GetValueOrDefault("VLAN ID", "0"), CultureInfo.InvariantCulture),
+            })
             .OrderBy(n => n.Name, StringComparer.Ordinal)
-            .ToList();
+            .ToList());
     }
 
     /// <inheritdoc />
@@ -79,11 +81,16 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
     /// <summary>One VM by vmid: its configuration, summary, guest and snapshot dumps.</summary>
     public async Task<CesoVm> GetVmAsync(string id, CancellationToken ct = default)
     {
-        var config = VmodlTextParser.Parse(await RunAsync(ct, "vim-cmd", "vmsvc/get.config", id).ConfigureAwait(false));
-        var summary = VmodlTextParser.Parse(await RunAsync(ct, "vim-cmd", "vmsvc/get.summary", id).ConfigureAwait(false));
-        var guest = VmodlTextParser.Parse(await RunAsync(ct, "vim-cmd", "vmsvc/get.guest", id).ConfigureAwait(false));
-        var snapText = await RunAsync(ct, "vim-cmd", "vmsvc/get.snapshotinfo", id).ConfigureAwait(false);
-        var snapshot = snapText.Trim().Length == 0 ? VmodlNode.Unset : VmodlTextParser.Parse(snapText);
+        async Task<VmodlNode> DumpAsync(string verb)
+        {
+            var text = await RunAsync(ct, "vim-cmd", verb, id).ConfigureAwait(false);
+            return text.Trim().Length == 0 ? VmodlNode.Unset : Read($"vim-cmd {verb} {id}", () => VmodlTextParser.Parse(text));
+        }
+
+        var config = await DumpAsync("vmsvc/get.config").ConfigureAwait(false);
+        var summary = await DumpAsync("vmsvc/get.summary").ConfigureAwait(false);
+        var guest = await DumpAsync("vmsvc/get.guest").ConfigureAwait(false);
+        var snapshot = await DumpAsync("vmsvc/get.snapshotinfo").ConfigureAwait(false);
         return InventoryMapper.Vm(server, id, path => path switch
         {
             "name" => config.Get("name"),
@@ -110,5 +117,20 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
     {
         var r = await ssh.RunAsync(ShellQuote.Join(program, args), ct).ConfigureAwait(false);
         return r.EnsureSuccess(server).Stdout;
+    }
+
+    /// <summary>Output the parsers cannot read is an error naming the command, not a crash of the caller.</summary>
+    private T Read<T>(string command, Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or KeyNotFoundException)
+        {
+            throw new CesoException("UnreadableHostOutput", CesoErrorKind.HostError,
+                $"Ceso cannot read what '{command}' printed on {server} ({e.Message}). The host's tools may print a format Ceso does not know; use the API (-Transport Soap) meanwhile.", e)
+            { Host = server, Command = command };
+        }
     }
 }

@@ -91,14 +91,18 @@ public sealed record SshTarget
 public sealed record SshResult(string CommandLine, int ExitCode, string Stdout, string Stderr)
 {
     /// <summary>Throws <see cref="RemoteCommandException"/> unless the exit code is 0.</summary>
-    public SshResult EnsureSuccess(string host)
+    /// <param name="host">The host, for the message.</param>
+    /// <param name="shown">How the command is shown (the -WhatIf text) when the real line carries data that must not
+    /// reach an error: a file's content, user-data.</param>
+    public SshResult EnsureSuccess(string host, string? shown = null)
     {
         if (ExitCode != 0)
         {
             var why = Stderr.Trim().Length > 0 ? Stderr.Trim() : Stdout.Trim();
+            var command = shown ?? CommandLine;
             throw new RemoteCommandException(
-                $"'{CommandLine}' failed on {host} with exit code {ExitCode}: {why}", ExitCode, Stderr)
-            { Host = host, Command = CommandLine };
+                $"'{command}' failed on {host} with exit code {ExitCode}: {why}", ExitCode, Stderr)
+            { Host = host, Command = command };
         }
 
         return this;

@@ -68,9 +68,21 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
     public HostCall WriteFile(DatastorePath file, string content)
     {
         // printf is a shell builtin on ESXi's ash: no exec, so no argument-length limit; the content is one quoted word.
-        var line = "printf '%s' " + ShellQuote.Quote(content) + " > " + ShellQuote.Quote(file.Vmfs);
-        var shown = $"printf '%s' <{content.Length} bytes: {file.FileName}> > {ShellQuote.Quote(file.Vmfs)}";
-        return new HostCall(Transport, shown, async ct => (await ssh.RunAsync(line, ct).ConfigureAwait(false)).EnsureSuccess(server));
+        // Written under a temporary name and moved into place, so a failure half-way (a full datastore) never leaves
+        // a truncated file where the old one was.
+        var temp = file.Vmfs + ".ceso-tmp";
+        var line = "printf '%s' " + ShellQuote.Quote(content) + " > " + ShellQuote.Quote(temp) + " && mv " + ShellQuote.Quote(temp) + " " + ShellQuote.Quote(file.Vmfs);
+        var shown = $"printf '%s' <{content.Length} bytes: {file.FileName}> > {ShellQuote.Quote(temp)} && mv {ShellQuote.Quote(temp)} {ShellQuote.Quote(file.Vmfs)}";
+        return new HostCall(Transport, shown, async ct =>
+        {
+            var r = await ssh.RunAsync(line, ct).ConfigureAwait(false);
+            if (r.ExitCode != 0)
+            {
+                await ssh.RunAsync(ShellQuote.Join("rm", "-f", temp), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            r.EnsureSuccess(server, shown);
+        });
     }
 
     /// <inheritdoc />

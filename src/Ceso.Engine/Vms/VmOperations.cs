@@ -47,7 +47,7 @@ public sealed partial class VmOperations
     /// <param name="target">ShouldProcess target.</param>
     /// <param name="call">The change.</param>
     /// <param name="undo">Its undo.</param>
-    /// <param name="coveredBy">For changes inside something an earlier step's undo removes (a file in a new folder): what removes it.</param>
+    /// <param name="coveredBy">For changes an earlier step's undo takes care of (a file in a new folder): how, as the undo text.</param>
     private PlanStep Step(string title, string target, Func<IHostCommands, HostCall> call, Func<IHostCommands, HostCall>? undo = null, string? coveredBy = null)
     {
         PlanStep Make(IHostCommands t, PlanStep? fallback)
@@ -63,7 +63,7 @@ public sealed partial class VmOperations
                 CommandAfterRun = c.Describe,
                 Execute = c.Run,
                 ExecuteWithProgress = c.RunWithProgress,
-                UndoCommand = u?.Command ?? (coveredBy is null ? null : "removed with " + coveredBy),
+                UndoCommand = u?.Command ?? coveredBy,
                 Undo = u?.Run ?? (coveredBy is null ? null : _ => Task.CompletedTask),
                 Fallback = fallback,
             };
@@ -158,7 +158,7 @@ public sealed partial class VmOperations
         }
 
         var vmxText = await ReadTextAsync(sourceVmx, ct).ConfigureAwait(false);
-        var rewrite = VmxIdentity.Rewrite(VmxFile.Parse(vmxText), new VmxIdentity.Target(name, numCpu, memoryMB, network, new Dictionary<string, string>(), null));
+        var rewrite = VmxIdentity.Rewrite(ParseVmx(vmxText, sourceVmx), new VmxIdentity.Target(name, numCpu, memoryMB, network, new Dictionary<string, string>(), null));
         // cloud-init matches the NIC to configure by the first NIC's new MAC.
         var request = (guest ?? new GuestInfoRequest { VmName = name }) with { VmName = name };
         if (request.MacAddress is null && rewrite.Macs.Count > 0)
@@ -208,24 +208,27 @@ public sealed partial class VmOperations
             if (bytes > firstDisk.CapacityBytes)
             {
                 var disk = folder.Child(rewrite.Disks[0].TargetFile);
-                steps.Add(Step($"Grow {disk.FileName} to {gb} GB", target, t => t.ExtendDisk(disk, bytes), coveredBy: $"the folder {folder}"));
+                steps.Add(Step($"Grow {disk.FileName} to {gb} GB", target, t => t.ExtendDisk(disk, bytes), coveredBy: $"removed with the folder {folder}"));
             }
         }
 
         var finalVmx = rewrite.Vmx.ToString();
         notes.Add($"new BIOS UUID {VmxIdentity.ApiUuid(rewrite.BiosUuid)}, MAC(s) {string.Join(", ", rewrite.Macs)}, cloud-init instance-id {info.InstanceId}");
         // The .vmx carries the guestinfo, so the choices made for the user are shown with the step that writes it.
-        steps.Add(Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"the folder {folder}") with { Notes = notes.ToList() });
+        steps.Add(Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"removed with the folder {folder}") with { Notes = notes.ToList() });
         steps.Add(Step($"Register '{name}'", target, t => t.Register(vmxPath, vm), t => t.Unregister(vm)));
-        if (hot)
-        {
-            steps.Add(Step($"Remove the snapshot of '{source.Name}'", $"{Host}/{source.Name}", t => t.RemoveAllSnapshots(src)));
-            steps.Add(Step($"Unlock '{source.Name}'", $"{Host}/{source.Name}", t => t.DeleteDirectory(hotLock)));
-        }
-
         if (powerOn)
         {
             steps.Add(Step($"Power on '{name}'", target, t => t.PowerOn(vm), t => t.PowerOff(vm)));
+        }
+
+        if (hot)
+        {
+            // Last, so that nothing after them can fail and send the undo back over a released snapshot or lock
+            // (which by then may belong to another hot copy). Should unlocking fail, the undo retries both.
+            steps.Add(Step($"Remove the snapshot of '{source.Name}'", $"{Host}/{source.Name}", t => t.RemoveAllSnapshots(src),
+                coveredBy: "nothing to undo (the snapshot step's undo removes snapshots again)"));
+            steps.Add(Step($"Unlock '{source.Name}'", $"{Host}/{source.Name}", t => t.DeleteDirectory(hotLock)));
         }
 
         return (new Plan { Operation = operation, Host = Host, Vm = name, Steps = steps, Notes = notes }, vm);
@@ -332,11 +335,31 @@ public sealed partial class VmOperations
         return fileName.StartsWith('[') ? DatastorePath.Parse(fileName) : vmx.Folder.Child(fileName);
     }
 
-    private CesoVm Find(IReadOnlyList<CesoVm> vms, string nameOrId, string errorId, string what) =>
-        vms.FirstOrDefault(v => v.Name == nameOrId) ?? vms.FirstOrDefault(v => v.Id == nameOrId)
-        ?? vms.FirstOrDefault(v => v.Name.Equals(nameOrId, StringComparison.OrdinalIgnoreCase))
-        ?? throw new CesoException(errorId, CesoErrorKind.NotFound,
-            $"No {what} named '{nameOrId}' on {Host}. List them with Get-CesoVm.") { Target = nameOrId, Host = Host };
+    /// <summary>
+    /// The VM with this id, else the one VM with exactly this name. Names are case-sensitive on ESXi and hostd allows
+    /// two VMs with one name, so an ambiguous name is refused (pipe the Get-CesoVm result, which carries the id).
+    /// </summary>
+    private CesoVm Find(IReadOnlyList<CesoVm> vms, string nameOrId, string errorId, string what)
+    {
+        if (vms.FirstOrDefault(v => v.Id == nameOrId) is { } byId)
+        {
+            return byId;
+        }
+
+        var named = vms.Where(v => v.Name == nameOrId).ToList();
+        return named.Count switch
+        {
+            1 => named[0],
+            0 => throw new CesoException(errorId, CesoErrorKind.NotFound,
+                $"No {what} named '{nameOrId}' on {Host}{Similar(vms, nameOrId)}. List them with Get-CesoVm.") { Target = nameOrId, Host = Host },
+            _ => throw new CesoException("AmbiguousVmName", CesoErrorKind.InvalidArgument,
+                $"{named.Count} VMs on {Host} are named '{nameOrId}' (ids {string.Join(", ", named.Select(v => v.Id))}); give the id, or pipe the one you mean: Get-CesoVm -Id {named[0].Id} | …")
+            { Target = nameOrId, Host = Host },
+        };
+    }
+
+    private static string Similar(IReadOnlyList<CesoVm> vms, string name) =>
+        vms.FirstOrDefault(v => v.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } v ? $" (names are case-sensitive: did you mean '{v.Name}'?)" : "";
 
     private void ValidateName(string name)
     {
@@ -370,6 +393,20 @@ public sealed partial class VmOperations
         catch (CesoException e) when (e.ErrorId == "FileNotFound")
         {
             return false;
+        }
+    }
+
+    /// <summary>A .vmx read from the host; a line Ceso cannot read is an error naming the file, not a crash.</summary>
+    private VmxFile ParseVmx(string text, DatastorePath path)
+    {
+        try
+        {
+            return VmxFile.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new CesoException("UnreadableVmx", CesoErrorKind.HostError, $"{path} on {Host} has a line Ceso cannot read ({e.Message}). Fix the file, or change the VM with the host's own tools.", e)
+            { Target = path.ToString(), Host = Host };
         }
     }
 

@@ -75,7 +75,7 @@ public sealed partial class VmOperations
 
         var vmxPath = DatastorePath.Parse(vm.VmxPath ?? throw Invalid("VmxPathUnknown", $"The host does not say where the .vmx of '{vm.Name}' is.", vm.Name));
         var oldText = await ReadTextAsync(vmxPath, ct).ConfigureAwait(false);
-        var vmx = VmxFile.Parse(oldText);
+        var vmx = ParseVmx(oldText, vmxPath);
         var changes = new List<string>();
         var notes = new List<string>();
         var target = $"{Host}/{vm.Name}";
@@ -163,7 +163,12 @@ public sealed partial class VmOperations
 
         if (r.AddNicNetwork is { } addNet)
         {
-            var n = Enumerable.Range(0, 10).First(i => !nics.Contains(i) && vmx[$"ethernet{i}.present"] is null);
+            var n = Enumerable.Range(0, 10).FirstOrDefault(i => !nics.Contains(i) && vmx[$"ethernet{i}.present"] is null, -1);
+            if (n < 0)
+            {
+                throw Invalid("TooManyNics", $"'{vm.Name}' already has the 10 network adapters a VM can have; remove one first (-RemoveNic).", vm.Name);
+            }
+
             var mac = VmxIdentity.NewMac();
             foreach (var (k, v) in new[] { ("present", "TRUE"), ("virtualDev", "vmxnet3"), ("networkName", Portgroup(addNet)), ("addressType", "static"), ("address", mac) })
             {
@@ -215,7 +220,12 @@ public sealed partial class VmOperations
         if (r.AddDiskGB is { } add)
         {
             var used = vmx.DiskSlots().Where(s => s.StartsWith("scsi0:", StringComparison.OrdinalIgnoreCase)).Select(s => int.Parse(s[6..], CultureInfo.InvariantCulture)).ToHashSet();
-            var unit = Enumerable.Range(0, 16).First(u => u != 7 && !used.Contains(u)); // unit 7 is the controller's own
+            var unit = Enumerable.Range(0, 16).FirstOrDefault(u => u != 7 && !used.Contains(u), -1); // unit 7 is the controller's own
+            if (unit < 0)
+            {
+                throw Invalid("NoFreeDiskSlot", $"The first SCSI controller of '{vm.Name}' has no free slot for another disk (15 in use); grow a disk instead (-ExtendDisk).", vm.Name);
+            }
+
             var file = $"{vm.Name}_{vmx.DiskSlots().Count}.vmdk";
             var disk = vmxPath.Folder.Child(file);
             var bytes = Positive(add, 1, 62 * 1024, "AddDiskGB") * 1073741824L;
@@ -231,8 +241,8 @@ public sealed partial class VmOperations
         if (changes.Count > 0)
         {
             steps.Add(Step($"Rewrite {vmxPath.FileName}: {string.Join("; ", changes)}", target,
-                t => Both(t.WriteFile(vmxPath, newText), t.Reload(h)),
-                t => Both(t.WriteFile(vmxPath, oldText), t.Reload(h))) with { Notes = notes.ToList() });
+                t => RewriteVmx(t, vmxPath, newText, oldText, h),
+                t => RewriteVmx(t, vmxPath, oldText, newText, h)) with { Notes = notes.ToList() });
         }
 
         if (r.ExtendDisk is { } ext)
@@ -259,7 +269,8 @@ public sealed partial class VmOperations
 
     private async Task<Plan> PlanHotAddAsync(CesoVm vm, ReconfigureRequest r, CancellationToken ct)
     {
-        var vmx = VmxFile.Parse(await ReadTextAsync(DatastorePath.Parse(vm.VmxPath!), ct).ConfigureAwait(false));
+        var hotVmxPath = DatastorePath.Parse(vm.VmxPath!);
+        var vmx = ParseVmx(await ReadTextAsync(hotVmxPath, ct).ConfigureAwait(false), hotVmxPath);
         CesoException Refuse(string why) => new("HotAddNotPossible", CesoErrorKind.InvalidState,
             $"'{vm.Name}' is running and {why} Stop it (Stop-CesoVm '{vm.Name}') and change it while it is off.") { Target = r.Vm, Host = Host };
         if (r.NumCpu is { } cpu && (cpu < vm.NumCpu || !string.Equals(vmx["vcpu.hotadd"], "TRUE", StringComparison.OrdinalIgnoreCase)))
@@ -309,13 +320,45 @@ public sealed partial class VmOperations
         // Not refused by the protection itself: this is the one change that lifts it.
         var vmxPath = DatastorePath.Parse(vm.VmxPath ?? throw Invalid("VmxPathUnknown", $"The host does not say where the .vmx of '{vm.Name}' is.", vm.Name));
         var oldText = await ReadTextAsync(vmxPath, ct).ConfigureAwait(false);
-        var vmx = VmxFile.Parse(oldText);
+        var vmx = ParseVmx(oldText, vmxPath);
         vmx.Set("annotation", newNotes);
         var newText = vmx.ToString();
         var h = new VmHandle(vm.Name, vm.Id);
         var step = Step($"{(protect ? "Add" : "Remove")} {VmxIdentity.ProtectedTag} in the notes of '{vm.Name}'", $"{Host}/{vm.Name}",
-            t => Both(t.WriteFile(vmxPath, newText), t.Reload(h)), t => Both(t.WriteFile(vmxPath, oldText), t.Reload(h)));
+            t => RewriteVmx(t, vmxPath, newText, oldText, h), t => RewriteVmx(t, vmxPath, oldText, newText, h));
         return (new Plan { Operation = protect ? "ProtectVm" : "UnprotectVm", Host = Host, Vm = vm.Name, Steps = [step] }, vm);
+    }
+
+    /// <summary>
+    /// Writes a VM's .vmx and reloads the VM. If the reload fails, the previous file is put back (and reloaded) before
+    /// the error goes up: a failed step must not leave a changed .vmx behind while the plan reports the host unchanged.
+    /// </summary>
+    private static HostCall RewriteVmx(IHostCommands t, DatastorePath vmx, string text, string previous, VmHandle vm)
+    {
+        var write = t.WriteFile(vmx, text);
+        var reload = t.Reload(vm);
+        return new HostCall(write.Transport, () => $"{write.Command} && {reload.Command}", async ct =>
+        {
+            await write.Run(ct).ConfigureAwait(false);
+            try
+            {
+                await reload.Run(ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                try
+                {
+                    await t.WriteFile(vmx, previous).Run(CancellationToken.None).ConfigureAwait(false);
+                    await t.Reload(vm).Run(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception restore) when (restore is CesoException or IOException or HttpRequestException)
+                {
+                    // best effort: the original error goes up (a RestrictedVersion fault makes the plan retry over SSH)
+                }
+
+                throw;
+            }
+        });
     }
 
     private static HostCall Both(HostCall a, HostCall b) =>

@@ -85,7 +85,7 @@ public sealed class CopyCesoVmCommand : CesoCmdlet
             var keys = GuestInput.SshKeys(SshKey, ProviderPath);
             request = new CloneVmRequest
             {
-                Source = Vm.Name,
+                Source = Vm.Id ?? Vm.Name,
                 Name = Name,
                 Guest = GuestInput.Any(IPAddress, Gateway, DnsServer, SearchDomain, SshKey, Hostname)
                     ? GuestInput.Request(Name, IPAddress, Gateway, DnsServer, SearchDomain, keys, Hostname)

@@ -6,6 +6,7 @@ using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
 using Ceso.Engine.Security;
+using Ceso.Engine.Shell;
 using Ceso.Engine.Vms;
 
 namespace Ceso.Tests.Integration;
@@ -222,6 +223,65 @@ public sealed class VmChaosTests(TestBed bed)
                 await executor.ExecuteAsync((await vms.PlanRemoveAsync("hotA", false)).Plan);
             }
 
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
+        }
+    }
+
+    [Fact]
+    public async Task A_name_two_vms_share_is_refused_and_the_id_picks_the_one_meant()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        await executor.ExecuteAsync((await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm04", Name = "dup01" })).Plan);
+        var ssh = session.Ssh!;
+        string? twinId = null;
+        try
+        {
+            // hostd allows a second VM with an existing display name: register a copy of dup01's files as "dup01".
+            (await ssh.RunAsync("cp -r /vmfs/volumes/datastore1/dup01 /vmfs/volumes/datastore1/dup01-twin")).EnsureSuccess("bed");
+            var reg = (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "solo/registervm", "/vmfs/volumes/datastore1/dup01-twin/dup01.vmx", "dup01"))).EnsureSuccess("bed");
+            twinId = reg.Stdout.Trim();
+
+            var e = await Assert.ThrowsAsync<CesoException>(() => vms.PlanRemoveAsync("dup01", keepFiles: true));
+            Assert.Equal("AmbiguousVmName", e.ErrorId);
+            Assert.Contains(twinId, e.Message);
+
+            var (plan, vm) = await vms.PlanRemoveAsync(twinId, keepFiles: true);
+            Assert.Equal(twinId, vm.Id);
+            await executor.ExecuteAsync(plan);
+            twinId = null;
+            Assert.Equal("dup01", (await vms.RefreshAsync("dup01"))!.Name);
+        }
+        finally
+        {
+            if (twinId is not null)
+            {
+                await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/unregister", twinId));
+            }
+
+            await ssh.RunAsync("rm -rf /vmfs/volumes/datastore1/dup01-twin");
+            await executor.ExecuteAsync((await vms.PlanRemoveAsync("dup01", false)).Plan);
+        }
+    }
+
+    [Fact]
+    public async Task A_hot_copy_releases_the_snapshot_and_the_lock_last()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Start)).Plan);
+        try
+        {
+            var (plan, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "order01", Hot = true, PowerOn = true });
+            var titles = plan.Steps.Select(s => s.Title).ToList();
+            Assert.StartsWith("Lock", titles[0]);
+            Assert.StartsWith("Power on", titles[^3]);
+            Assert.StartsWith("Remove the snapshot", titles[^2]);
+            Assert.StartsWith("Unlock", titles[^1]);
+            Assert.NotNull(plan.Steps[^2].Undo); // nothing left to report if unlocking fails
+        }
+        finally
+        {
             await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
         }
     }
