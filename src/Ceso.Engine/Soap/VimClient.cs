@@ -127,6 +127,39 @@ public sealed class VimClient : IDisposable
     {
         var r = await InvokeAsync(method, @this, args, ct).ConfigureAwait(false);
         var task = ToMoRef(r.Element(Vim + "returnval")) ?? throw Malformed(method);
+        try
+        {
+            return await WaitForTaskAsync(propertyCollector, method, task, progress, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Ctrl+C stops our waiting, not the host's work: ask the host to cancel the task and wait (bounded) until
+            // it has ended, so that an undo does not race a disk copy or snapshot that is still running.
+            using var grace = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            try
+            {
+                await InvokeAsync("CancelTask", task, [], grace.Token).ConfigureAwait(false);
+            }
+            catch (VimFaultException)
+            {
+                // not cancelable, or already done
+            }
+
+            try
+            {
+                await WaitForTaskAsync(propertyCollector, method, task, null, grace.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is CesoException or OperationCanceledException)
+            {
+                // ended with the cancellation fault, or still running after the grace period
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<Vmodl.VmodlNode?> WaitForTaskAsync(MoRef propertyCollector, string method, MoRef task, IProgress<int>? progress, CancellationToken ct)
+    {
         var delay = TimeSpan.FromMilliseconds(50);
         while (true)
         {

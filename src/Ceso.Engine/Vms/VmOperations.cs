@@ -385,9 +385,10 @@ public sealed partial class VmOperations
             return r.ExitCode == 0;
         }
 
+        // Datastore HTTP answers a folder with its listing and a missing path with 404.
         try
         {
-            await _session.Soap!.GetFileAsync(path.Datastore, path.Path + "/" + path.FileName + ".vmx", ct).ConfigureAwait(false);
+            await _session.Soap!.GetFileAsync(path.Datastore, path.Path, ct).ConfigureAwait(false);
             return true;
         }
         catch (CesoException e) when (e.ErrorId == "FileNotFound")

@@ -108,26 +108,40 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
             return;
         }
 
-        // The SOAP ServiceContent carries the version; an SSH-only session asks the host (engine gap: CesoSession has no Version).
-        if (!TryRunEngine(async ct => session.HostVersion ?? (await session.Inventory.GetHostAsync(ct).ConfigureAwait(false)).Version, Server, out var version))
+        // The session is closed unless it ends up in the registry: also when Ctrl+C stops the version lookup (then
+        // TryRunEngine throws PipelineStoppedException) — the ssh process and the API session must not outlive this call.
+        var registered = false;
+        try
         {
-            RunEngine(_ => session.DisposeAsync().AsTask());
-            return;
-        }
+            // The SOAP ServiceContent carries the version; an SSH-only session asks the host.
+            if (!TryRunEngine(async ct => session.HostVersion ?? (await session.Inventory.GetHostAsync(ct).ConfigureAwait(false)).Version, Server, out var version))
+            {
+                return;
+            }
 
-        var info = Sessions.Add(session, version);
-        if (session.ThumbprintNewlyPinned)
+            var info = Sessions.Add(session, version);
+            registered = true;
+            if (session.ThumbprintNewlyPinned)
+            {
+                WriteWarning($"Pinned the TLS certificate thumbprint {session.Thumbprint} of {Server}:{Port} on first use. " +
+                    "Verify it on the host's console (openssl x509 -in /etc/vmware/ssl/rui.crt -noout -fingerprint -sha256); " +
+                    "if it differs, disconnect and investigate. Later connections are refused when the certificate changes.");
+            }
+
+            if (session.SoapFallbackReason is { } reason)
+            {
+                WriteWarning($"The vSphere API of {Server} could not be used, so this session reads over SSH: {reason}");
+            }
+
+            WriteObject(info);
+        }
+        finally
         {
-            WriteWarning($"Pinned the TLS certificate thumbprint {session.Thumbprint} of {Server}:{Port} on first use. " +
-                "Verify it on the host's console (openssl x509 -in /etc/vmware/ssl/rui.crt -noout -fingerprint -sha256); " +
-                "if it differs, disconnect and investigate. Later connections are refused when the certificate changes.");
+            if (!registered)
+            {
+                // Synchronously and without the (possibly cancelled) token: logout and closing the shell are bounded.
+                session.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
         }
-
-        if (session.SoapFallbackReason is { } reason)
-        {
-            WriteWarning($"The vSphere API of {Server} could not be used, so this session reads over SSH: {reason}");
-        }
-
-        WriteObject(info);
     }
 }

@@ -30,7 +30,9 @@ public sealed class DisconnectCesoServerCommand : CesoCmdlet
             }
 
             Sessions.Remove(session);
-            RunEngine(_ => session.DisposeAsync().AsTask());
+            // Not through the cancellable bridge: a stopped pipeline must still close what it removed (bounded:
+            // the API logout times out after 5 s, the shell is killed after 2 s).
+            session.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 }

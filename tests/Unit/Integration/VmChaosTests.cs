@@ -286,6 +286,27 @@ public sealed class VmChaosTests(TestBed bed)
         }
     }
 
+    [Theory]
+    [InlineData(Transport.Ssh)]
+    [InlineData(Transport.Soap)]
+    public async Task A_leftover_folder_with_the_new_name_is_refused_before_any_change(Transport transport)
+    {
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+        (await ssh.Ssh!.RunAsync("mkdir /vmfs/volumes/datastore1/leftover01 && echo x > /vmfs/volumes/datastore1/leftover01/notes.txt")).EnsureSuccess("bed");
+        try
+        {
+            var (session, vms, _) = await OpenAsync(transport);
+            await using var _ = session;
+            var e = await Assert.ThrowsAsync<CesoException>(() => vms.PlanCreateAsync(new CreateVmRequest { Name = "leftover01", Template = "vm01" }));
+            Assert.Equal("FolderExists", e.ErrorId);
+            Assert.Null(await Record.ExceptionAsync(() => vms.PlanCreateAsync(new CreateVmRequest { Name = "fresh01", Template = "vm01" })));
+        }
+        finally
+        {
+            await ssh.Ssh.RunAsync("rm -rf /vmfs/volumes/datastore1/leftover01");
+        }
+    }
+
     public static TheoryData<string, CreateVmRequest> BadInput => new()
     {
         { "InvalidIPAddress", new CreateVmRequest { Name = "bad1", Template = "vm01", Guest = new GuestInfoRequest { VmName = "bad1", IPAddresses = ["10.0.0.5"] } } },
