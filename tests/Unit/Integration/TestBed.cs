@@ -114,6 +114,15 @@ public sealed class TestBed : IAsyncLifetime
     public Task<CesoSession> ConnectAsync(Transport transport = Transport.Auto, CesoHome? home = null) =>
         new SessionFactory(home ?? Home).ConnectAsync(Profile(transport));
 
+    /// <summary>A session with the VM operations and a plan executor that audits to the run's CESO_HOME.</summary>
+    public async Task<(CesoSession Session, Ceso.Engine.Vms.VmOperations Vms, Ceso.Engine.Planning.PlanExecutor Executor)> OpenOperationsAsync(Transport transport)
+    {
+        var session = await ConnectAsync(transport);
+        var redactor = new Ceso.Engine.Security.Redactor();
+        return (session, new Ceso.Engine.Vms.VmOperations(session, Home),
+            new Ceso.Engine.Planning.PlanExecutor(Ceso.Engine.Security.AuditLog.Open(Home, redactor), redactor));
+    }
+
     /// <summary>Sets faults (<c>restricted=on</c>, <c>delayMs=200</c>, …) through <c>cesobed fault</c>.</summary>
     public void Fault(params string[] settings)
     {

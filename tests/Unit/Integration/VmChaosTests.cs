@@ -16,12 +16,7 @@ namespace Ceso.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class VmChaosTests(TestBed bed)
 {
-    private async Task<(CesoSession Session, VmOperations Vms, PlanExecutor Executor)> OpenAsync(Transport transport)
-    {
-        var session = await bed.ConnectAsync(transport);
-        var redactor = new Redactor();
-        return (session, new VmOperations(session, bed.Home), new PlanExecutor(AuditLog.Open(bed.Home, redactor), redactor));
-    }
+    private Task<(CesoSession Session, VmOperations Vms, PlanExecutor Executor)> OpenAsync(Transport transport) => bed.OpenOperationsAsync(transport);
 
     /// <summary>Inventory (names, ids, power, snapshots) and every file on the datastore.</summary>
     private async Task<string> HostStateAsync()

@@ -24,21 +24,11 @@ public sealed class VmLifecycleTests(TestBed bed)
 
     private async Task<Ops> OpenAsync(Transport transport)
     {
-        var session = await bed.ConnectAsync(transport);
-        var redactor = new Redactor();
-        return new Ops(session, new VmOperations(session, bed.Home), new PlanExecutor(AuditLog.Open(bed.Home, redactor), redactor));
+        var (session, vms, executor) = await bed.OpenOperationsAsync(transport);
+        return new Ops(session, vms, executor);
     }
 
     private static string Template => "vm01";
-
-    private async Task<string> SnapshotOfHostAsync()
-    {
-        // What a "host left exactly as before" check compares: inventory (both transports agree) and the datastore tree.
-        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
-        var vms = await ssh.Inventory.GetVmsAsync();
-        var files = (await ssh.Ssh!.RunAsync("cd /vmfs/volumes/datastore1/ && find . | sort")).Stdout;
-        return JsonSerializer.Serialize(vms.Select(v => new { v.Name, v.Id, v.PowerState, v.SnapshotCount })) + "\n" + files;
-    }
 
     private async Task RemoveAsync(Ops ops, string name)
     {

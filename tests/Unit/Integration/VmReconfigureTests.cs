@@ -14,12 +14,7 @@ namespace Ceso.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class VmReconfigureTests(TestBed bed)
 {
-    private async Task<(CesoSession Session, VmOperations Vms, PlanExecutor Executor)> OpenAsync(Transport transport)
-    {
-        var session = await bed.ConnectAsync(transport);
-        var redactor = new Redactor();
-        return (session, new VmOperations(session, bed.Home), new PlanExecutor(AuditLog.Open(bed.Home, redactor), redactor));
-    }
+    private Task<(CesoSession Session, VmOperations Vms, PlanExecutor Executor)> OpenAsync(Transport transport) => bed.OpenOperationsAsync(transport);
 
     private static async Task WithCopyAsync(VmOperations vms, PlanExecutor executor, string name, Func<Task> body)
     {
