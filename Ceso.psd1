@@ -1,5 +1,5 @@
 @{
-    RootModule           = 'Ceso.PowerShell.dll'
+    RootModule           = 'Ceso.psm1'
     # Must equal VersionPrefix in Directory.Build.props (checked by tests/Unit/ModuleContractTests.cs).
     ModuleVersion        = '0.1.0'
     GUID                 = '6f0b7c52-3d1e-4a8b-9c55-2e7d4f1a9b63'

@@ -5,17 +5,22 @@ Builds, tests, packages and demonstrates the Ceso module.
 
 .DESCRIPTION
 Build   : dotnet build Ceso.sln (warnings are errors).
-Test    : dotnet test, then Invoke-Pester tests/Pester when Pester 5 is installed (against out/Ceso; packages first).
-Package : assembles out/Ceso/ (manifest, format file, assemblies, docs/en-US help).
-Demo    : builds, packages, starts the cesobed test bed, connects, lists the host, VMs and datastores, previews (-WhatIf)
+Setup   : installs the test bed's Debian packages when missing (as root) and builds the test bed (testbed/).
+Package : assembles out/Ceso/: manifest, root module, Ceso.Loader.dll, format file, compiled help; the cmdlets, the
+          engine and every dependency in bin/ (loaded into Ceso's private AssemblyLoadContext).
+Test    : Setup, Build, Package, then xunit (dotnet test Ceso.sln) and Pester 5.9.1 (restored from NuGet) on the
+          packaged module; the last line is "N passed, N failed" over both; exit code 1 when anything failed.
+Demo    : Setup, Package, starts the cesobed test bed, connects, lists the host, VMs and datastores, previews (-WhatIf)
           and creates a VM from a template with an IP and an SSH key, copies it, shows both, removes them, stops the bed.
+
+Run it with the project's own pwsh: dotnet tool restore && dotnet pwsh ./build.ps1 -Task Demo
 
 .EXAMPLE
 ./build.ps1 -Task Package -Configuration Release
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Package', 'Demo')]
+    [ValidateSet('Build', 'Setup', 'Test', 'Package', 'Demo')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -34,11 +39,10 @@ function Invoke-Native {
 }
 
 function Invoke-Build {
-    Invoke-Native dotnet @('build', (Join-Path $root 'Ceso.sln'), '-c', $Configuration)
+    Invoke-Native dotnet @('build', (Join-Path $root 'Ceso.sln'), '-c', $Configuration, '-nologo', '-v', 'quiet')
 }
 
 function Invoke-Package {
-    Invoke-Build
     # The manifest's version must be the one in Directory.Build.props (the single source of the version).
     $prefix = ([xml](Get-Content -Raw (Join-Path $root 'Directory.Build.props'))).Project.PropertyGroup.VersionPrefix | Where-Object { $_ } | Select-Object -First 1
     $manifest = Import-PowerShellDataFile (Join-Path $root 'Ceso.psd1')
@@ -46,48 +50,114 @@ function Invoke-Package {
         throw "Ceso.psd1 ModuleVersion $($manifest.ModuleVersion) differs from Directory.Build.props VersionPrefix $prefix."
     }
 
+    # dotnet publish gathers the cmdlet assembly with the engine and every NuGet dependency, managed and native
+    # (runtimes/<rid>/native/); all of it goes to bin/, which Ceso.Loader loads into Ceso's private AssemblyLoadContext.
+    # Only the loader, the root module, the manifest, the format file and help sit at the top (docs/ARCHITECTURE.md).
+    $staging = Join-Path $root 'out' 'publish'
+    if (Test-Path $staging) { Remove-Item -Recurse -Force $staging }
+    Invoke-Native dotnet @('publish', (Join-Path $root 'src' 'Ceso.PowerShell'), '-c', $Configuration, '-o', (Join-Path $staging 'bin'), '-nologo', '-v', 'quiet')
+    Invoke-Native dotnet @('publish', (Join-Path $root 'src' 'Ceso.Loader'), '-c', $Configuration, '-o', (Join-Path $staging 'loader'), '-nologo', '-v', 'quiet')
+
     if (Test-Path $out) { Remove-Item -Recurse -Force $out }
     $null = New-Item -ItemType Directory -Force $out
-    $bin = Join-Path $root 'src' 'Ceso.PowerShell' 'bin' $Configuration 'net8.0'
-    # Ceso.PowerShell.dll stays in the default load context; the engine and its dependencies go to bin/, which
-    # ModuleLifecycle loads into Ceso's private AssemblyLoadContext (docs/ARCHITECTURE.md).
-    $private = New-Item -ItemType Directory -Force (Join-Path $out 'bin')
-    Get-ChildItem $bin -File | Where-Object { $_.Extension -in '.dll', '.pdb' -and $_.Name -notlike 'System.Management.Automation*' } |
-        ForEach-Object { Copy-Item $_.FullName -Destination ($_.BaseName -eq 'Ceso.PowerShell' ? $out : $private) }
-    Copy-Item (Join-Path $root 'Ceso.psd1'), (Join-Path $root 'Ceso.Format.ps1xml') -Destination $out
-    $help = New-Item -ItemType Directory -Force (Join-Path $out 'en-US')
-    Copy-Item (Join-Path $root 'docs' 'en-US' '*.md') -Destination $help
-    Copy-Item (Join-Path $root 'docs' 'about_Ceso.md') -Destination $help
-    # Compiled MAML help comes from these markdown files when platyPS is installed.
-    if (Get-Module -ListAvailable platyPS) {
-        Import-Module platyPS
-        $null = New-ExternalHelp -Path (Join-Path $root 'docs' 'en-US') -OutputPath $help -Force
-    }
+    $bin = New-Item -ItemType Directory -Force (Join-Path $out 'bin')
+    # System.Management.Automation comes from the pwsh that imports Ceso, never from the module folder.
+    Get-ChildItem (Join-Path $staging 'bin') | Where-Object {
+        $_.Name -notlike 'System.Management.Automation*' -and $_.Extension -notin '.json', '.xml' -and $_.Name -ne 'Ceso.Loader.dll'
+    } | Copy-Item -Destination $bin -Recurse
+    Copy-Item (Join-Path $staging 'loader' 'Ceso.Loader.dll'), (Join-Path $staging 'loader' 'Ceso.Loader.pdb') -Destination $out
+    Copy-Item (Join-Path $root 'Ceso.psd1'), (Join-Path $root 'Ceso.psm1'), (Join-Path $root 'Ceso.Format.ps1xml') -Destination $out
+    Invoke-HelpBuild -OutputPath (Join-Path $out 'en-US')
     Write-Host "Packaged $out"
 }
 
-function Invoke-Test {
-    Invoke-Native dotnet @('test', (Join-Path $root 'tests' 'Unit'), '-c', $Configuration)
-    if (Get-Module -ListAvailable Pester | Where-Object Version -ge '5.0.0') {
-        Invoke-Package
-        Import-Module Pester -MinimumVersion 5.0.0
-        $config = New-PesterConfiguration
-        $config.Run.Path = Join-Path $root 'tests' 'Pester'
-        $config.Run.Exit = $false
-        $config.Run.PassThru = $true
-        $config.Output.Verbosity = 'Detailed'
-        $result = Invoke-Pester -Configuration $config
-        if ($result.FailedCount -gt 0) { throw "$($result.FailedCount) Pester test(s) failed." }
+function Invoke-HelpBuild {
+    param([string] $OutputPath)
+    $help = New-Item -ItemType Directory -Force $OutputPath
+    Copy-Item (Join-Path $root 'docs' 'en-US' '*.md') -Destination $help
+    Copy-Item (Join-Path $root 'docs' 'about_Ceso.md') -Destination $help
+}
+
+function Get-NuGetPackageFolder {
+    $line = & dotnet nuget locals global-packages --list
+    if ($LASTEXITCODE -ne 0 -or "$line" -notmatch 'global-packages:\s*(.+)$') { throw "dotnet nuget locals failed: $line" }
+    $Matches[1].Trim()
+}
+
+function Get-PesterManifest {
+    # Pester 5.9.1 comes from NuGet (build/tools/Tools.csproj downloads it); its module is the package's tools/ folder.
+    Invoke-Native dotnet @('restore', (Join-Path $root 'build' 'tools' 'Tools.csproj'), '-nologo', '-v', 'quiet')
+    $psd1 = Join-Path (Get-NuGetPackageFolder) 'pester' '5.9.1' 'tools' 'Pester.psd1'
+    if (-not (Test-Path $psd1)) { throw "Pester 5.9.1 was restored but $psd1 is missing." }
+    $psd1
+}
+
+function Invoke-FreshPwsh {
+    # A new pwsh process like this one: the .NET tool runs as `dotnet pwsh.dll`, an installed pwsh as itself.
+    param([string[]] $Arguments)
+    $self = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') {
+        & $self (Join-Path $PSHOME 'pwsh.dll') @Arguments
     }
     else {
-        Write-Warning 'Pester 5 is not installed: skipped tests/Pester (Install-Module Pester -MinimumVersion 5.0).'
+        & $self @Arguments
+    }
+}
+
+function Read-TrxCounts {
+    # The counters of the xunit run's TRX files (one per test project); a run that crashed before writing any counts as
+    # one failure.
+    param([string] $Folder)
+    $files = @(Get-ChildItem $Folder -Filter '*.trx' -Recurse -ErrorAction SilentlyContinue)
+    if ($files.Count -eq 0) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    $passed = 0; $failed = 0
+    foreach ($file in $files) {
+        $c = ([xml](Get-Content -Raw $file.FullName)).TestRun.ResultSummary.Counters
+        $passed += [int]$c.passed
+        $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+    }
+    [pscustomobject]@{ Passed = $passed; Failed = $failed }
+}
+
+function Invoke-Test {
+    Invoke-Setup
+    Invoke-Build
+    Invoke-Package
+    $results = Join-Path $root 'out' 'test-results'
+    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+
+    # xunit: engine, integration against the test bed, contract tests. A failing run still lets Pester run.
+    & dotnet test (Join-Path $root 'Ceso.sln') -c $Configuration --no-build --logger trx --results-directory $results
+    $xunit = Read-TrxCounts $results
+
+    # Pester: the packaged module (out/Ceso) in a fresh pwsh, against the test bed.
+    $manifest = Get-PesterManifest
+    Invoke-FreshPwsh @('-NoProfile', '-File', (Join-Path $root 'build' 'pester.ps1'), '-PesterManifest', $manifest, '-ResultFolder', $results)
+    $countsFile = Join-Path $results 'pester-counts.json'
+    $pester = if (Test-Path $countsFile) { Get-Content -Raw $countsFile | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed; Pester: $($pester.Passed) passed, $($pester.Failed) failed"
+    $passed = $xunit.Passed + $pester.Passed
+    $failed = $xunit.Failed + $pester.Failed
+    Write-Output "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Setup {
+    # What the test bed needs on this machine: Debian packages (installed when missing, as root), then its binaries.
+    if ($IsLinux) {
+        Invoke-Native sh @((Join-Path $root 'testbed' 'install-deps.sh'))
+        Invoke-Native sh @((Join-Path $root 'testbed' 'build.sh'))
+    }
+    else {
+        throw 'The test bed (a simulated ESXi host) runs on Linux only; the module itself runs anywhere pwsh 7.4 does.'
     }
 }
 
 function Invoke-Demo {
+    Invoke-Setup
     Invoke-Package
     $bed = Join-Path $root 'testbed' 'bin' 'cesobed'
-    if (-not (Test-Path $bed)) { Invoke-Native sh @((Join-Path $root 'testbed' 'build.sh')) }
 
     # A throw-away CESO_HOME: the demo pins the test bed's certificate and caches names without touching ~/.ceso.
     $previousHome = $env:CESO_HOME
@@ -146,6 +216,7 @@ function Invoke-Demo {
 
 switch ($Task) {
     'Build' { Invoke-Build }
+    'Setup' { Invoke-Setup }
     'Package' { Invoke-Package }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }

@@ -11,7 +11,7 @@ Describe 'Connect-CesoServer' {
 
     It 'connects over both transports, reads over SOAP and becomes the default session' {
         $s = Connect-CesoTestBed $script:Bed
-        $s | Should -BeOfType ([Ceso.PowerShell.CesoServerInfo])
+        $s.GetType().FullName | Should -Be 'Ceso.PowerShell.CesoServerInfo' # a type of Ceso's private load context: no type literal
         $s.Transport | Should -Be 'Soap'
         $s.SoapConnected | Should -BeTrue
         $s.SshConnected | Should -BeTrue

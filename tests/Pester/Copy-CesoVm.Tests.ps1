@@ -24,7 +24,7 @@ Describe 'Copy-CesoVm' {
             { Copy-CesoVm no-such-vm -Name pester-c -ErrorAction Stop } | Should -Throw -ErrorId 'VmNotFound,Ceso.PowerShell.Commands.CopyCesoVmCommand'
         }
 
-        It 'writes VmExists when the copy's name is taken' {
+        It "writes VmExists when the copy's name is taken" {
             { Copy-CesoVm $script:Vm.Name -Name $script:Vm.Name -ErrorAction Stop } |
                 Should -Throw -ErrorId 'VmExists,Ceso.PowerShell.Commands.CopyCesoVmCommand'
         }

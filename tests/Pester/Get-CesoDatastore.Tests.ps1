@@ -20,7 +20,7 @@ Describe 'Get-CesoDatastore' {
         It 'lists the Datastores of the test bed' {
             $all = Get-CesoDatastore
             $all | Should -Not -BeNullOrEmpty
-            $all[0] | Should -BeOfType ([Ceso.Engine.Model.CesoDatastore])
+            $all[0].GetType().FullName | Should -Be 'Ceso.Engine.Model.CesoDatastore' # a type of Ceso's private load context: no type literal
             $expected = $script:Bed.Info.datastores.Count
             if ($null -ne $expected) { $all.Count | Should -Be $expected }
         }

@@ -20,7 +20,7 @@ Describe 'Get-CesoNetwork' {
         It 'lists the Networks of the test bed' {
             $all = Get-CesoNetwork
             $all | Should -Not -BeNullOrEmpty
-            $all[0] | Should -BeOfType ([Ceso.Engine.Model.CesoNetwork])
+            $all[0].GetType().FullName | Should -Be 'Ceso.Engine.Model.CesoNetwork' # a type of Ceso's private load context: no type literal
             $expected = $null
             if ($null -ne $expected) { $all.Count | Should -Be $expected }
         }

@@ -20,7 +20,7 @@ Describe 'Get-CesoVm' {
         It 'lists every VM of the test bed' {
             $vms = Get-CesoVm
             $vms.Count | Should -Be $script:Bed.Info.vms
-            $vms[0] | Should -BeOfType ([Ceso.Engine.Model.CesoVm])
+            $vms[0].GetType().FullName | Should -Be 'Ceso.Engine.Model.CesoVm' # a type of Ceso's private load context: no type literal
         }
 
         It 'filters by wildcard and by exact name, case-insensitively' {

@@ -5,6 +5,7 @@ BeforeAll {
     Import-CesoBuiltModule
     $script:Module = Get-Module Ceso
     $script:Manifest = Import-PowerShellDataFile (Join-Path $script:RepoRoot 'Ceso.psd1')
+    $script:NuGetPackages = ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
 }
 
 Describe 'The Ceso module' {
@@ -14,12 +15,59 @@ Describe 'The Ceso module' {
         $exported | Should -Be ($script:Manifest.CmdletsToExport | Sort-Object)
     }
 
-    It 'loads the engine and its dependencies into its own load context from bin/' {
+    It 'loads the cmdlets, the engine and their dependencies into its own load context from bin/' {
         $null = Get-CesoAuditLog -Last 1 # touches the engine
-        $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Ceso.Engine' }
-        $engine | Should -HaveCount 1
-        [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($engine).Name | Should -Be 'Ceso'
-        Split-Path (Split-Path $engine.Location) -Leaf | Should -Be 'bin'
+        foreach ($name in 'Ceso.PowerShell', 'Ceso.Engine') {
+            $assembly = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq $name }
+            $assembly | Should -HaveCount 1 -Because $name
+            [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($assembly).Name | Should -Be 'Ceso' -Because $name
+            Split-Path (Split-Path $assembly.Location) -Leaf | Should -Be 'bin' -Because $name
+        }
+        # Only the loader is in PowerShell's default context, and the module folder has nothing else at its top.
+        $loader = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Ceso.Loader' }
+        [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($loader) | Should -Be ([System.Runtime.Loader.AssemblyLoadContext]::Default)
+        (Get-ChildItem (Split-Path $script:ModulePath) -Filter *.dll).Name | Should -Be @('Ceso.Loader.dll')
+    }
+
+    It 'imports again after Remove-Module and after Import-Module -Force, with every cmdlet working' {
+        Remove-Module Ceso
+        Get-Command -Module Ceso -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Import-Module $script:ModulePath -ErrorAction Stop
+        (Get-Module Ceso).ExportedCmdlets.Keys | Sort-Object | Should -Be ($script:Manifest.CmdletsToExport | Sort-Object)
+        Import-Module $script:ModulePath -Force -ErrorAction Stop
+        (Get-Module Ceso).ExportedCmdlets.Keys | Sort-Object | Should -Be ($script:Manifest.CmdletsToExport | Sort-Object)
+        { Get-CesoAuditLog -Last 1 -ErrorAction Stop } | Should -Not -Throw
+        $script:Module = Get-Module Ceso
+    }
+
+    It 'works in a session that already loaded a different YamlDotNet, and reads config.yaml with its own' {
+        $oldYaml = Join-Path $script:NuGetPackages 'yamldotnet' '13.1.1' 'lib' 'net6.0' 'YamlDotNet.dll'
+        $oldYaml | Should -Exist -Because 'build/tools/Tools.csproj downloads YamlDotNet 13.1.1'
+        $job = Start-Job -ArgumentList $oldYaml, $script:ModulePath -ScriptBlock {
+            param($OldYaml, $ModulePath)
+            $ErrorActionPreference = 'Stop'
+            Add-Type -Path $OldYaml
+            # The other module's YamlDotNet really is in use before Ceso arrives.
+            $other = [YamlDotNet.Serialization.Deserializer]::new().Deserialize[object]('a: 1')
+            $env:CESO_HOME = Join-Path ([IO.Path]::GetTempPath()) ('ceso-yaml-' + [guid]::NewGuid().ToString('N'))
+            $null = New-Item -ItemType Directory $env:CESO_HOME
+            Set-Content (Join-Path $env:CESO_HOME 'config.yaml') "templates:`n  lts-noble:`n    vm: tpl-noble`n    description: Ubuntu 24.04`n"
+            Import-Module $ModulePath
+            # Tab completion of -Template reads config.yaml through the engine's YamlDotNet 16 in Ceso's context.
+            $completion = TabExpansion2 -inputScript 'New-CesoVm -Template lts' -cursorColumn 24
+            $yamls = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'YamlDotNet' }
+            [pscustomobject]@{
+                Other       = $other['a']
+                Completions = @($completion.CompletionMatches.CompletionText)
+                Yaml        = @($yamls | ForEach-Object { '{0}@{1}' -f $_.GetName().Version.Major, [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name } | Sort-Object)
+            }
+            Remove-Item -Recurse -Force $env:CESO_HOME
+        }
+        $result = $job | Wait-Job -Timeout 120 | Receive-Job -ErrorAction Stop
+        $job | Remove-Job -Force
+        $result.Other | Should -Be '1'
+        $result.Completions | Should -Contain 'lts-noble'
+        $result.Yaml | Should -Be @('13@Default', '16@Ceso')
     }
 
     It 'exports no functions, aliases or variables' {
@@ -69,5 +117,32 @@ Describe 'The Ceso module' {
     It 'fails with NotConnected, not a bare exception, when nothing is connected' {
         Get-CesoServer | Disconnect-CesoServer -Confirm:$false
         { Get-CesoHost -ErrorAction Stop } | Should -Throw -ErrorId 'NotConnected,Ceso.PowerShell.Commands.GetCesoHostCommand'
+    }
+}
+
+Describe 'The Ceso module in parallel runspaces' {
+    BeforeAll {
+        $script:Bed = Start-CesoTestBed -VmCount 3
+    }
+    AfterAll {
+        Stop-CesoTestBed $script:Bed
+    }
+
+    It 'imports and lists VMs in every runspace of ForEach-Object -Parallel, each with its own session' {
+        $testBedScript = Join-Path $PSScriptRoot 'TestBed.ps1'
+        $bed = $script:Bed
+        $results = 1..4 | ForEach-Object -ThrottleLimit 4 -Parallel {
+            . $using:testBedScript
+            $env:CESO_HOME = $using:bed.CesoHome
+            Import-CesoBuiltModule
+            $null = Connect-CesoTestBed $using:bed
+            [pscustomobject]@{ Run = $_; Vms = @(Get-CesoVm -ErrorAction Stop).Count; Servers = @(Get-CesoServer).Count }
+            Get-CesoServer | Disconnect-CesoServer -Confirm:$false
+        }
+        $results | Should -HaveCount 4
+        foreach ($r in $results) {
+            $r.Vms | Should -Be 3 -Because "runspace $($r.Run) lists the test bed's VMs"
+            $r.Servers | Should -Be 1 -Because 'sessions belong to their runspace'
+        }
     }
 }

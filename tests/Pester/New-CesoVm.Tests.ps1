@@ -58,7 +58,7 @@ Describe 'New-CesoVm' {
 
         It 'creates a VM from a template and writes it' {
             $vm = New-CesoVm pester-new -Template $script:Vm.Name -IPAddress 10.0.0.7/24 -Confirm:$false
-            $vm | Should -BeOfType ([Ceso.Engine.Model.CesoVm])
+            $vm.GetType().FullName | Should -Be 'Ceso.Engine.Model.CesoVm' # a type of Ceso's private load context: no type literal
             $vm.Name | Should -Be 'pester-new'
             $vm.BiosUuid | Should -Not -Be $script:Vm.BiosUuid
             Remove-CesoVm pester-new -Confirm:$false

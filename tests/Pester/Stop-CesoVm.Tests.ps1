@@ -24,9 +24,12 @@ Describe 'Stop-CesoVm' {
             { Stop-CesoVm no-such-vm -ErrorAction Stop } | Should -Throw -ErrorId 'VmNotFound,Ceso.PowerShell.Commands.StopCesoVmCommand'
         }
 
-        It 'writes InvalidPowerState for a VM that is off' {
-            { Stop-CesoVm $script:Vm.Name -Kill -ErrorAction Stop } |
-                Should -Throw -ErrorId 'InvalidPowerState,Ceso.PowerShell.Commands.StopCesoVmCommand'
+        It 'does nothing, without an error, for a VM that is already off' {
+            (Get-CesoVm $script:Vm.Name).PowerState | Should -Be 'PoweredOff'
+            $before = (Get-CesoTestBedWrites $script:Bed).Count
+            $vm = Stop-CesoVm $script:Vm.Name -Kill -PassThru -ErrorAction Stop
+            $vm.PowerState | Should -Be 'PoweredOff'
+            (Get-CesoTestBedWrites $script:Bed).Count | Should -Be $before
         }
 
         It 'changes nothing on the host under -WhatIf' {

@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Runtime.Loader;
-using Ceso.PowerShell;
+using Ceso.Loader;
 
 namespace Ceso.Tests;
 
@@ -44,4 +44,69 @@ public sealed class LoadContextTests : IDisposable
         var bcl = context.LoadFromAssemblyName(new AssemblyName("System.Text.Json"));
         Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(bcl));
     }
+}
+
+/// <summary>Native libraries of assemblies in Ceso's context come from bin/runtimes/&lt;rid&gt;/native/ (SQLite, zstd, …).</summary>
+public sealed class NativeLoadContextTests : IDisposable
+{
+    private readonly string _bin = Directory.CreateTempSubdirectory("ceso-native-").FullName;
+
+    public void Dispose() => Directory.Delete(_bin, true);
+
+    private string PlaceZlibAs(string fileName)
+    {
+        var zlib = new[] { "/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/aarch64-linux-gnu/libz.so.1", "/usr/lib/libz.so.1" }
+            .FirstOrDefault(File.Exists) ?? throw new InvalidOperationException("this test needs the system's zlib (libz.so.1)");
+        var rid = CesoLoadContext.RuntimeIdentifiers().Last();
+        var native = Directory.CreateDirectory(Path.Combine(_bin, "runtimes", rid, "native")).FullName;
+        var path = Path.Combine(native, fileName);
+        File.Copy(zlib, path);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("cesoz")]
+    [InlineData("libcesoz")]
+    [InlineData("libcesoz.so")]
+    public void A_native_library_in_runtimes_rid_native_is_found_under_the_names_a_DllImport_uses(string name)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var path = PlaceZlibAs("libcesoz.so");
+        Assert.Equal(path, new CesoLoadContext(_bin).FindNativeLibrary(name));
+    }
+
+    [Fact]
+    public void A_library_that_is_not_in_bin_is_left_to_the_runtime()
+    {
+        Assert.Null(new CesoLoadContext(_bin).FindNativeLibrary("c"));
+    }
+
+    [Fact]
+    public void A_DllImport_from_an_assembly_in_the_context_loads_the_library_from_bin()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var path = PlaceZlibAs("libcesoz.so");
+        // This test assembly, loaded a second time into a Ceso context, calls zlibVersion through DllImport("cesoz"):
+        // only the context's LoadUnmanagedDll can find that name.
+        File.Copy(typeof(NativeProbe).Assembly.Location, Path.Combine(_bin, Path.GetFileName(typeof(NativeProbe).Assembly.Location)));
+        var context = new CesoLoadContext(_bin);
+        var copy = context.LoadFromAssemblyName(typeof(NativeProbe).Assembly.GetName());
+        Assert.Same(context, AssemblyLoadContext.GetLoadContext(copy));
+
+        var version = (string)copy.GetType(typeof(NativeProbe).FullName!, throwOnError: true)!.GetMethod(nameof(NativeProbe.ZlibVersion))!.Invoke(null, null)!;
+
+        Assert.Matches(@"^1\.\d+", version);
+        Assert.Throws<DllNotFoundException>(NativeProbe.ZlibVersion); // the default context cannot resolve "cesoz"
+        Assert.True(File.Exists(path));
+    }
+}
+
+/// <summary>Calls into a native library under a name only Ceso's load context resolves.</summary>
+public static class NativeProbe
+{
+    [System.Runtime.InteropServices.DllImport("cesoz", EntryPoint = "zlibVersion")]
+    private static extern IntPtr NativeZlibVersion();
+
+    /// <summary>zlib's version string, through the "cesoz" library.</summary>
+    public static string ZlibVersion() => System.Runtime.InteropServices.Marshal.PtrToStringAnsi(NativeZlibVersion())!;
 }

@@ -1,0 +1,27 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+Runs tests/Pester against the packaged module (out/Ceso) with Pester 5.9.1 and writes the counts as JSON.
+.DESCRIPTION
+build.ps1 -Task Test starts this in a fresh pwsh, so that nothing of the build script's own state (StrictMode,
+preferences, loaded modules) reaches the tests: they run as a user's session would. A file that does not parse or
+whose BeforeAll throws counts as failed, never as silently skipped.
+#>
+param(
+    [Parameter(Mandatory)] [string] $PesterManifest,
+    [Parameter(Mandatory)] [string] $ResultFolder
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $PesterManifest -Force
+$config = New-PesterConfiguration
+$config.Run.Path = Join-Path $PSScriptRoot '..' 'tests' 'Pester'
+$config.Run.Exit = $false
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+$config.TestResult.Enabled = $true
+$config.TestResult.OutputPath = Join-Path $ResultFolder 'pester.xml'
+$result = Invoke-Pester -Configuration $config
+[pscustomobject]@{
+    Passed = $result.PassedCount
+    Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+} | ConvertTo-Json | Set-Content (Join-Path $ResultFolder 'pester-counts.json')
