@@ -200,7 +200,9 @@ function Invoke-Demo {
         Get-CesoVm web0* | Format-List Name, Id, BiosUuid, @{ n = 'MAC'; e = { $_.Nics.MacAddress } }, Disks | Out-Host
         Get-CesoVm web0* | Remove-CesoVm -Confirm:$false
         Get-CesoVm | Format-Table | Out-Host
-        Write-Host "Audit log: $(Join-Path $env:CESO_HOME 'audit' 'audit.jsonl')" -ForegroundColor Cyan
+        Write-Host '--- The audit log: every step that ran, hash-chained (the demo removes its throw-away CESO_HOME)' -ForegroundColor Cyan
+        Get-CesoAuditLog -Last 8 | Format-Table | Out-Host
+        Test-CesoAuditLog | Format-List | Out-Host
         Disconnect-CesoServer -Confirm:$false
     }
     finally {
