@@ -6,7 +6,7 @@ Builds, tests, packages and demonstrates the Ceso module.
 .DESCRIPTION
 Build   : dotnet build Ceso.sln (warnings are errors).
 Test    : dotnet test, then Invoke-Pester tests/Pester when Pester 5 is installed (against out/Ceso; packages first).
-Package : assembles out/Ceso/ (manifest, format file, assemblies, docs/en-US help).
+Package : assembles out/Ceso/ (manifest, format file, assemblies, en-US help compiled from docs/ by build/HelpGen).
 Demo    : builds, packages, starts the cesobed test bed, connects, lists the host, VMs and datastores, previews (-WhatIf)
           and creates a VM from a template with an IP and an SSH key, copies it, shows both, removes them, stops the bed.
 
@@ -55,15 +55,16 @@ function Invoke-Package {
     Get-ChildItem $bin -File | Where-Object { $_.Extension -in '.dll', '.pdb' -and $_.Name -notlike 'System.Management.Automation*' } |
         ForEach-Object { Copy-Item $_.FullName -Destination ($_.BaseName -eq 'Ceso.PowerShell' ? $out : $private) }
     Copy-Item (Join-Path $root 'Ceso.psd1'), (Join-Path $root 'Ceso.Format.ps1xml') -Destination $out
-    $help = New-Item -ItemType Directory -Force (Join-Path $out 'en-US')
-    Copy-Item (Join-Path $root 'docs' 'en-US' '*.md') -Destination $help
-    Copy-Item (Join-Path $root 'docs' 'about_Ceso.md') -Destination $help
-    # Compiled MAML help comes from these markdown files when platyPS is installed.
-    if (Get-Module -ListAvailable platyPS) {
-        Import-Module platyPS
-        $null = New-ExternalHelp -Path (Join-Path $root 'docs' 'en-US') -OutputPath $help -Force
-    }
+    Invoke-HelpBuild -OutputPath (Join-Path $out 'en-US')
     Write-Host "Packaged $out"
+}
+
+function Invoke-HelpBuild {
+    # Compiled help for Get-Help: docs/en-US/*.md -> Ceso.PowerShell.dll-Help.xml (MAML) and docs/about_*.md ->
+    # about_*.help.txt, by build/HelpGen (BCL only; fails naming the file and section when a document is incomplete).
+    param([Parameter(Mandatory)] [string] $OutputPath)
+    $project = Join-Path $root 'build' 'HelpGen' 'HelpGen.csproj'
+    Invoke-Native dotnet @('run', '--project', $project, '-c', 'Release', '--', '--docs', (Join-Path $root 'docs'), '--out', $OutputPath)
 }
 
 function Invoke-Test {
