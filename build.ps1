@@ -6,8 +6,8 @@ Builds, tests, packages and demonstrates the Ceso module.
 .DESCRIPTION
 Build   : dotnet build Ceso.sln (warnings are errors).
 Setup   : installs the test bed's Debian packages when missing (as root) and builds the test bed (testbed/).
-Package : assembles out/Ceso/: manifest, root module, Ceso.Loader.dll, format file, compiled help; the cmdlets, the
-          engine and every dependency in bin/ (loaded into Ceso's private AssemblyLoadContext).
+Package : assembles out/Ceso/: manifest, root module, Ceso.Loader.dll, format file, help compiled from docs/ by
+          build/HelpGen; the cmdlets, the engine and every dependency in bin/ (Ceso's private AssemblyLoadContext).
 Test    : Setup, Build, Package, then xunit (dotnet test Ceso.sln) and Pester 5.9.1 (restored from NuGet) on the
           packaged module; the last line is "N passed, N failed" over both; exit code 1 when anything failed.
 Demo    : Setup, Package, starts the cesobed test bed, connects, lists the host, VMs and datastores, previews (-WhatIf)
@@ -72,10 +72,11 @@ function Invoke-Package {
 }
 
 function Invoke-HelpBuild {
-    param([string] $OutputPath)
-    $help = New-Item -ItemType Directory -Force $OutputPath
-    Copy-Item (Join-Path $root 'docs' 'en-US' '*.md') -Destination $help
-    Copy-Item (Join-Path $root 'docs' 'about_Ceso.md') -Destination $help
+    # Compiled help for Get-Help: docs/en-US/*.md -> Ceso.PowerShell.dll-Help.xml (MAML) and docs/about_*.md ->
+    # about_*.help.txt, by build/HelpGen (BCL only; fails naming the file and section when a document is incomplete).
+    param([Parameter(Mandatory)] [string] $OutputPath)
+    $project = Join-Path $root 'build' 'HelpGen' 'HelpGen.csproj'
+    Invoke-Native dotnet @('run', '--project', $project, '-c', 'Release', '--', '--docs', (Join-Path $root 'docs'), '--out', $OutputPath)
 }
 
 function Get-NuGetPackageFolder {
