@@ -1,4 +1,7 @@
+using Ceso.Engine;
 using Ceso.Engine.Hosts;
+using Ceso.Engine.Ssh;
+using Ceso.Engine.Vms;
 
 namespace Ceso.Tests.Engine;
 
@@ -121,6 +124,44 @@ public class EsxcliAndVimCmdParsingTests
     [Fact]
     public void Esxcli_system_version_without_a_version_line_is_refused() =>
         Assert.Throws<FormatException>(() => EsxcliVersion.Parse("Error: Unknown command or namespace system version gte"));
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void A_vim_cmd_power_on_that_prints_power_on_failed_is_a_failure_whatever_its_exit_code(int exit)
+    {
+        var r = new SshResult("vim-cmd vmsvc/power.on 12", exit, "Powering on VM:\nPower on failed\n", "");
+        var e = Assert.Throws<RemoteCommandException>(() => r.EnsureVimCmdSuccess("esx01"));
+        Assert.Contains("Power on failed", e.Message);
+        Assert.Equal("vim-cmd vmsvc/power.on 12", e.Command);
+        Assert.Equal("esx01", e.Host);
+    }
+
+    [Fact]
+    public void A_vim_cmd_fault_dump_on_stdout_with_exit_code_zero_is_a_failure()
+    {
+        var r = new SshResult("vim-cmd vmsvc/reload 12", 0, "(vim.fault.InvalidState) {\n   faultCause = (vmodl.MethodFault) null,\n   msg = \"The operation is not allowed in the current state.\"\n}\n", "");
+        Assert.Throws<RemoteCommandException>(() => r.EnsureVimCmdSuccess("esx01"));
+    }
+
+    [Theory]
+    [InlineData("Powering on VM:\n")]
+    [InlineData("Create Snapshot:\n")]
+    [InlineData("57\n")]
+    [InlineData("")]
+    public void Vim_cmd_verbs_that_print_only_their_banner_succeed(string stdout) =>
+        new SshResult("vim-cmd x", 0, stdout, "").EnsureVimCmdSuccess("esx01");
+
+    [Fact]
+    public void Copy_progress_is_the_targets_allocated_space_against_the_sources_at_most_99()
+    {
+        const string src = "/vmfs/volumes/datastore1/web 01/web 01-flat.vmdk";
+        const string dst = "/vmfs/volumes/datastore1/copy/copy-flat.vmdk";
+        Assert.Equal(25, SshHostCommands.CopiedPercent($"40960\t{src}\n10240\t{dst}\n", src, dst));
+        Assert.Equal(99, SshHostCommands.CopiedPercent($"40960\t{src}\n40960\t{dst}\n", src, dst));
+        Assert.Null(SshHostCommands.CopiedPercent($"40960\t{src}\n", src, dst)); // du: the target does not exist yet
+        Assert.Null(SshHostCommands.CopiedPercent($"0\t{src}\n0\t{dst}\n", src, dst));
+    }
 
     [Fact]
     public void License_name_is_read_from_vim_cmd_license_show()
