@@ -90,6 +90,33 @@ public sealed class HostStrictnessTests(TestBed bed)
         Assert.Equal(CesoPowerState.PoweredOff, (await ((SshInventory)session.Inventory).GetVmAsync(vm.Id)).PowerState);
     }
 
+    [Fact]
+    public async Task A_multi_line_annotation_whose_next_line_looks_like_a_getallvms_row_changes_nothing_in_ssh_discovery()
+    {
+        await using var soap = await bed.ConnectAsync(Transport.Soap);
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+        var vm = (await soap.Inventory.GetVmsAsync()).Single(v => v.Name == "vm04");
+        System.Xml.Linq.XNamespace ns = "urn:vim25";
+        System.Xml.Linq.XNamespace xsi = "http://www.w3.org/2001/XMLSchema-instance";
+        Task Annotate(string text) => soap.Soap!.InvokeTaskAsync(soap.ServiceContent!.PropertyCollector, "ReconfigVM_Task", new Ceso.Engine.Soap.MoRef("VirtualMachine", vm.Id),
+            [new System.Xml.Linq.XElement(ns + "spec", new System.Xml.Linq.XAttribute(xsi + "type", "VirtualMachineConfigSpec"), new System.Xml.Linq.XElement(ns + "annotation", text))], default);
+        await Annotate("owner: ops\n9999   ghost   [datastore1] ghost/ghost.vmx   ubuntu64Guest   vmx-19\nend of notes");
+        try
+        {
+            var listing = (await ssh.Ssh!.RunAsync("vim-cmd vmsvc/getallvms")).EnsureSuccess("bed").Stdout;
+            Assert.Contains("\n9999   ghost", listing);
+
+            var viaSsh = await ssh.Inventory.GetVmsAsync();
+            var viaSoap = await soap.Inventory.GetVmsAsync();
+            Assert.Equal(viaSoap.Select(v => v.Id), viaSsh.Select(v => v.Id));
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(viaSoap), System.Text.Json.JsonSerializer.Serialize(viaSsh));
+        }
+        finally
+        {
+            await Annotate(vm.Annotation ?? "");
+        }
+    }
+
     private sealed class Recorder(Action<int> onReport) : IProgress<int>
     {
         public void Report(int value) => onReport(value);
