@@ -66,14 +66,17 @@ func (t *Tool) esxcli(args []string) int {
 	err := t.do(func(ctx context.Context, c *vim25.Client) error {
 		switch cmd {
 		case "system version get":
-			// Format: "   Product: VMware ESXi" / "   Version:" / "   Build: Releasebuild-N" / "   Update:" / "   Patch:".
-			// No public sample found with the search tools; modelled on esxcli's key: value "get" layout.
+			// Real layout (3-space indent, "Key: value"), e.g. from an ESXi 8.0.1 host:
+			//    Product: VMware ESXi / Version: 8.0.1 / Build: Releasebuild-21495797 / Update: 1 / Patch: 0
+			// (public upgrade notes found through the code index, and the esxcli cheat sheet with 6.5.0
+			// "Releasebuild-8294253 / Update: 2 / Patch: 50"). Version and build come from vcsim's host (one truth
+			// with SOAP), Update/Patch from the persona (persona.go).
 			var h mo.HostSystem
 			if err := t.pc().RetrieveOne(ctx, esx.HostSystem.Reference(), []string{"summary.config.product"}, &h); err != nil {
 				return err
 			}
-			p := h.Summary.Config.Product
-			fmt.Fprintf(t.out, "   Product: %s\n   Version: %s\n   Build: Releasebuild-%s\n   Update: 0\n   Patch: 0\n", p.Name, p.Version, p.Build)
+			p, per := h.Summary.Config.Product, t.St.persona()
+			fmt.Fprintf(t.out, "   Product: %s\n   Version: %s\n   Build: Releasebuild-%s\n   Update: %d\n   Patch: %d\n", p.Name, p.Version, p.Build, per.Update, per.Patch)
 			return nil
 		case "storage filesystem list":
 			var rows [][]string
@@ -84,6 +87,11 @@ func (t *Tool) esxcli(args []string) int {
 				}
 				rows = append(rows, []string{"/vmfs/volumes/" + d.UUID, d.Name, d.UUID, "true", "VMFS-6",
 					fmt.Sprint(ds.Summary.Capacity), fmt.Sprint(ds.Summary.FreeSpace)})
+			}
+			// ESXi 7+ also lists its system volumes: OSDATA-<uuid> (type VMFSOS) and the vfat bootbanks, which the
+			// API never shows as datastores (persona.go systemVolumes).
+			for _, v := range t.St.SystemVolumes {
+				rows = append(rows, []string{"/vmfs/volumes/" + v.UUID, v.Name, v.UUID, "true", v.Type, fmt.Sprint(v.Size), fmt.Sprint(v.Free)})
 			}
 			t.table([]string{"Mount Point", "Volume Name", "UUID", "Mounted", "Type", "Size", "Free"}, rows)
 			return nil

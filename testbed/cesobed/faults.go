@@ -20,6 +20,13 @@ type Faults struct {
 	DelayMs           int    `json:"delayMs,omitempty"`
 	SnapshotFailure   bool   `json:"snapshotFailure,omitempty"`
 	Restricted        bool   `json:"restricted,omitempty"`
+	// vmkfstools over a non-terminal session: stdout (progress) held back until the tool ends, failures on stderr.
+	VmkfstoolsBuffered bool `json:"vmkfstoolsBuffered,omitempty"`
+	// vmkfstools -i copies at most N MB/s (a slow datastore), so a copy takes time.
+	DiskCopyMBps int `json:"diskCopyMBps,omitempty"`
+	// vim-cmd vmsvc/power.on answers in plain text, "Powering on VM:" then "Power on failed", with this exit code
+	// (-1 = off). The VM stays off.
+	PowerOnFailText *int `json:"powerOnFailText,omitempty"`
 }
 
 func readFaults(dir string) Faults {
@@ -78,7 +85,7 @@ func faultCmd(args []string) int {
 		dir = stateDir()
 	}
 	if dir == "" || len(kvs) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: cesobed fault -state STATEDIR KEY=VALUE...|clear  (keys: datastoreFull dropSsh dropSshAfterBytes delayMs snapshotFailure restricted)")
+		fmt.Fprintln(os.Stderr, "usage: cesobed fault -state STATEDIR KEY=VALUE...|clear  (keys: datastoreFull dropSsh dropSshAfterBytes delayMs snapshotFailure restricted vmkfstoolsBuffered diskCopyMBps powerOnFailText)")
 		return 2
 	}
 	var bad error
@@ -111,6 +118,25 @@ func faultCmd(args []string) int {
 				f.SnapshotFailure, err = onOffValue(v)
 			case "restricted":
 				f.Restricted, err = onOffValue(v)
+			case "vmkfstoolsBuffered":
+				f.VmkfstoolsBuffered, err = onOffValue(v)
+			case "diskCopyMBps":
+				f.DiskCopyMBps, err = strconv.Atoi(v)
+			case "powerOnFailText":
+				// on = exit code 0 (as 6.x-style vim-cmd often does), exitN = exit code N, off
+				switch {
+				case v == "off" || v == "":
+					f.PowerOnFailText = nil
+				case v == "on":
+					z := 0
+					f.PowerOnFailText = &z
+				case strings.HasPrefix(v, "exit"):
+					var n int
+					n, err = strconv.Atoi(strings.TrimPrefix(v, "exit"))
+					f.PowerOnFailText = &n
+				default:
+					err = fmt.Errorf("want on|exitN|off")
+				}
 			default:
 				err = fmt.Errorf("unknown key")
 			}

@@ -20,6 +20,24 @@ type State struct {
 	Datastores []DSState `json:"datastores"`
 	SshdPid    int       `json:"sshdPid"`
 	ServePid   int       `json:"servePid"`
+	Persona    string    `json:"persona"`
+	// System volumes of ESXi 7+ (OSDATA, bootbanks): listed by esxcli, never datastores in the API.
+	SystemVolumes []SysVolume `json:"systemVolumes"`
+}
+
+// SysVolume is a row of `esxcli storage filesystem list` that is not a datastore.
+type SysVolume struct {
+	Name string `json:"name"` // may be empty (an unnamed vfat partition)
+	UUID string `json:"uuid"`
+	Type string `json:"type"` // VMFSOS | vfat
+	Size int64  `json:"size"`
+	Free int64  `json:"free"`
+}
+
+// persona of the state (the default when an older state.json has none).
+func (s *State) persona() Persona {
+	p, _ := lookupPersona(s.Persona)
+	return p
 }
 
 type DSState struct {

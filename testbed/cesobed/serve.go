@@ -47,6 +47,10 @@ type serveInfo struct {
 	CallLog          string    `json:"callLog"`
 	Faults           string    `json:"faults"`
 	Datastores       []DSState `json:"datastores"`
+	Persona          string    `json:"persona"`
+	Version          string    `json:"version"`
+	Build            string    `json:"build"`
+	APIVersion       string    `json:"apiVersion"`
 	VMs              int       `json:"vms"`
 	Pid              int       `json:"pid"`
 }
@@ -113,7 +117,12 @@ func serve(args []string) {
 	keep := fs.Bool("keep", false, "keep STATEDIR on exit")
 	auto := fs.String("autostart", "off", "power on the initial VMs: on|off")
 	printHelp := fs.Bool("print-help", false, "print how to connect (on stderr) after start")
+	personaFlag := fs.String("persona", defaultPersona, "ESXi release to present as: "+personaNames())
 	_ = fs.Parse(args)
+	persona, ok := lookupPersona(*personaFlag)
+	if !ok {
+		failJSON("bad flags: -persona %s", personaNames())
+	}
 	autostart, err := onOffValue(*auto)
 	if err != nil || *nvm < 0 || *nds < 1 {
 		failJSON("bad flags: -vm >= 0, -ds >= 1, -autostart on|off")
@@ -138,7 +147,8 @@ func serve(args []string) {
 	defer cl.run()
 	fail := func(format string, a ...interface{}) { cl.run(); failJSON(format, a...) }
 
-	st := &State{Dir: dir, Username: "root", Password: randHex(12), ServePid: os.Getpid()}
+	st := &State{Dir: dir, Username: "root", Password: randHex(12), ServePid: os.Getpid(), Persona: persona.Key,
+		SystemVolumes: systemVolumes(persona)}
 	for i := 1; i <= *nds; i++ {
 		name := fmt.Sprintf("datastore%d", i)
 		d := DSState{Name: name, UUID: vmfsUUID(), LocalDir: filepath.Join(dir, "ds", name), VmfsPath: "/vmfs/volumes/" + name}
@@ -153,6 +163,7 @@ func serve(args []string) {
 	}
 	_, _ = updateFaults(dir, func(f *Faults) {})
 
+	applyPersona(persona)
 	model := simulator.ESX()
 	model.Machine, model.Datastore, model.Autostart = 0, 0, false
 	if err := model.Create(); err != nil {
@@ -213,13 +224,14 @@ func serve(args []string) {
 		ThumbprintSha1: thumb(cert.Certificate[0], false), ThumbprintSha256: thumb(cert.Certificate[0], true),
 		SshHost: "127.0.0.1", SshPort: sshPort, SshUser: currentUser(), SshKey: filepath.Join(dir, "id_ed25519"),
 		KnownHosts: filepath.Join(dir, "known_hosts"), StateDir: dir, CallLog: filepath.Join(dir, "calls.jsonl"),
-		Faults: filepath.Join(dir, "faults.json"), Datastores: st.Datastores, VMs: len(simulator.Map.All("VirtualMachine")), Pid: os.Getpid()}
+		Faults: filepath.Join(dir, "faults.json"), Datastores: st.Datastores,
+		Persona: persona.Key, Version: persona.Version, Build: persona.Build, APIVersion: persona.APIVersion, VMs: len(simulator.Map.All("VirtualMachine")), Pid: os.Getpid()}
 	b, _ := json.Marshal(info)
 	fmt.Println(string(b))
 	_ = ioutil.WriteFile(filepath.Join(dir, "serve.json"), append(b, '\n'), 0644)
 	help := fmt.Sprintf("cesobed: ssh -i %s -o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -p %d %s@127.0.0.1\n"+
-		"cesobed: SOAP %s user %s password %s (sha1 %s)\ncesobed: faults: %s fault -state %s KEY=VALUE; stop: kill -TERM %d\n",
-		info.SshKey, info.KnownHosts, sshPort, info.SshUser, st.SoapURL, st.Username, st.Password, info.ThumbprintSha1, os.Args[0], dir, os.Getpid())
+		"cesobed: ESXi %s (persona %s)\ncesobed: SOAP %s user %s password %s (sha1 %s)\ncesobed: faults: %s fault -state %s KEY=VALUE; stop: kill -TERM %d\n",
+		info.SshKey, info.KnownHosts, sshPort, info.SshUser, persona.FullName(), persona.Key, st.SoapURL, st.Username, st.Password, info.ThumbprintSha1, os.Args[0], dir, os.Getpid())
 	if *printHelp {
 		fmt.Fprint(os.Stderr, help)
 	} else {

@@ -118,6 +118,22 @@ func (f *Front) serve(w http.ResponseWriter, r *http.Request, internal bool) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
+	// VM ids at the edge: clients see hostd's plain numbers, vcsim inside keeps its vm-N (vmids.go).
+	body = vmidsIn(body)
+	r.ContentLength = int64(len(body))
+	rec := httptest.NewRecorder()
+	f.serveSOAP(rec, r, body, internal, faults)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(vmidsOut(rec.Body.Bytes()))
+}
+
+// serveSOAP answers one SOAP request (body already read; VM ids in vcsim's form).
+func (f *Front) serveSOAP(w http.ResponseWriter, r *http.Request, body []byte, internal bool, faults Faults) {
+	dir := f.St.Dir
 	method := soapMethod(body)
 	c := Call{Channel: "soap", Kind: "method", Name: method, Write: !readOnly[method], Internal: internal}
 	logIt := func(fault string) {

@@ -160,7 +160,7 @@ func (f *Front) serveVdisk(w http.ResponseWriter, method string, body []byte, fa
 				def = "thin"
 			}
 			dflat := strings.TrimSuffix(dst, ".vmdk") + "-flat.vmdk"
-			if err := sparseCopy(sflat, dflat, size, func(int) {}); err != nil {
+			if err := sparseCopy(sflat, dflat, size, faults.DiskCopyMBps, func(int) {}); err != nil {
 				_ = os.Remove(dflat)
 				return nil, ioFault(err, req.DestName, dds)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/ioutil"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Output formats, from real vmkfstools runs quoted in public sources:
@@ -247,16 +249,32 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-func (t *Tool) diskErr(prefix string, err error) int {
+func (t *Tool) diskErr(prefix string, err error) int { return diskErrTo(t.out, t.errw, prefix, err) }
+
+// diskErrTo prints a disk error: ENOSPC with the real host text on out (where the progress text is), anything else on errw.
+func diskErrTo(out, errw io.Writer, prefix string, err error) int {
 	if pe, ok := err.(*os.PathError); ok && pe.Err == syscall.ENOSPC {
-		fmt.Fprintln(t.out, prefix+": "+enospcText)
+		fmt.Fprintln(out, prefix+": "+enospcText)
 	} else {
-		fmt.Fprintf(t.errw, "%s: %v\n", prefix, err)
+		fmt.Fprintf(errw, "%s: %v\n", prefix, err)
 	}
 	return 1
 }
 
 func (t *Tool) cloneDisk(srcArg, dstArg, dst, kind string, full bool) int {
+	// Over a session without a terminal vmkfstools may hold back all of its stdout (the "Clone: N% done." repaints)
+	// until it ends, and it reports failures on stderr (fault vmkfstoolsBuffered; a progress meter that is only
+	// repainted when stdout is a terminal is the common pattern, cf. squashfs-tools issue 113 "irregular progress
+	// display if stdout is not a terminal", https://github.com/plougher/squashfs-tools/issues/113; no public capture of
+	// vmkfstools itself over ssh without a tty was found).
+	out, errw := t.out, t.errw
+	var held bytes.Buffer
+	if t.Faults.VmkfstoolsBuffered {
+		out = &held
+		defer func() { _, _ = t.out.Write(held.Bytes()) }()
+	} else {
+		errw = out // the failure text follows the last progress text on the same line (ghettoVCB issues 139/202)
+	}
 	src, _ := t.path(srcArg)
 	sflat, size, err := flatOf(src)
 	if err != nil {
@@ -268,26 +286,26 @@ func (t *Tool) cloneDisk(srcArg, dstArg, dst, kind string, full bool) int {
 		return 1
 	}
 	kindText := map[string]string{"thin": "VMFS thin-provisioned", "zeroedthick": "VMFS zeroedthick", "eagerzeroedthick": "VMFS eagerzeroedthick"}[kind]
-	fmt.Fprintf(t.out, "Destination disk format: %s\nCloning disk '%s'...\n", kindText, srcArg)
+	fmt.Fprintf(out, "Destination disk format: %s\nCloning disk '%s'...\n", kindText, srcArg)
 	if full {
-		fmt.Fprintln(t.out, "Failed to clone disk: "+enospcText)
+		fmt.Fprintln(errw, "Failed to clone disk: "+enospcText)
 		return 1
 	}
 	dflat := strings.TrimSuffix(dst, ".vmdk") + "-flat.vmdk"
-	if err := sparseCopy(sflat, dflat, size, func(pct int) { fmt.Fprintf(t.out, "Clone: %d%% done.\r", pct) }); err != nil {
+	if err := sparseCopy(sflat, dflat, size, t.Faults.DiskCopyMBps, func(pct int) { fmt.Fprintf(out, "Clone: %d%% done.\r", pct) }); err != nil {
 		_ = os.Remove(dflat)
-		// The failure text follows the last progress text on the same line (ghettoVCB issues 139/202).
-		return t.diskErr("Failed to clone disk", err)
+		return diskErrTo(out, errw, "Failed to clone disk", err)
 	}
-	fmt.Fprintf(t.out, "Clone: 100%% done.\n")
+	fmt.Fprintf(out, "Clone: 100%% done.\n")
 	if err := ioutil.WriteFile(dst, []byte(descriptor(filepath.Base(dflat), size, kind)), 0600); err != nil {
-		return t.diskErr("Failed to clone disk", err)
+		return diskErrTo(out, errw, "Failed to clone disk", err)
 	}
 	return 0
 }
 
-// sparseCopy copies only the data regions (SEEK_DATA/SEEK_HOLE), keeping holes.
-func sparseCopy(src, dst string, size int64, progress func(int)) error {
+// sparseCopy copies only the data regions (SEEK_DATA/SEEK_HOLE), keeping holes, in 1 MiB chunks; mbps > 0 limits the
+// rate (fault diskCopyMBps). Progress is the offset reached, in percent of the disk.
+func sparseCopy(src, dst string, size int64, mbps int, progress func(int)) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -301,9 +319,16 @@ func sparseCopy(src, dst string, size int64, progress func(int)) error {
 	if err := out.Truncate(size); err != nil {
 		return err
 	}
-	const seekData, seekHole = 3, 4
-	var off int64
+	const seekData, seekHole, chunk = 3, 4, 1 << 20
+	start := time.Now()
+	var copied, off int64
 	last := -1
+	report := func(at int64) {
+		if pct := int(at * 100 / size); pct/10 != last/10 && pct < 100 {
+			progress(pct)
+			last = pct
+		}
+	}
 	for off < size {
 		d, err := in.Seek(off, seekData)
 		if err != nil { // ENXIO: no more data
@@ -313,20 +338,31 @@ func sparseCopy(src, dst string, size int64, progress func(int)) error {
 		if err != nil {
 			h = size
 		}
-		if _, err := in.Seek(d, io.SeekStart); err != nil {
-			return err
-		}
-		if _, err := out.Seek(d, io.SeekStart); err != nil {
-			return err
-		}
-		if _, err := io.CopyN(out, in, h-d); err != nil && err != io.EOF {
-			return err
+		for p := d; p < h; {
+			n := h - p
+			if n > chunk {
+				n = chunk
+			}
+			if _, err := in.Seek(p, io.SeekStart); err != nil {
+				return err
+			}
+			if _, err := out.Seek(p, io.SeekStart); err != nil {
+				return err
+			}
+			if _, err := io.CopyN(out, in, n); err != nil && err != io.EOF {
+				return err
+			}
+			p += n
+			copied += n
+			if mbps > 0 {
+				if ahead := time.Duration(float64(copied)/float64(mbps<<20)*float64(time.Second)) - time.Since(start); ahead > 0 {
+					time.Sleep(ahead)
+				}
+			}
+			report(p)
 		}
 		off = h
-		if pct := int(off * 100 / size); pct/10 != last/10 && pct < 100 {
-			progress(pct)
-			last = pct
-		}
+		report(off)
 	}
 	return out.Sync()
 }

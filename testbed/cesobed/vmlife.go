@@ -79,7 +79,7 @@ func (t *Tool) registerVM(ctx context.Context, c *vim25.Client, a []string) erro
 	if err := syncFromVmx(ctx, c, t.St, object.NewVirtualMachine(c, ref), dsPath(t.St, local)); err != nil {
 		return err
 	}
-	fmt.Fprintln(t.out, strings.TrimPrefix(ref.Value, ""))
+	fmt.Fprintln(t.out, vmid(ref.Value))
 	return nil
 }
 

@@ -177,6 +177,9 @@ func dumpValue(b *strings.Builder, v reflect.Value, lvl int) {
 		switch v.Type() {
 		case morefType:
 			r := v.Interface().(types.ManagedObjectReference)
+			if r.Type == "VirtualMachine" {
+				r.Value = vmid(r.Value) // hostd's plain vmid (vmids.go)
+			}
 			fmt.Fprintf(b, "'vim.%s:%s'", r.Type, r.Value)
 			return
 		case timeType:

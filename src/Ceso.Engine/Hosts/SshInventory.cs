@@ -23,7 +23,16 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
         var summaryText = await RunAsync(ct, "vim-cmd", "hostsvc/hostsummary").ConfigureAwait(false);
         var summary = Read("vim-cmd hostsvc/hostsummary", () => VmodlTextParser.Parse(summaryText));
         var license = await RunAsync(ct, "vim-cmd", "vimsvc/license", "--show").ConfigureAwait(false);
-        return InventoryMapper.Host(server, summary, LicenseName(license));
+        var host = InventoryMapper.Host(server, summary, LicenseName(license));
+        if (host.Version.Length == 0 || host.Build.Length == 0)
+        {
+            // hostd left config.product out of the summary: esxcli reads the same release from the host's image.
+            var text = await RunAsync(ct, "esxcli", "system", "version", "get").ConfigureAwait(false);
+            var v = Read("esxcli system version get", () => EsxcliVersion.Parse(text));
+            host = host with { Product = v.Product, Version = host.Version.Length > 0 ? host.Version : v.Version, Build = host.Build.Length > 0 ? host.Build : v.Build };
+        }
+
+        return host;
     }
 
     /// <summary>The license name from <c>vim-cmd vimsvc/license --show</c> ("name: Evaluation Mode").</summary>
@@ -34,20 +43,35 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
     public async Task<IReadOnlyList<CesoDatastore>> GetDatastoresAsync(CancellationToken ct = default)
     {
         var text = await RunAsync(ct, "esxcli", "storage", "filesystem", "list").ConfigureAwait(false);
-        return Read("esxcli storage filesystem list", () => EsxcliTable.Parse(text)
-            .Where(r => r.GetValueOrDefault("Volume Name") is { Length: > 0 } && !r.GetValueOrDefault("Type", "").StartsWith("vfat", StringComparison.OrdinalIgnoreCase))
-            .Select(r => new CesoDatastore
-            {
-                Server = server,
-                Name = r["Volume Name"],
-                Type = InventoryMapper.DatastoreType(r.GetValueOrDefault("Type", "")),
-                CapacityBytes = long.Parse(r.GetValueOrDefault("Size", "0"), CultureInfo.InvariantCulture),
-                FreeBytes = long.Parse(r.GetValueOrDefault("Free", "0"), CultureInfo.InvariantCulture),
-                Url = InventoryMapper.DatastoreUrl(r.GetValueOrDefault("Mount Point", "")),
-            })
-            .OrderBy(d => d.Name, StringComparer.Ordinal)
-            .ToList());
+        return Read("esxcli storage filesystem list", () => Datastores(server, text));
     }
+
+    /// <summary>The datastores in <c>esxcli storage filesystem list</c>: every mounted row but the host's system volumes.</summary>
+    internal static IReadOnlyList<CesoDatastore> Datastores(string server, string text) => EsxcliTable.Parse(text)
+        .Where(r => r.GetValueOrDefault("Volume Name") is { Length: > 0 } && !IsSystemVolume(r.GetValueOrDefault("Type", "")))
+        .Select(r => new CesoDatastore
+        {
+            Server = server,
+            Name = r["Volume Name"],
+            Type = InventoryMapper.DatastoreType(r.GetValueOrDefault("Type", "")),
+            CapacityBytes = long.Parse(r.GetValueOrDefault("Size", "0"), CultureInfo.InvariantCulture),
+            FreeBytes = long.Parse(r.GetValueOrDefault("Free", "0"), CultureInfo.InvariantCulture),
+            Url = InventoryMapper.DatastoreUrl(r.GetValueOrDefault("Mount Point", "")),
+        })
+        .OrderBy(d => d.Name, StringComparer.Ordinal)
+        .ToList();
+
+    /// <summary>
+    /// Filesystems esxcli lists that are the host's own and never datastores in the API: the bootbanks and other
+    /// FAT partitions (<c>vfat</c>) and, from ESXi 7.0 on, the ESX-OSData volume (<c>OSDATA-&lt;uuid&gt;</c>, a VMFS-L
+    /// volume that esxcli shows as type <c>VMFSOS</c>; "ESXi System Storage" in the ESXi 7.0/8.0 installation guides).
+    /// Decided by filesystem type, not by release, so later releases need no change.
+    /// </summary>
+    internal static bool IsSystemVolume(string type) =>
+        type.StartsWith("vfat", StringComparison.OrdinalIgnoreCase)
+        || type.Equals("VMFSOS", StringComparison.OrdinalIgnoreCase)
+        || type.Equals("VMFS-L", StringComparison.OrdinalIgnoreCase)
+        || type.Equals("VMFSL", StringComparison.OrdinalIgnoreCase);
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<CesoNetwork>> GetNetworksAsync(CancellationToken ct = default)
@@ -72,7 +96,14 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
         var vms = new List<CesoVm>(ids.Count);
         foreach (var id in ids)
         {
-            vms.Add(await GetVmAsync(id, ct).ConfigureAwait(false));
+            try
+            {
+                vms.Add(await GetVmAsync(id, ct).ConfigureAwait(false));
+            }
+            catch (RemoteCommandException e) when (e.Stderr.Contains("vim.fault.NotFound", StringComparison.Ordinal))
+            {
+                // Unregistered since getallvms ran, or a line of someone's annotation that looked like a row.
+            }
         }
 
         return vms.OrderBy(v => v.Name, StringComparer.Ordinal).ToList();
@@ -103,14 +134,17 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
     }
 
     /// <summary>
-    /// The vmids in <c>vim-cmd vmsvc/getallvms</c>. Columns are Vmid, Name, File, Guest OS, Version, Annotation; names
-    /// may hold spaces and annotations newlines, so only lines that start with an id followed by a name and a
-    /// "[datastore] path" are rows.
+    /// The vmids in <c>vim-cmd vmsvc/getallvms</c>, and nothing else from it: names, paths and notes come from
+    /// get.config. Real output is loose: the header ("Vmid Name File Guest OS Version Annotation") does not line up with
+    /// the rows, cells are padded with trailing blanks, names hold spaces and an annotation continues on the next
+    /// lines. So no column is taken by position; a row is a line that starts with a numeric vmid (hostd's ids are
+    /// numbers) followed by a name and a "[datastore] path.vmx". Ids are returned once each, in order.
     /// </summary>
     internal static IReadOnlyList<string> VmIds(string text) =>
-        text.Split('\n').Skip(1).Select(l => RowPattern().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
+        text.Replace("\r", "", StringComparison.Ordinal).Split('\n').Skip(1).Select(l => RowPattern().Match(l)).Where(m => m.Success)
+            .Select(m => m.Groups[1].Value).Distinct(StringComparer.Ordinal).ToList();
 
-    [GeneratedRegex(@"^(\S+)\s+.*?\s\[[^\]]+\]\s.*?\.vmx(\s|$)")]
+    [GeneratedRegex(@"^(\d+)\s+\S.*?\s\[[^\]]+\]\s.*?\.vmx(\s|$)")]
     private static partial Regex RowPattern();
 
     private async Task<string> RunAsync(CancellationToken ct, string program, params string[] args)

@@ -88,7 +88,7 @@ public sealed record SshTarget
 /// <param name="ExitCode">The remote exit code.</param>
 /// <param name="Stdout">Standard output (UTF-8).</param>
 /// <param name="Stderr">Standard error (UTF-8).</param>
-public sealed record SshResult(string CommandLine, int ExitCode, string Stdout, string Stderr)
+public sealed partial record SshResult(string CommandLine, int ExitCode, string Stdout, string Stderr)
 {
     /// <summary>Throws <see cref="RemoteCommandException"/> unless the exit code is 0.</summary>
     /// <param name="host">The host, for the message.</param>
@@ -107,4 +107,46 @@ public sealed record SshResult(string CommandLine, int ExitCode, string Stdout, 
 
         return this;
     }
+
+    /// <summary>
+    /// For a vim-cmd verb (power.on, reload, unregister, snapshot.create, registervm …): success needs exit code 0 AND
+    /// no failure in the text. Not every vim-cmd failure is a non-zero exit with a fault dump on stderr: hostd can answer
+    /// a verb in plain text ("Powering on VM:" then "Power on failed") with exit code 0, and a fault dump can come on
+    /// stdout. Throws <see cref="RemoteCommandException"/> naming what the host printed.
+    /// </summary>
+    public SshResult EnsureVimCmdSuccess(string host, string? shown = null)
+    {
+        EnsureSuccess(host, shown);
+        if ((VimCmdFailure(Stdout) ?? VimCmdFailure(Stderr)) is { } failure)
+        {
+            var command = shown ?? CommandLine;
+            throw new RemoteCommandException(
+                $"'{command}' failed on {host}: vim-cmd printed '{failure}' (exit code {ExitCode}). Check the VM's state and the host's events, then retry.",
+                ExitCode, Stderr.Trim().Length > 0 ? Stderr : Stdout)
+            { Host = host, Command = command };
+        }
+
+        return this;
+    }
+
+    /// <summary>The first line of vim-cmd output that reports a failure ("Power on failed", "Failed to …", a
+    /// <c>(vim.fault.X)</c> dump), or null.</summary>
+    internal static string? VimCmdFailure(string text)
+    {
+        foreach (var raw in text.Replace("\r", "", StringComparison.Ordinal).Split('\n'))
+        {
+            var line = raw.Trim();
+            if (FailedLine().IsMatch(line) || line.StartsWith("(vim.fault.", StringComparison.Ordinal) || line.StartsWith("(vmodl.fault.", StringComparison.Ordinal))
+            {
+                return line;
+            }
+        }
+
+        return null;
+    }
+
+    // "Power on failed", "Reset failed", "Failed to power on VM", "Failed: …" — a verb's own failure line, not a word
+    // inside a longer message.
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:[A-Z][A-Za-z ]{0,40} failed\b.*|Failed\b.*)$")]
+    private static partial System.Text.RegularExpressions.Regex FailedLine();
 }

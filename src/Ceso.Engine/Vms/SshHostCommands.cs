@@ -23,7 +23,7 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
         return new HostCall(Transport, Line, async ct =>
         {
             _ = vm.Required;
-            (await ssh.RunAsync(Line(), ct).ConfigureAwait(false)).EnsureSuccess(server);
+            (await ssh.RunAsync(Line(), ct).ConfigureAwait(false)).EnsureVimCmdSuccess(server);
         });
     }
 
@@ -39,14 +39,8 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
         var call = Call("vmkfstools", "-i", source.Vmfs, "-d", "thin", target.Vmfs);
         return call with
         {
-            // vmkfstools repaints "Clone: 37% done." while it copies.
-            RunWithProgress = async (progress, ct) => (await ssh.RunAsync(call.Command, text =>
-            {
-                foreach (System.Text.RegularExpressions.Match m in Percent().Matches(text))
-                {
-                    progress.Report(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
-                }
-            }, ct).ConfigureAwait(false)).EnsureSuccess(server),
+            // vmkfstools repaints "Clone: 37% done." while it copies, or holds it back (SshDiskCopy.cs).
+            RunWithProgress = (progress, ct) => CopyWithProgressAsync(call.Command, source, target, progress, ct),
         };
     }
 
@@ -91,7 +85,7 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
         var line = ShellQuote.Join("vim-cmd", "solo/registervm", vmx.Vmfs, vm.Name);
         return new HostCall(Transport, line, async ct =>
         {
-            var r = (await ssh.RunAsync(line, ct).ConfigureAwait(false)).EnsureSuccess(server);
+            var r = (await ssh.RunAsync(line, ct).ConfigureAwait(false)).EnsureVimCmdSuccess(server);
             vm.Id = r.Stdout.Trim().Split('\n')[^1].Trim(); // registervm prints the new vmid
         });
     }

@@ -5,10 +5,75 @@ using Ceso.Engine.Soap;
 
 namespace Ceso.Tests.Integration;
 
+/// <summary>Discovery on the default persona (ESXi 8.0 U3).</summary>
 [Collection(TestBedCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class DiscoveryTests(TestBed bed)
+public sealed class DiscoveryTests(TestBed bed) : DiscoveryTestsBase(bed);
+
+/// <summary>The same discovery tests on a test bed that presents as ESXi 7.0 U3.</summary>
+[Collection(TestBed70U3Collection.Name)]
+[Trait("Category", "Integration")]
+public sealed class DiscoveryTests70U3(TestBed70U3 bed) : DiscoveryTestsBase(bed);
+
+/// <summary>Discovery over both transports; every test runs on every persona (the subclasses above).</summary>
+public abstract class DiscoveryTestsBase(TestBed bed)
 {
+    // The releases as published (build numbers and API versions of ESXi 7.0 U3n and 8.0 U3).
+    public static readonly IReadOnlyDictionary<string, (string Version, string Build, string ApiVersion)> Releases =
+        new Dictionary<string, (string, string, string)>
+        {
+            ["7.0u3"] = ("7.0.3", "21930508", "7.0.3.0"),
+            ["8.0u3"] = ("8.0.3", "24022510", "8.0.3.0"),
+        };
+
+    [Fact]
+    public async Task Host_version_and_build_are_the_personas_and_agree_over_soap_ssh_and_esxcli()
+    {
+        var expected = Releases[bed.Persona];
+        Assert.Equal((expected.Version, expected.Build, expected.ApiVersion), (bed.Info.Version, bed.Info.Build, bed.Info.ApiVersion));
+        await using var soap = await bed.ConnectAsync(Transport.Soap);
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+
+        var viaSoap = await soap.Inventory.GetHostAsync();
+        var viaSsh = await ssh.Inventory.GetHostAsync();
+        Assert.Equal((expected.Version, expected.Build), (viaSoap.Version, viaSoap.Build));
+        Assert.Equal((expected.Version, expected.Build), (viaSsh.Version, viaSsh.Build));
+        Assert.Equal(expected.Version, soap.HostVersion);
+        Assert.Equal(expected.ApiVersion, soap.ServiceContent!.ApiVersion);
+        Assert.Equal($"VMware ESXi {expected.Version} build-{expected.Build}", soap.ServiceContent.FullName);
+
+        var esxcli = (await ssh.Ssh!.RunAsync("esxcli system version get")).EnsureSuccess("test bed").Stdout;
+        var v = EsxcliVersion.Parse(esxcli);
+        Assert.Equal((expected.Version, expected.Build), (v.Version, v.Build));
+        Assert.Equal("3", v.Fields["Update"]);
+        Assert.Matches(@"^   Product: VMware ESXi\n   Version: \S+\n   Build: Releasebuild-\d+\n   Update: \d+\n   Patch: \d+\n$", esxcli);
+    }
+
+    [Fact]
+    public async Task Both_transports_list_the_same_datastores_though_esxcli_also_shows_osdata_and_bootbanks()
+    {
+        await using var soap = await bed.ConnectAsync(Transport.Soap);
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+
+        var table = (await ssh.Ssh!.RunAsync("esxcli storage filesystem list")).EnsureSuccess("test bed").Stdout;
+        Assert.Contains("VMFSOS", table);
+        Assert.Contains("BOOTBANK1", table);
+        var names = (await soap.Inventory.GetDatastoresAsync()).Select(d => d.Name).ToList();
+        Assert.Equal(bed.Info.Datastores.Select(d => d.Name).Order(StringComparer.Ordinal), names);
+        Assert.Equal(names, (await ssh.Inventory.GetDatastoresAsync()).Select(d => d.Name));
+    }
+
+    [Fact]
+    public async Task Vm_ids_are_plain_numbers_as_on_a_real_host_and_the_same_over_both_transports()
+    {
+        await using var soap = await bed.ConnectAsync(Transport.Soap);
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+
+        var ids = (await soap.Inventory.GetVmsAsync()).Select(v => v.Id).ToList();
+        Assert.All(ids, id => Assert.Matches("^[0-9]+$", id));
+        Assert.Equal(ids, (await ssh.Inventory.GetVmsAsync()).Select(v => v.Id));
+    }
+
     [Fact]
     public async Task Soap_and_ssh_discovery_return_the_same_host_datastores_networks_and_vms()
     {

@@ -9,11 +9,27 @@ namespace Ceso.Tests.Integration;
 /// <summary>
 /// The simulated standalone ESXi host (testbed/bin/cesobed: vcsim in ESX mode + OpenSSH sshd + the ESXi command
 /// layer), started once per test run on 127.0.0.1 and stopped at the end. If it cannot start, every integration test
-/// fails with a message that names what is missing; none is skipped.
+/// fails with a message that names what is missing; none is skipped. It presents as ESXi 8.0 U3 unless a subclass
+/// asks for another persona (<see cref="TestBed70U3"/>).
 /// </summary>
-public sealed class TestBed : IAsyncLifetime
+public class TestBed : IAsyncLifetime
 {
     private Process? _process;
+
+    /// <summary>A test bed with the default persona (ESXi 8.0 U3).</summary>
+    public TestBed()
+        : this("8.0u3")
+    {
+    }
+
+    /// <summary>A test bed that presents as the given ESXi release (<c>cesobed serve -persona</c>: 7.0u3, 8.0u3).</summary>
+    protected TestBed(string persona) => Persona = persona;
+
+    /// <summary>The ESXi release the test bed presents as.</summary>
+    public string Persona { get; }
+
+    /// <summary>Extra <c>cesobed serve</c> flags of a subclass.</summary>
+    protected virtual IEnumerable<string> ExtraServeArgs => [];
 
     /// <summary>What the test bed printed on start.</summary>
     public TestBedInfo Info { get; private set; } = null!;
@@ -42,7 +58,7 @@ public sealed class TestBed : IAsyncLifetime
         }
 
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "serve", "-vm", InitialVms.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { "serve", "-vm", InitialVms.ToString(System.Globalization.CultureInfo.InvariantCulture), "-persona", Persona }.Concat(ExtraServeArgs))
         {
             psi.ArgumentList.Add(a);
         }
@@ -198,7 +214,11 @@ public sealed record TestBedInfo(
     [property: JsonPropertyName("knownHosts")] string KnownHosts,
     [property: JsonPropertyName("stateDir")] string StateDir,
     [property: JsonPropertyName("callLog")] string CallLog,
-    [property: JsonPropertyName("datastores")] IReadOnlyList<TestBedDatastore> Datastores);
+    [property: JsonPropertyName("datastores")] IReadOnlyList<TestBedDatastore> Datastores,
+    [property: JsonPropertyName("persona")] string Persona,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("build")] string Build,
+    [property: JsonPropertyName("apiVersion")] string ApiVersion);
 
 /// <summary>A datastore of the test bed and the local directory behind it.</summary>
 public sealed record TestBedDatastore(
@@ -218,4 +238,13 @@ public sealed record CallRecord(
 public sealed class TestBedCollection : ICollectionFixture<TestBed>
 {
     public const string Name = "TestBed";
+}
+
+/// <summary>The test bed presenting as ESXi 7.0 U3 (build 21930508), for tests that run over both personas.</summary>
+public sealed class TestBed70U3() : TestBed("7.0u3");
+
+[CollectionDefinition(Name)]
+public sealed class TestBed70U3Collection : ICollectionFixture<TestBed70U3>
+{
+    public const string Name = "TestBed 7.0 U3";
 }
