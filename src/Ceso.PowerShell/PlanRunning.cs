@@ -98,7 +98,7 @@ public abstract partial class CesoCmdlet
         PlanExecutor executor;
         try
         {
-            executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor);
+            executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor, CurrentActor());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -186,6 +186,10 @@ public abstract partial class CesoCmdlet
         WriteVerbose($"{what}: done.");
         return PlanOutcome.Executed;
     }
+
+    /// <summary>Who the audit records name: the OS user, and the AI agent when CESO_AGENT names one (read here, at the edge, never in the engine).</summary>
+    private static AuditActor CurrentActor() =>
+        new(Environment.UserName, Environment.GetEnvironmentVariable("CESO_AGENT") is { Length: > 0 } agent ? agent : null);
 
     /// <summary>
     /// The per-VM body of the lifecycle cmdlets (power, remove, protect): resolve the session, plan, run, and with

@@ -25,4 +25,16 @@ Describe 'Test-CesoAuditLog' {
         (Test-CesoAuditLog -ErrorAction SilentlyContinue).FirstBrokenLine | Should -Be 1
         Set-Content $script:Log $lines
     }
+
+    It 'writes AuditLogTampered naming the line when a line is blank or not JSON' {
+        $lines = @(Get-Content $script:Log)
+        Set-Content $script:Log (@($lines[0], 'not json') + $lines[1..($lines.Count - 1)])
+        { Test-CesoAuditLog -ErrorAction Stop } | Should -Throw -ErrorId 'AuditLogTampered,Ceso.PowerShell.Commands.TestCesoAuditLogCommand'
+        (Test-CesoAuditLog -ErrorAction SilentlyContinue).FirstBrokenLine | Should -Be 2
+        $records = Get-CesoAuditLog -ErrorVariable readErrors -ErrorAction SilentlyContinue
+        @($records).Count | Should -Be $lines.Count
+        $readErrors[0].FullyQualifiedErrorId | Should -Be 'AuditLogTampered,Ceso.PowerShell.Commands.GetCesoAuditLogCommand'
+        $readErrors[0].Exception.Message | Should -BeLike '*Line 2 *'
+        Set-Content $script:Log $lines
+    }
 }

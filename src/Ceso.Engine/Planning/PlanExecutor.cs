@@ -8,7 +8,10 @@ namespace Ceso.Engine.Planning;
 /// Runs plans: each step audited; on failure (or cancellation) the completed steps are undone in reverse, and the
 /// error says what failed, what was undone, and what is left if an undo failed too.
 /// </summary>
-public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
+/// <param name="audit">Where every step is recorded.</param>
+/// <param name="redactor">Masks secrets in everything shown or recorded.</param>
+/// <param name="actor">Who asks for the plans (the operator and agent of every record).</param>
+public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor actor)
 {
     /// <summary>The text a user may see for a step (-WhatIf, ShouldProcess, errors): secrets masked.</summary>
     public string Show(PlanStep step) => redactor.Redact(
@@ -154,6 +157,8 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
 
     private AuditRecord Record(Plan plan, PlanStep step, string result, string? error, long ms) => new()
     {
+        Operator = actor.Operator,
+        Agent = actor.Agent,
         Operation = plan.Operation,
         Host = plan.Host,
         Vm = plan.Vm,

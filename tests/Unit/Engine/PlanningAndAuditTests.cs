@@ -9,6 +9,7 @@ public sealed class PlanningAndAuditTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("ceso-plan-").FullName;
     private readonly Redactor _redactor = new();
+    private static readonly AuditActor Actor = new("tester", null);
     private readonly AuditLog _audit;
 
     public PlanningAndAuditTests() => _audit = new AuditLog(Path.Combine(_dir, "audit.jsonl"), _redactor);
@@ -50,7 +51,7 @@ public sealed class PlanningAndAuditTests : IDisposable
         var log = new List<string>();
         var plan = new Plan { Operation = "CloneVm", Host = "esx", Vm = "web01", Steps = [Step("a", log), Step("b", log), Step("c", log, fail: true), Step("d", log)] };
 
-        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan));
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan));
 
         Assert.Equal(["do a", "do b", "undo b", "undo a"], log);
         Assert.Equal("c", e.FailedStep);
@@ -65,7 +66,7 @@ public sealed class PlanningAndAuditTests : IDisposable
         var log = new List<string>();
         var plan = new Plan { Operation = "CreateVm", Host = "esx", Steps = [Step("copy disk", log, undoFails: true), Step("register", log, fail: true)] };
 
-        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan));
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan));
 
         var left = Assert.Single(e.Left);
         Assert.Contains("copy disk", left);
@@ -89,7 +90,7 @@ public sealed class PlanningAndAuditTests : IDisposable
         };
         var plan = new Plan { Operation = "CreateVm", Host = "esx", Steps = [Soap("create"), Soap("register")] };
 
-        await new PlanExecutor(_audit, _redactor).ExecuteAsync(plan);
+        await new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan);
 
         Assert.Equal(["do create over ssh", "do register over ssh"], log);
         Assert.Equal(["failed", "ok", "ok"], _audit.Read().Select(r => r.Result));
@@ -103,7 +104,7 @@ public sealed class PlanningAndAuditTests : IDisposable
         var cancel = new PlanStep { Title = "cancel", Target = "t", Transport = "local", Command = "x", Execute = _ => { cts.Cancel(); return Task.CompletedTask; } };
         var plan = new Plan { Operation = "Op", Host = "esx", Steps = [Step("a", log), cancel, Step("b", log)] };
 
-        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan, null, cts.Token));
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan, null, cts.Token));
 
         Assert.Equal(CesoErrorKind.Cancelled, e.Kind);
         Assert.Equal(["do a", "undo a"], log);
@@ -115,7 +116,7 @@ public sealed class PlanningAndAuditTests : IDisposable
         var log = new List<string>();
         File.WriteAllText(_audit.Path, "");
         var plan = new Plan { Operation = "Op", Host = "esx", Steps = [Step("a", log), Step("b", log)] };
-        var executor = new PlanExecutor(_audit, _redactor);
+        var executor = new PlanExecutor(_audit, _redactor, Actor);
         using (new FileStream(_audit.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) // another process holds it
         {
             await executor.ExecuteAsync(plan);
@@ -159,6 +160,60 @@ public sealed class PlanningAndAuditTests : IDisposable
     }
 
     [Fact]
+    public void An_old_record_without_an_agent_reads_back_without_one_whatever_CESO_AGENT_says_now()
+    {
+        _audit.Append(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "cmd", Result = "ok", Operator = "alice" });
+        var before = Environment.GetEnvironmentVariable("CESO_AGENT");
+        Environment.SetEnvironmentVariable("CESO_AGENT", "todays-agent");
+        try
+        {
+            var r = Assert.Single(_audit.Read());
+            Assert.Null(r.Agent);
+            Assert.Equal("alice", r.Operator);
+            Assert.Null(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "cmd", Result = "ok" }.Agent);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CESO_AGENT", before);
+        }
+    }
+
+    [Fact]
+    public async Task The_executor_stamps_every_record_with_the_actor_it_was_given()
+    {
+        var log = new List<string>();
+        var plan = new Plan { Operation = "StartVm", Host = "esx", Vm = "web01", Steps = [Step("a", log)] };
+
+        await new PlanExecutor(_audit, _redactor, new AuditActor("alice", "claude")).ExecuteAsync(plan);
+
+        var r = Assert.Single(_audit.Read());
+        Assert.Equal(("alice", "claude"), (r.Operator, r.Agent));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not json")]
+    [InlineData("{\"time\": ")]
+    [InlineData("null")]
+    public void A_blank_or_unreadable_line_breaks_the_chain_at_that_line_and_reading_skips_and_reports_it(string bad)
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            _audit.Append(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "cmd " + i, Result = "ok" });
+        }
+
+        var lines = File.ReadAllLines(_audit.Path).ToList();
+        lines.Insert(1, bad);
+        File.WriteAllLines(_audit.Path, lines);
+
+        Assert.Equal(2, _audit.Verify());
+        Assert.Equal(new AuditCheck(_audit.Path, 4, false, 2), _audit.Check());
+        var unreadable = new List<int>();
+        Assert.Equal(["cmd 0", "cmd 1", "cmd 2"], _audit.Read(unreadable.Add).Select(r => r.Command));
+        Assert.Equal(bad.Length == 0 ? [] : [2], unreadable);
+    }
+
+    [Fact]
     public void Concurrent_writers_keep_the_chain_intact()
     {
         Parallel.For(0, 200, i => new AuditLog(_audit.Path, _redactor).Append(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "c" + i, Result = "ok" }));
@@ -193,7 +248,7 @@ public sealed class PlanningAndAuditTests : IDisposable
             ],
         };
 
-        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan));
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan));
 
         var text = File.ReadAllText(_audit.Path);
         Assert.DoesNotContain(secret, text);

@@ -216,7 +216,7 @@ public sealed class VmLifecycleTests(TestBed bed)
         const string token = "tok_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
         redactor.Add(token);
         var audit = AuditLog.Open(home, redactor);
-        var executor = new PlanExecutor(audit, redactor);
+        var executor = new PlanExecutor(audit, redactor, new AuditActor("tester", null));
         var vms = new VmOperations(session, home);
         var userData = $"#cloud-config\nwrite_files:\n  - path: /etc/app.env\n    content: \"API_TOKEN={token}\"\n";
         var (plan, _) = await vms.PlanCreateAsync(new CreateVmRequest
