@@ -42,9 +42,6 @@ public sealed record PlanStep
 
     /// <summary>Decisions this step carries out for the user (a defaulted gateway), shown with its command in -WhatIf.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
-
-    /// <summary>False for steps that only read (the executor and the zero-writes tests treat them so).</summary>
-    public bool Writes { get; init; } = true;
 }
 
 /// <summary>An operation as an ordered list of steps, built before anything runs; -WhatIf renders it, the real run executes it.</summary>

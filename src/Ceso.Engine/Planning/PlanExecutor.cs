@@ -45,6 +45,14 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             try
             {
                 ct.ThrowIfCancellationRequested();
+            }
+            catch (OperationCanceledException e)
+            {
+                throw await FailAsync(plan, step, e, done, started: false).ConfigureAwait(false);
+            }
+
+            try
+            {
                 await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, step.Title)).ConfigureAwait(false);
             }
             catch (VimFaultException e) when (e.FaultType == "RestrictedVersion" && step.Fallback is not null)
@@ -58,12 +66,12 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
                 }
                 catch (Exception inner)
                 {
-                    throw await FailAsync(plan, step, inner, done).ConfigureAwait(false);
+                    throw await FailAsync(plan, step, inner, done, started: true).ConfigureAwait(false);
                 }
             }
             catch (Exception e)
             {
-                throw await FailAsync(plan, step, e, done).ConfigureAwait(false);
+                throw await FailAsync(plan, step, e, done, started: true).ConfigureAwait(false);
             }
 
             done.Push(step);
@@ -96,7 +104,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         Audit(Record(plan, step.CommandAfterRun is null ? step : step with { Command = step.CommandAfterRun() }, "ok", null, sw.ElapsedMilliseconds));
     }
 
-    private async Task<PlanFailedException> FailAsync(Plan plan, PlanStep failed, Exception error, Stack<PlanStep> done)
+    private async Task<PlanFailedException> FailAsync(Plan plan, PlanStep failed, Exception error, Stack<PlanStep> done, bool started)
     {
         var undone = new List<string>();
         var left = new List<string>();
@@ -104,11 +112,8 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         {
             if (step.Undo is null)
             {
-                if (step.Writes)
-                {
-                    left.Add($"{step.Title} (no undo: {Show(step)})");
-                }
-
+                // Every step changes the host (plans read while they are built, never in a step).
+                left.Add($"{step.Title} (no undo: {Show(step)})");
                 continue;
             }
 
@@ -129,7 +134,22 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             }
         }
 
-        return new PlanFailedException(plan, failed.Title, redactor.Redact(error.Message), undone, left, error);
+        var outcome = new FailedStepOutcome(started && MayHaveTakenEffect(error), Show(failed));
+        return new PlanFailedException(plan, failed.Title, redactor.Redact(error.Message), undone, left, error, outcome);
+    }
+
+    // A broken connection or a timeout while the step ran, or a cancellation in the middle of it, leaves its outcome unknown.
+    private static bool MayHaveTakenEffect(Exception error)
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            if (e is CesoException { MayHaveTakenEffect: true } or OperationCanceledException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -171,15 +191,19 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
 }
 
 /// <summary>A plan failed; its completed steps were undone (or the message says what is left and how to remove it).</summary>
-public sealed class PlanFailedException(Plan plan, string step, string reason, IReadOnlyList<string> undone, IReadOnlyList<string> left, Exception inner)
+public sealed class PlanFailedException(Plan plan, string step, string reason, IReadOnlyList<string> undone, IReadOnlyList<string> left, Exception inner,
+    FailedStepOutcome outcome = default)
     : CesoException(
         inner is CesoException c ? c.ErrorId : inner is OperationCanceledException ? "OperationCancelled" : "OperationFailed",
         inner is CesoException k ? k.Kind : inner is OperationCanceledException ? CesoErrorKind.Cancelled : CesoErrorKind.HostError,
-        Describe(plan, step, reason, undone, left),
+        Describe(plan, step, reason, undone, left, outcome),
         inner)
 {
     /// <summary>The step that failed.</summary>
     public string FailedStep { get; } = step;
+
+    /// <summary>True when the failed step itself may have changed the host (the connection broke or the call timed out, or it was cancelled while it ran).</summary>
+    public bool FailedStepMayHaveTakenEffect { get; } = outcome.MayHaveTakenEffect;
 
     /// <summary>Steps that were undone.</summary>
     public IReadOnlyList<string> Undone { get; } = undone;
@@ -187,14 +211,23 @@ public sealed class PlanFailedException(Plan plan, string step, string reason, I
     /// <summary>What is left on the host (empty when everything was undone).</summary>
     public IReadOnlyList<string> Left { get; } = left;
 
-    private static string Describe(Plan plan, string step, string reason, IReadOnlyList<string> undone, IReadOnlyList<string> left)
+    private static string Describe(Plan plan, string step, string reason, IReadOnlyList<string> undone, IReadOnlyList<string> left, FailedStepOutcome outcome)
     {
         var what = $"{plan.Operation}{(plan.Vm is null ? "" : $" of '{plan.Vm}'")} on {plan.Host} failed at step '{step}': {reason}";
         var undo = undone.Count == 0 ? " Nothing had to be undone." : $" Undone: {string.Join("; ", undone)}.";
-        var rest = left.Count == 0 ? " The host is as it was before." : $" LEFT ON THE HOST: {string.Join("; ", left)}.";
-        return what + undo + rest;
+        var rest = left.Count == 0 ? "" : $" LEFT ON THE HOST: {string.Join("; ", left)}.";
+        // Only a step known not to have run (or to have been refused) lets us say the host is unchanged.
+        var failed = outcome.MayHaveTakenEffect
+            ? $" The failed step may or may not have taken effect, and it was not undone: check the host for it ({outcome.Command}) before retrying."
+            : left.Count == 0 ? " The host is as it was before." : "";
+        return what + undo + rest + failed;
     }
 }
+
+/// <summary>What is known about the failed step itself.</summary>
+/// <param name="MayHaveTakenEffect">True when it may have changed the host although it failed.</param>
+/// <param name="Command">The step's command as shown (redacted), to check on the host.</param>
+public readonly record struct FailedStepOutcome(bool MayHaveTakenEffect, string? Command);
 
 /// <summary>An IProgress that reports on the caller's thread at once (Progress&lt;T&gt; would post to a captured context).</summary>
 internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>

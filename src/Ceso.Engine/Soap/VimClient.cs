@@ -190,7 +190,7 @@ public sealed class VimClient : IDisposable
 
     private CesoException Timeout(string what, Exception e) => new("SoapTimeout", CesoErrorKind.Connection,
         $"{SdkUrl.Host} did not answer {what} in time ({e.Message}). The host may be overloaded or the network slow; the call may or may not have taken effect.", e)
-    { Host = SdkUrl.Host, Command = what };
+    { Host = SdkUrl.Host, Command = what, MayHaveTakenEffect = true };
 
     private CesoException HttpFailure(string what, Exception e) => new("DatastoreHttpFailed", CesoErrorKind.Connection,
         $"The datastore HTTP request {what} to {SdkUrl.Host} failed ({e.Message}).", e)

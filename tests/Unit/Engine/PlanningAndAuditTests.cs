@@ -61,6 +61,44 @@ public sealed class PlanningAndAuditTests : IDisposable
     }
 
     [Fact]
+    public async Task A_step_whose_outcome_is_unknown_is_never_reported_as_a_host_unchanged()
+    {
+        var log = new List<string>();
+        var lost = new SshConnectionException("SshConnectionLost",
+            "The SSH connection to esx was lost while running 'x'. The command may or may not have completed on the host; check its state before retrying.");
+        var broken = Step("b", log) with { Execute = _ => throw lost };
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Vm = "web01", Steps = [Step("a", log), broken] };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan));
+
+        Assert.Equal(["do a", "undo a"], log);
+        Assert.True(e.FailedStepMayHaveTakenEffect);
+        Assert.DoesNotContain("as it was before", e.Message);
+        Assert.Contains("do b", e.Message); // the command to check on the host
+    }
+
+    [Fact]
+    public async Task Cancelling_during_a_step_leaves_its_outcome_unknown()
+    {
+        var log = new List<string>();
+        using var cts = new CancellationTokenSource();
+        var slow = Step("b", log) with
+        {
+            Execute = async ct =>
+            {
+                await cts.CancelAsync();
+                ct.ThrowIfCancellationRequested();
+            },
+        };
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Steps = [Step("a", log), slow] };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan, null, cts.Token));
+
+        Assert.True(e.FailedStepMayHaveTakenEffect);
+        Assert.DoesNotContain("as it was before", e.Message);
+    }
+
+    [Fact]
     public async Task A_failed_undo_is_reported_with_what_is_left_and_how_to_remove_it()
     {
         var log = new List<string>();
