@@ -93,9 +93,6 @@ public sealed class VimClient : IDisposable
         return ToMoRef(r.Element(Vim + "returnval")) ?? throw Malformed("CreateContainerView");
     }
 
-    /// <summary>DestroyView.</summary>
-    public Task DestroyViewAsync(MoRef view, CancellationToken ct = default) => InvokeAsync("DestroyView", view, [], ct);
-
     /// <summary>
     /// One RetrievePropertiesEx (plus ContinueRetrievePropertiesEx only when the host pages the result).
     /// <paramref name="objectSets"/> are the objects to start from (a container view with a traversal, or a single object).
