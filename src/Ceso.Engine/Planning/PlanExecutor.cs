@@ -41,7 +41,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
                 step = step.Fallback;
             }
 
-            progress?.Report(new PlanProgress(i + 1, plan.Steps.Count, step.Title));
+            progress?.Report(new PlanProgress(i + 1, plan.Steps.Count, redactor.Redact(step.Title)));
             try
             {
                 ct.ThrowIfCancellationRequested();
@@ -53,7 +53,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
 
             try
             {
-                await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, step.Title)).ConfigureAwait(false);
+                await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, redactor.Redact(step.Title))).ConfigureAwait(false);
             }
             catch (VimFaultException e) when (e.FaultType == "RestrictedVersion" && step.Fallback is not null)
             {
@@ -62,7 +62,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
                 step = step.Fallback;
                 try
                 {
-                    await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, step.Title)).ConfigureAwait(false);
+                    await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, redactor.Redact(step.Title))).ConfigureAwait(false);
                 }
                 catch (Exception inner)
                 {
@@ -113,7 +113,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             if (step.Undo is null)
             {
                 // Every step changes the host (plans read while they are built, never in a step).
-                left.Add($"{step.Title} (no undo: {Show(step)})");
+                left.Add($"{redactor.Redact(step.Title)} (no undo: {Show(step)})");
                 continue;
             }
 
@@ -125,17 +125,17 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
                 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
                 await step.Undo(cts.Token).ConfigureAwait(false);
                 Audit(Record(plan, undoStep, "undone", null, sw.ElapsedMilliseconds));
-                undone.Add(step.Title);
+                undone.Add(redactor.Redact(step.Title));
             }
             catch (Exception e)
             {
                 Audit(Record(plan, undoStep, "undo-failed", e.Message, sw.ElapsedMilliseconds));
-                left.Add($"{step.Title}: undo failed ({redactor.Redact(e.Message)}); remove it by hand with: {Show(undoStep)}");
+                left.Add($"{redactor.Redact(step.Title)}: undo failed ({redactor.Redact(e.Message)}); remove it by hand with: {Show(undoStep)}");
             }
         }
 
         var outcome = new FailedStepOutcome(started && MayHaveTakenEffect(error), Show(failed));
-        return new PlanFailedException(plan, failed.Title, redactor.Redact(error.Message), undone, left, error, outcome);
+        return new PlanFailedException(plan, redactor.Redact(failed.Title), redactor.Redact(error.Message), undone, left, error, outcome);
     }
 
     // A broken connection or a timeout while the step ran, or a cancellation in the middle of it, leaves its outcome unknown.
