@@ -20,11 +20,43 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         + (step.Notes.Count == 0 ? "" : $"  (note: {string.Join("; ", step.Notes)})"));
 
     /// <summary>Records a -WhatIf preview of every step (nothing runs).</summary>
-    public void RecordPreview(Plan plan)
+    public void RecordPreview(Plan plan) => RecordAll(plan, "preview");
+
+    /// <summary>
+    /// Asks about every step (ShouldProcess in the cmdlets) and decides: all approved = run; -WhatIf = every step is
+    /// offered, so the preview shows the whole plan, and recorded as <c>preview</c>; a declined step = no more
+    /// questions, nothing runs, every step recorded as <c>declined</c> (a decline is not a -WhatIf).
+    /// </summary>
+    public PlanDecision Approve(Plan plan, Func<PlanStep, StepAnswer> ask)
+    {
+        var previewed = false;
+        foreach (var step in plan.Steps)
+        {
+            switch (ask(step))
+            {
+                case StepAnswer.Declined:
+                    RecordAll(plan, "declined");
+                    return PlanDecision.Declined;
+                case StepAnswer.WhatIf:
+                    previewed = true;
+                    break;
+            }
+        }
+
+        if (previewed)
+        {
+            RecordPreview(plan);
+            return PlanDecision.Previewed;
+        }
+
+        return PlanDecision.Run;
+    }
+
+    private void RecordAll(Plan plan, string result)
     {
         foreach (var s in plan.Steps)
         {
-            Audit(Record(plan, s, "preview", null, 0));
+            Audit(Record(plan, s, result, null, 0));
         }
     }
 
@@ -188,6 +220,32 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         Error = error,
         DurationMs = ms,
     };
+}
+
+/// <summary>The answer to "run this step?" (ShouldProcess and why it said no).</summary>
+public enum StepAnswer
+{
+    /// <summary>Run it.</summary>
+    Approved,
+
+    /// <summary>-WhatIf: show it, run nothing.</summary>
+    WhatIf,
+
+    /// <summary>Declined at -Confirm.</summary>
+    Declined,
+}
+
+/// <summary>What <see cref="PlanExecutor.Approve"/> decided.</summary>
+public enum PlanDecision
+{
+    /// <summary>Every step was approved: execute the plan.</summary>
+    Run,
+
+    /// <summary>-WhatIf: every step was shown and recorded as a preview; nothing runs.</summary>
+    Previewed,
+
+    /// <summary>A step was declined: nothing runs, recorded as declined.</summary>
+    Declined,
 }
 
 /// <summary>A plan failed; its completed steps were undone (or the message says what is left and how to remove it).</summary>

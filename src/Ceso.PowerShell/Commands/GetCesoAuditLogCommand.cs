@@ -26,9 +26,9 @@ public sealed class GetCesoAuditLogCommand : CesoCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Operation { get; set; }
 
-    /// <summary>Only these results: preview, ok, failed, cancelled, undone, undo-failed.</summary>
+    /// <summary>Only these results: preview (-WhatIf), declined (at -Confirm), ok, failed, cancelled, undone, undo-failed.</summary>
     [Parameter(ParameterSetName = Default)]
-    [ValidateSet("preview", "ok", "failed", "cancelled", "undone", "undo-failed")]
+    [ValidateSet("preview", "declined", "ok", "failed", "cancelled", "undone", "undo-failed")]
     public string[]? Result { get; set; }
 
     /// <summary>Only the last N matching records.</summary>

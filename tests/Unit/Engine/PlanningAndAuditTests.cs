@@ -99,6 +99,52 @@ public sealed class PlanningAndAuditTests : IDisposable
     }
 
     [Fact]
+    public void Declining_a_step_stops_asking_runs_nothing_and_is_audited_as_declined_not_as_a_preview()
+    {
+        var log = new List<string>();
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Vm = "web01", Steps = [Step("a", log), Step("b", log), Step("c", log)] };
+        var asked = new List<string>();
+
+        var decision = new PlanExecutor(_audit, _redactor, Actor).Approve(plan, s =>
+        {
+            asked.Add(s.Title);
+            return s.Title == "b" ? StepAnswer.Declined : StepAnswer.Approved;
+        });
+
+        Assert.Equal(PlanDecision.Declined, decision);
+        Assert.Equal(["a", "b"], asked);
+        Assert.Empty(log);
+        Assert.Equal(["declined", "declined", "declined"], _audit.Read().Select(r => r.Result));
+    }
+
+    [Fact]
+    public void WhatIf_offers_every_step_and_records_a_preview_of_each()
+    {
+        var log = new List<string>();
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Steps = [Step("a", log), Step("b", log)] };
+        var asked = new List<string>();
+
+        var decision = new PlanExecutor(_audit, _redactor, Actor).Approve(plan, s =>
+        {
+            asked.Add(s.Title);
+            return StepAnswer.WhatIf;
+        });
+
+        Assert.Equal((PlanDecision.Previewed, 2), (decision, asked.Count));
+        Assert.Equal(["preview", "preview"], _audit.Read().Select(r => r.Result));
+    }
+
+    [Fact]
+    public void A_plan_whose_every_step_is_approved_is_to_run_and_nothing_is_audited_yet()
+    {
+        var log = new List<string>();
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Steps = [Step("a", log), Step("b", log)] };
+
+        Assert.Equal(PlanDecision.Run, new PlanExecutor(_audit, _redactor, Actor).Approve(plan, _ => StepAnswer.Approved));
+        Assert.Empty(_audit.Read());
+    }
+
+    [Fact]
     public async Task A_failed_undo_is_reported_with_what_is_left_and_how_to_remove_it()
     {
         var log = new List<string>();
