@@ -18,6 +18,11 @@ Describe 'Test-CesoAuditLog' {
         $check.Records | Should -BeGreaterThan 1
     }
 
+    It 'converts to flat JSON and lists without record syntax' {
+        (Test-CesoAuditLog | ConvertTo-Json | ConvertFrom-Json).Intact | Should -BeTrue
+        (Test-CesoAuditLog | Format-List | Out-String) | Should -Not -Match '\{ '
+    }
+
     It 'writes AuditLogTampered when a record was removed' {
         $lines = Get-Content $script:Log
         Set-Content $script:Log ($lines | Select-Object -Skip 1)
