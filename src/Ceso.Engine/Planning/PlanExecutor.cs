@@ -139,6 +139,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
     private async Task<PlanFailedException> FailAsync(Plan plan, PlanStep failed, Exception error, Stack<PlanStep> done, bool started)
     {
         var undone = new List<string>();
+        var undoneTitles = new HashSet<string>(StringComparer.Ordinal);
         var left = new List<string>();
         while (done.TryPop(out var step))
         {
@@ -158,6 +159,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
                 await step.Undo(cts.Token).ConfigureAwait(false);
                 Audit(Record(plan, undoStep, "undone", null, sw.ElapsedMilliseconds));
                 undone.Add(redactor.Redact(step.Title));
+                undoneTitles.Add(step.Title);
             }
             catch (Exception e)
             {
@@ -166,7 +168,9 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             }
         }
 
-        var outcome = new FailedStepOutcome(started && MayHaveTakenEffect(error), Show(failed));
+        // A step that may have run halfway is no longer in doubt when the undo of the step it lies inside succeeded.
+        var removedWith = failed.Inside is { } inside && undoneTitles.Contains(inside);
+        var outcome = new FailedStepOutcome(started && !removedWith && MayHaveTakenEffect(error), Show(failed));
         return new PlanFailedException(plan, redactor.Redact(failed.Title), redactor.Redact(error.Message), undone, left, error, outcome);
     }
 

@@ -78,6 +78,20 @@ public sealed class PlanningAndAuditTests : IDisposable
     }
 
     [Fact]
+    public async Task A_half_done_step_inside_an_undone_step_leaves_the_host_as_it_was()
+    {
+        var log = new List<string>();
+        var lost = new SshConnectionException("SshConnectionLost", "The SSH connection to esx was lost while running 'x'.");
+        var copy = Step("copy into folder", log) with { Execute = _ => throw lost, Inside = "folder" };
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Steps = [Step("folder", log), copy] };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan));
+
+        Assert.False(e.FailedStepMayHaveTakenEffect);
+        Assert.Contains("The host is as it was before", e.Message);
+    }
+
+    [Fact]
     public async Task Cancelling_during_a_step_leaves_its_outcome_unknown()
     {
         var log = new List<string>();
