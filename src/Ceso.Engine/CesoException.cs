@@ -28,6 +28,12 @@ public class CesoException : Exception
 
     /// <summary>The object the failure is about (a VM name, a path), when known.</summary>
     public object? Target { get; init; }
+
+    /// <summary>
+    /// True when the command or call may have taken effect on the host although it failed (the connection broke or the
+    /// answer timed out while it ran); a plan then never reports the host as unchanged.
+    /// </summary>
+    public bool MayHaveTakenEffect { get; init; }
 }
 
 /// <summary>Broad classes of failure, mapped one-to-one onto PowerShell error categories.</summary>
@@ -56,8 +62,13 @@ public sealed class SshHostKeyException(string errorId, string message, Exceptio
     : CesoException(errorId, CesoErrorKind.Security, message, inner);
 
 /// <summary>The SSH connection could not be made or was lost.</summary>
-public sealed class SshConnectionException(string errorId, string message, Exception? inner = null)
-    : CesoException(errorId, CesoErrorKind.Connection, message, inner);
+public sealed class SshConnectionException : CesoException
+{
+    /// <summary>Creates the error; <c>SshConnectionLost</c> (the connection broke while a command ran) leaves the command's outcome unknown.</summary>
+    public SshConnectionException(string errorId, string message, Exception? inner = null)
+        : base(errorId, CesoErrorKind.Connection, message, inner) =>
+        MayHaveTakenEffect = errorId == "SshConnectionLost";
+}
 
 /// <summary>A remote command ran and exited non-zero.</summary>
 public sealed class RemoteCommandException(string message, int exitCode, string stderr)

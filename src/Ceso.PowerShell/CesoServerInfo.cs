@@ -12,8 +12,8 @@ public sealed record CesoServerInfo
     /// <summary>The server name as given to Connect-CesoServer.</summary>
     public required string Name { get; init; }
 
-    /// <summary>The transport that answers reads: Soap or Ssh.</summary>
-    public required Transport Transport { get; init; }
+    /// <summary>The transport that answers reads: Soap or Ssh (a string, so ConvertTo-Json writes the name).</summary>
+    public required string Transport { get; init; }
 
     /// <summary>Whether a vSphere API (SOAP) session is open.</summary>
     public required bool SoapConnected { get; init; }
@@ -40,7 +40,7 @@ public sealed record CesoServerInfo
     public static CesoServerInfo From(CesoSession session, string? version, bool isDefault) => new()
     {
         Name = session.Server,
-        Transport = session.ActiveTransport,
+        Transport = session.ActiveTransport.ToString(),
         SoapConnected = session.Soap is not null,
         SshConnected = session.Ssh is not null,
         Version = version,

@@ -15,8 +15,11 @@ public enum PlanOutcome
     /// <summary>Building or executing the plan failed; an error was written.</summary>
     Failed,
 
-    /// <summary>-WhatIf, or a step was declined at -Confirm: the preview was recorded and nothing ran.</summary>
+    /// <summary>-WhatIf: the preview was recorded and nothing ran.</summary>
     Previewed,
+
+    /// <summary>A step was declined at -Confirm: recorded as declined, nothing ran.</summary>
+    Declined,
 
     /// <summary>The plan had no steps (the VM already is as asked).</summary>
     NothingToDo,
@@ -98,7 +101,7 @@ public abstract partial class CesoCmdlet
         PlanExecutor executor;
         try
         {
-            executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor);
+            executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor, CurrentActor());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -110,23 +113,18 @@ public abstract partial class CesoCmdlet
         }
 
         WriteVerbose($"{what}: {plan.Steps.Count} step(s).");
-        // Every step is offered, also after one was declined, so that -WhatIf shows the whole plan; declining any runs none.
-        var approved = true;
-        foreach (var step in plan.Steps)
+        // -WhatIf offers every step (the preview shows the whole plan); a decline at -Confirm stops asking and runs none.
+        var decision = executor.Approve(plan, step => Ask(step.Target, executor.Show(step)));
+        if (decision != PlanDecision.Run)
         {
-            approved &= ShouldProcess(step.Target, executor.Show(step));
-        }
-
-        if (!approved)
-        {
-            executor.RecordPreview(plan);
+            var recorded = decision == PlanDecision.Declined ? "The decline" : "The preview";
             foreach (var failure in executor.AuditFailures)
             {
-                WriteWarning($"The preview of {what} could not be recorded in the audit log ({home.Path}): {failure}");
+                WriteWarning($"{recorded} of {what} could not be recorded in the audit log ({home.Path}): {failure}");
             }
 
-            WriteVerbose($"{what}: nothing was changed.");
-            return PlanOutcome.Previewed;
+            WriteVerbose($"{what}: nothing was changed{(decision == PlanDecision.Declined ? " (declined)" : "")}.");
+            return decision == PlanDecision.Declined ? PlanOutcome.Declined : PlanOutcome.Previewed;
         }
 
         var activityId = NextActivityId();
@@ -186,6 +184,24 @@ public abstract partial class CesoCmdlet
         WriteVerbose($"{what}: done.");
         return PlanOutcome.Executed;
     }
+
+    /// <summary>
+    /// ShouldProcess for one step, with the same texts as ShouldProcess(target, action), telling a -WhatIf from a decline.
+    /// </summary>
+    private StepAnswer Ask(string target, string action)
+    {
+        var operation = $"Performing the operation \"{action}\" on target \"{target}\".";
+        if (ShouldProcess(operation, "Are you sure you want to perform this action?\n" + operation, "Confirm", out var reason))
+        {
+            return StepAnswer.Approved;
+        }
+
+        return reason == ShouldProcessReason.WhatIf ? StepAnswer.WhatIf : StepAnswer.Declined;
+    }
+
+    /// <summary>Who the audit records name: the OS user, and the AI agent when CESO_AGENT names one (read here, at the edge, never in the engine).</summary>
+    private static AuditActor CurrentActor() =>
+        new(Environment.UserName, Environment.GetEnvironmentVariable("CESO_AGENT") is { Length: > 0 } agent ? agent : null);
 
     /// <summary>
     /// The per-VM body of the lifecycle cmdlets (power, remove, protect): resolve the session, plan, run, and with

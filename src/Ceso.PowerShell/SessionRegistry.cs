@@ -112,16 +112,6 @@ public sealed class SessionRegistry
         }
     }
 
-    /// <summary>The output object describing a registered session, or null when it is not registered.</summary>
-    public CesoServerInfo? InfoOf(CesoSession session)
-    {
-        lock (_gate)
-        {
-            var entry = _entries.FirstOrDefault(e => e.Session == session);
-            return entry is null ? null : Info(entry);
-        }
-    }
-
     /// <summary>Removes and disposes every session (runspace closing, module removed).</summary>
     public void DisposeAll()
     {

@@ -13,6 +13,13 @@ Describe 'Get-CesoAuditLog' {
         Get-CesoAuditLog | Should -BeNullOrEmpty
     }
 
+    It 'converts to JSON with plain values and lists without record syntax' {
+        Start-CesoVm $script:Vm.Name -WhatIf
+        $record = Get-CesoAuditLog -Last 1
+        $record | ConvertTo-Json | Should -Match '"Result": "preview"'
+        ($record | Format-List | Out-String) | Should -Not -Match '\{ '
+    }
+
     It 'records a -WhatIf preview per step, and the steps of a real run' {
         Start-CesoVm $script:Vm.Name -WhatIf
         $preview = @(Get-CesoAuditLog -Vm $script:Vm.Name -Result preview)

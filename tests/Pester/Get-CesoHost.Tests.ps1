@@ -13,6 +13,13 @@ Describe 'Get-CesoHost' {
         { Get-CesoHost -ErrorAction Stop } | Should -Throw -ErrorId 'NotConnected,Ceso.PowerShell.Commands.GetCesoHostCommand'
     }
 
+    It 'converts to flat JSON and lists without record syntax' {
+        Connect-CesoTestBed $script:Bed | Out-Null
+        $json = Get-CesoHost | ConvertTo-Json | ConvertFrom-Json
+        $json.Version | Should -BeOfType ([string])
+        (Get-CesoHost | Format-List | Out-String) | Should -Not -Match '\{ '
+    }
+
     It 'reads the same host over <Transport>' -ForEach @(@{ Transport = 'Soap' }, @{ Transport = 'Ssh' }) {
         $null = Connect-CesoTestBed $script:Bed -Transport $Transport
         $h = Get-CesoHost

@@ -17,6 +17,12 @@ Describe 'Get-CesoNetwork' {
         BeforeAll { $null = Connect-CesoTestBed $script:Bed -Transport $Transport }
         AfterAll { Get-CesoServer | Disconnect-CesoServer -Confirm:$false }
 
+        It 'converts to flat JSON and lists without record syntax' {
+            $item = (Get-CesoNetwork)[0]
+            ($item | ConvertTo-Json | ConvertFrom-Json).Name | Should -Be $item.Name
+            ($item | Format-List | Out-String) | Should -Not -Match '\{ '
+        }
+
         It 'lists the Networks of the test bed' {
             $all = Get-CesoNetwork
             $all | Should -Not -BeNullOrEmpty

@@ -13,6 +13,12 @@ Describe 'Get-CesoServer' {
         Get-CesoServer | Should -BeNullOrEmpty
     }
 
+    It 'converts to JSON that names the transport, and lists without record syntax' {
+        Connect-CesoTestBed $script:Bed -Transport Ssh | Out-Null
+        Get-CesoServer | ConvertTo-Json | Should -Match '"Transport": "Ssh"'
+        (Get-CesoServer | Format-List | Out-String) | Should -Not -Match '\{ '
+    }
+
     It 'lists the open sessions with exactly one default' {
         $null = Connect-CesoTestBed $script:Bed
         $null = Connect-CesoTestBed $script:Bed -NoSoap -Transport Ssh

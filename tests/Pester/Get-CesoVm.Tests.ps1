@@ -23,6 +23,15 @@ Describe 'Get-CesoVm' {
             $vms[0].GetType().FullName | Should -Be 'Ceso.Engine.Model.CesoVm' # a type of Ceso's private load context: no type literal
         }
 
+        It 'converts to JSON that names the power state, and lists disks and NICs without record syntax' {
+            $vm = (Get-CesoVm)[0]
+            $vm | ConvertTo-Json | Should -Match '"PowerState": "(PoweredOff|PoweredOn|Suspended|Unknown)"'
+            $list = $vm | Format-List | Out-String -Width 200
+            $list | Should -Not -Match '\{ '
+            $list | Should -Match 'Disks\s*: 0: \['
+            ($vm | Format-Table | Out-String) | Should -Match 'PowerState'
+        }
+
         It 'filters by wildcard and by exact name, case-insensitively' {
             $first = (Get-CesoVm)[0]
             (Get-CesoVm -Name ($first.Name.Substring(0, 2) + '*')).Name | Should -Contain $first.Name

@@ -143,6 +143,89 @@ public sealed class ModuleContractTests : IClassFixture<ModuleContractTests.Comp
         Assert.All(ours, t => Assert.Contains(t, viewed));
     }
 
+    [Fact]
+    public void Every_public_output_type_has_a_table_view_and_a_list_view()
+    {
+        var format = XDocument.Load(Path.Combine(Repo.Root, "Ceso.Format.ps1xml"));
+        var controls = format.Descendants("View")
+            .SelectMany(v => v.Element("ViewSelectedBy")!.Elements("TypeName").Select(t => (Type: t.Value.Trim(),
+                Control: v.Elements().Select(e => e.Name.LocalName).Single(n => n.EndsWith("Control", StringComparison.Ordinal)))))
+            .ToHashSet();
+        var ours = _module.Cmdlets.SelectMany(c => c.OutputTypes).Where(t => t.StartsWith("Ceso.", StringComparison.Ordinal)).Distinct().ToList();
+        Assert.All(ours, t =>
+        {
+            Assert.Contains((t, "TableControl"), controls);
+            Assert.Contains((t, "ListControl"), controls);
+        });
+    }
+
+    [Fact]
+    public void Output_types_read_as_json_without_flags_no_enums_timespans_or_exceptions_and_nested_records_print_readably()
+    {
+        // ConvertTo-Json writes an enum as a number unless -EnumsAsStrings, so output properties are strings with
+        // documented values (docs/decisions.md); a nested record must override ToString, or Format-List shows "Type { … }".
+        var problems = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void Check(Type type, string path)
+        {
+            if (!seen.Add(type.FullName!))
+            {
+                return;
+            }
+
+            foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            {
+                var t = p.PropertyType;
+                var element = t.IsGenericType && t.GetGenericArguments() is [var arg] ? arg : t.IsArray ? t.GetElementType()! : t;
+                var where = $"{path}.{p.Name} ({t.Name})";
+                if (element.IsEnum)
+                {
+                    problems.Add(where + ": an enum; expose a string with documented values");
+                }
+                else if (element.FullName is "System.TimeSpan")
+                {
+                    problems.Add(where + ": a TimeSpan serialises as a nested object; expose seconds or milliseconds");
+                }
+                else if (IsException(element))
+                {
+                    problems.Add(where + ": an exception serialises huge and recursive; expose its message");
+                }
+                else if (element.FullName!.StartsWith("Ceso.", StringComparison.Ordinal) && !element.IsValueType)
+                {
+                    var toString = element.GetMethod("ToString", Type.EmptyTypes);
+                    if (toString?.DeclaringType != element || toString.GetCustomAttributesData().Any(a => a.AttributeType.Name == "CompilerGeneratedAttribute"))
+                    {
+                        problems.Add(where + ": a nested Ceso type without a readable ToString (Format-List would print its record syntax)");
+                    }
+
+                    Check(element, path + "." + p.Name);
+                }
+            }
+        }
+
+        var outputs = _module.Cmdlets.SelectMany(c => c.OutputTypes).Where(t => t.StartsWith("Ceso.", StringComparison.Ordinal)).Distinct().ToList();
+        Assert.NotEmpty(outputs);
+        foreach (var name in outputs)
+        {
+            Check(_module.Resolve(name), name);
+        }
+
+        Assert.Empty(problems);
+    }
+
+    private static bool IsException(Type t)
+    {
+        for (var b = t; b is not null; b = b.BaseType)
+        {
+            if (b.FullName == "System.Exception")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static string Manifest => File.ReadAllText(Path.Combine(Repo.Root, "Ceso.psd1"));
 
     private static List<string> ManifestList(string key)
@@ -180,6 +263,7 @@ public sealed class ModuleContractTests : IClassFixture<ModuleContractTests.Comp
             _context = new MetadataLoadContext(new PathAssemblyResolver(paths));
             var smaAssembly = _context.LoadFromAssemblyPath(sma);
             var module = _context.LoadFromAssemblyPath(moduleDll);
+            _assemblies = [module, _context.LoadFromAssemblyPath(Path.Combine(Path.GetDirectoryName(moduleDll)!, "Ceso.Engine.dll"))];
 
             ApprovedVerbs = new[] { "VerbsCommon", "VerbsData", "VerbsLifecycle", "VerbsDiagnostic", "VerbsCommunications", "VerbsSecurity", "VerbsOther" }
                 .SelectMany(n => smaAssembly.GetType("System.Management.Automation." + n, throwOnError: true)!
@@ -197,6 +281,12 @@ public sealed class ModuleContractTests : IClassFixture<ModuleContractTests.Comp
         }
 
         public IReadOnlySet<string> ApprovedVerbs { get; }
+
+        /// <summary>A type of the module or the engine by its full name.</summary>
+        public Type Resolve(string fullName) =>
+            _assemblies.Select(a => a.GetType(fullName)).FirstOrDefault(t => t is not null) ?? throw new InvalidOperationException($"type {fullName} not found");
+
+        private readonly Assembly[] _assemblies;
 
         public IReadOnlyList<CmdletInfo> Cmdlets { get; }
 

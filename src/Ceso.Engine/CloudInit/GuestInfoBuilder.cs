@@ -29,10 +29,10 @@ public static partial class GuestInfoBuilder
         var hostname = Hostname(request, notes);
         var addresses = request.IPAddresses.Select(CidrAddress.Parse).ToList();
         var dns = request.DnsServers.Select(d => IPAddress.TryParse(d, out var ip) ? ip
-            : throw CidrAddress.Invalid("InvalidDnsServer", $"DNS server '{d}' is not an IP address.", d)).ToList();
+            : throw Invalid("InvalidDnsServer", $"DNS server '{d}' is not an IP address.", d)).ToList();
         foreach (var domain in request.SearchDomains.Where(d => !IsDnsName(d)))
         {
-            throw CidrAddress.Invalid("InvalidSearchDomain", $"Search domain '{domain}' is not a DNS name (labels of letters, digits and '-', separated by dots).", domain);
+            throw Invalid("InvalidSearchDomain", $"Search domain '{domain}' is not a DNS name (labels of letters, digits and '-', separated by dots).", domain);
         }
 
         var metadata = new JsonObject
@@ -73,7 +73,7 @@ public static partial class GuestInfoBuilder
         var name = r.Hostname ?? r.VmName;
         if (!IsDnsLabel(name))
         {
-            throw CidrAddress.Invalid("InvalidHostname",
+            throw Invalid("InvalidHostname",
                 r.Hostname is null
                     ? $"The VM name '{r.VmName}' cannot be the hostname: a hostname is 1-63 letters, digits and '-', not starting or ending with '-'. Give one with -Hostname."
                     : $"Hostname '{r.Hostname}' is not a DNS label: use 1-63 letters, digits and '-', not starting or ending with '-'.",
@@ -91,7 +91,7 @@ public static partial class GuestInfoBuilder
     private static JsonObject Network(GuestInfoRequest r, List<CidrAddress> addresses, List<IPAddress> dns, List<string> notes)
     {
         var gateways = r.Gateways.Select(g => IPAddress.TryParse(g, out var ip) ? ip
-            : throw CidrAddress.Invalid("InvalidGateway", $"Gateway '{g}' is not an IP address.", g)).ToList();
+            : throw Invalid("InvalidGateway", $"Gateway '{g}' is not an IP address.", g)).ToList();
         var routes = new JsonArray();
         foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
         {
@@ -99,14 +99,14 @@ public static partial class GuestInfoBuilder
             var given = gateways.Where(g => g.AddressFamily == family).ToList();
             if (given.Count > 1)
             {
-                throw CidrAddress.Invalid("InvalidGateway", $"Give at most one {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} gateway; got {string.Join(", ", given)}.", string.Join(",", given));
+                throw Invalid("InvalidGateway", $"Give at most one {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} gateway; got {string.Join(", ", given)}.", string.Join(",", given));
             }
 
             if (ofFamily.Count == 0)
             {
                 if (given.Count == 1)
                 {
-                    throw CidrAddress.Invalid("GatewayOutsideSubnet", $"Gateway {given[0]} has no {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address to go with it; add one with -IPAddress.", given[0].ToString());
+                    throw Invalid("GatewayOutsideSubnet", $"Gateway {given[0]} has no {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address to go with it; add one with -IPAddress.", given[0].ToString());
                 }
 
                 continue;
@@ -118,7 +118,7 @@ public static partial class GuestInfoBuilder
                 gw = given[0];
                 if (!ofFamily.Any(a => a.Contains(gw)))
                 {
-                    throw CidrAddress.Invalid("GatewayOutsideSubnet",
+                    throw Invalid("GatewayOutsideSubnet",
                         $"Gateway {gw} is outside the subnet of {string.Join(", ", ofFamily)}; the guest could not reach it. Give a gateway inside {ofFamily[0].Network}/{ofFamily[0].PrefixLength}.",
                         gw.ToString());
                 }
@@ -163,7 +163,7 @@ public static partial class GuestInfoBuilder
         {
             if (!SshKey().IsMatch(key.Trim()))
             {
-                throw CidrAddress.Invalid("InvalidSshKey",
+                throw Invalid("InvalidSshKey",
                     $"'{Shorten(key)}' is not an OpenSSH public key (one line: type, base64 key, optional comment, e.g. 'ssh-ed25519 AAAA… me@host'). Give the .pub file's content or its path.",
                     Shorten(key));
             }
@@ -208,7 +208,7 @@ public static partial class GuestInfoBuilder
         var encoded = Convert.ToBase64String(ms.ToArray());
         if (encoded.Length > MaxEncodedBytes)
         {
-            throw CidrAddress.Invalid("GuestInfoTooLarge",
+            throw Invalid("GuestInfoTooLarge",
                 $"{key} is {encoded.Length / 1024} KB after gzip+base64; the guest can read at most {MaxEncodedBytes / 1024} KB per key (one guest RPC message). Shorten the user-data, e.g. fetch large files from a URL in it.",
                 key);
         }
@@ -224,8 +224,12 @@ public static partial class GuestInfoBuilder
     private static string NormalizeMac(string mac)
     {
         var m = mac.Trim().ToLowerInvariant().Replace('-', ':');
-        return MacPattern().IsMatch(m) ? m : throw CidrAddress.Invalid("InvalidMacAddress", $"'{mac}' is not a MAC address (six hex pairs, e.g. 00:50:56:12:34:56).", mac);
+        return MacPattern().IsMatch(m) ? m : throw Invalid("InvalidMacAddress", $"'{mac}' is not a MAC address (six hex pairs, e.g. 00:50:56:12:34:56).", mac);
     }
+
+    // Guest input errors: each check names its own error id (InvalidHostname, InvalidDnsServer, …) and the input.
+    private static CesoException Invalid(string id, string message, string target) =>
+        new(id, CesoErrorKind.InvalidArgument, message) { Target = target };
 
     private static string Shorten(string s) => s.Length > 40 ? s[..40] + "…" : s;
 

@@ -6,9 +6,6 @@ namespace Ceso.Engine.CloudInit;
 /// <summary>One static address in CIDR form, validated: "10.0.0.5/24" or "fd00::5/64".</summary>
 public sealed record CidrAddress(IPAddress Address, int PrefixLength)
 {
-    /// <summary>IPv6?</summary>
-    public bool IsIPv6 => Address.AddressFamily == AddressFamily.InterNetworkV6;
-
     /// <summary>Parses and checks a CIDR; the error names the input and shows the expected form.</summary>
     public static CidrAddress Parse(string text)
     {
@@ -70,6 +67,6 @@ public sealed record CidrAddress(IPAddress Address, int PrefixLength)
         return new IPAddress(b);
     }
 
-    internal static CesoException Invalid(string id, string message, string target) =>
+    private static CesoException Invalid(string id, string message, string target) =>
         new(id, CesoErrorKind.InvalidArgument, message) { Target = target };
 }

@@ -65,17 +65,23 @@ public sealed record CesoNetwork
     public int VlanId { get; init; }
 }
 
-/// <summary>Power state of a VM.</summary>
-public enum CesoPowerState
+/// <summary>
+/// The power states a VM reports, as the strings <see cref="CesoVm.PowerState"/> holds. A string and not an enum, so
+/// that ConvertTo-Json writes the name (it writes enums as numbers unless -EnumsAsStrings; see docs/decisions.md).
+/// </summary>
+public static class CesoPowerState
 {
-    /// <summary>Unknown.</summary>
-    Unknown,
+    /// <summary>The host did not say.</summary>
+    public const string Unknown = "Unknown";
     /// <summary>Powered off.</summary>
-    PoweredOff,
+    public const string PoweredOff = "PoweredOff";
     /// <summary>Powered on.</summary>
-    PoweredOn,
+    public const string PoweredOn = "PoweredOn";
     /// <summary>Suspended.</summary>
-    Suspended,
+    public const string Suspended = "Suspended";
+
+    /// <summary>Every value, in this order.</summary>
+    public static IReadOnlyList<string> All { get; } = [Unknown, PoweredOff, PoweredOn, Suspended];
 }
 
 /// <summary>A virtual disk of a VM.</summary>
@@ -95,6 +101,12 @@ public sealed record CesoVmDisk
     public bool? Thin { get; init; }
     /// <summary>Disk mode: persistent, independent_persistent, independent_nonpersistent.</summary>
     public string? Mode { get; init; }
+
+    /// <summary>One line for Format-List and string contexts: <c>0: [datastore1] web01/web01.vmdk 16 GB thin</c>.</summary>
+    public override string ToString() =>
+        $"{Index}: {Path} {CapacityGB.ToString(System.Globalization.CultureInfo.InvariantCulture)} GB"
+        + (Thin switch { true => " thin", false => " thick", null => "" })
+        + (Mode is null or "persistent" ? "" : " " + Mode);
 }
 
 /// <summary>A network adapter of a VM.</summary>
@@ -108,6 +120,10 @@ public sealed record CesoVmNic
     public string? MacAddress { get; init; }
     /// <summary>Portgroup the adapter is connected to.</summary>
     public string? Network { get; init; }
+
+    /// <summary>One line for Format-List and string contexts: <c>0: vmxnet3 00:50:56:12:34:56 on VM Network</c>.</summary>
+    public override string ToString() =>
+        $"{Index}: {AdapterType} {MacAddress ?? "(no MAC yet)"}{(Network is null ? ", not connected" : " on " + Network)}";
 }
 
 /// <summary>A virtual machine on the host.</summary>
@@ -119,8 +135,8 @@ public sealed record CesoVm
     public required string Id { get; init; }
     /// <summary>Display name.</summary>
     public required string Name { get; init; }
-    /// <summary>Power state.</summary>
-    public CesoPowerState PowerState { get; init; }
+    /// <summary>Power state: PoweredOn, PoweredOff, Suspended or Unknown (<see cref="CesoPowerState"/>).</summary>
+    public string PowerState { get; init; } = CesoPowerState.Unknown;
     /// <summary>Virtual CPUs.</summary>
     public int NumCpu { get; init; }
     /// <summary>Memory in MiB.</summary>

@@ -40,11 +40,15 @@ public sealed record PlanStep
     /// </summary>
     public PlanStep? Fallback { get; init; }
 
+    /// <summary>
+    /// The title of an earlier step whose undo removes whatever this step leaves, even half done (a disk copied into the
+    /// folder that step created); null when there is none. A failed step whose outcome is unknown is then known to be
+    /// gone once that step was undone.
+    /// </summary>
+    public string? Inside { get; init; }
+
     /// <summary>Decisions this step carries out for the user (a defaulted gateway), shown with its command in -WhatIf.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
-
-    /// <summary>False for steps that only read (the executor and the zero-writes tests treat them so).</summary>
-    public bool Writes { get; init; } = true;
 }
 
 /// <summary>An operation as an ordered list of steps, built before anything runs; -WhatIf renders it, the real run executes it.</summary>

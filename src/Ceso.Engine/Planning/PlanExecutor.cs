@@ -8,7 +8,10 @@ namespace Ceso.Engine.Planning;
 /// Runs plans: each step audited; on failure (or cancellation) the completed steps are undone in reverse, and the
 /// error says what failed, what was undone, and what is left if an undo failed too.
 /// </summary>
-public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
+/// <param name="audit">Where every step is recorded.</param>
+/// <param name="redactor">Masks secrets in everything shown or recorded.</param>
+/// <param name="actor">Who asks for the plans (the operator and agent of every record).</param>
+public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor actor)
 {
     /// <summary>The text a user may see for a step (-WhatIf, ShouldProcess, errors): secrets masked.</summary>
     public string Show(PlanStep step) => redactor.Redact(
@@ -17,11 +20,43 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
         + (step.Notes.Count == 0 ? "" : $"  (note: {string.Join("; ", step.Notes)})"));
 
     /// <summary>Records a -WhatIf preview of every step (nothing runs).</summary>
-    public void RecordPreview(Plan plan)
+    public void RecordPreview(Plan plan) => RecordAll(plan, "preview");
+
+    /// <summary>
+    /// Asks about every step (ShouldProcess in the cmdlets) and decides: all approved = run; -WhatIf = every step is
+    /// offered, so the preview shows the whole plan, and recorded as <c>preview</c>; a declined step = no more
+    /// questions, nothing runs, every step recorded as <c>declined</c> (a decline is not a -WhatIf).
+    /// </summary>
+    public PlanDecision Approve(Plan plan, Func<PlanStep, StepAnswer> ask)
+    {
+        var previewed = false;
+        foreach (var step in plan.Steps)
+        {
+            switch (ask(step))
+            {
+                case StepAnswer.Declined:
+                    RecordAll(plan, "declined");
+                    return PlanDecision.Declined;
+                case StepAnswer.WhatIf:
+                    previewed = true;
+                    break;
+            }
+        }
+
+        if (previewed)
+        {
+            RecordPreview(plan);
+            return PlanDecision.Previewed;
+        }
+
+        return PlanDecision.Run;
+    }
+
+    private void RecordAll(Plan plan, string result)
     {
         foreach (var s in plan.Steps)
         {
-            Audit(Record(plan, s, "preview", null, 0));
+            Audit(Record(plan, s, result, null, 0));
         }
     }
 
@@ -38,11 +73,19 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
                 step = step.Fallback;
             }
 
-            progress?.Report(new PlanProgress(i + 1, plan.Steps.Count, step.Title));
+            progress?.Report(new PlanProgress(i + 1, plan.Steps.Count, redactor.Redact(step.Title)));
             try
             {
                 ct.ThrowIfCancellationRequested();
-                await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, step.Title)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e)
+            {
+                throw await FailAsync(plan, step, e, done, started: false).ConfigureAwait(false);
+            }
+
+            try
+            {
+                await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, redactor.Redact(step.Title))).ConfigureAwait(false);
             }
             catch (VimFaultException e) when (e.FaultType == "RestrictedVersion" && step.Fallback is not null)
             {
@@ -51,16 +94,16 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
                 step = step.Fallback;
                 try
                 {
-                    await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, step.Title)).ConfigureAwait(false);
+                    await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, redactor.Redact(step.Title))).ConfigureAwait(false);
                 }
                 catch (Exception inner)
                 {
-                    throw await FailAsync(plan, step, inner, done).ConfigureAwait(false);
+                    throw await FailAsync(plan, step, inner, done, started: true).ConfigureAwait(false);
                 }
             }
             catch (Exception e)
             {
-                throw await FailAsync(plan, step, e, done).ConfigureAwait(false);
+                throw await FailAsync(plan, step, e, done, started: true).ConfigureAwait(false);
             }
 
             done.Push(step);
@@ -93,19 +136,17 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
         Audit(Record(plan, step.CommandAfterRun is null ? step : step with { Command = step.CommandAfterRun() }, "ok", null, sw.ElapsedMilliseconds));
     }
 
-    private async Task<PlanFailedException> FailAsync(Plan plan, PlanStep failed, Exception error, Stack<PlanStep> done)
+    private async Task<PlanFailedException> FailAsync(Plan plan, PlanStep failed, Exception error, Stack<PlanStep> done, bool started)
     {
         var undone = new List<string>();
+        var undoneTitles = new HashSet<string>(StringComparer.Ordinal);
         var left = new List<string>();
         while (done.TryPop(out var step))
         {
             if (step.Undo is null)
             {
-                if (step.Writes)
-                {
-                    left.Add($"{step.Title} (no undo: {Show(step)})");
-                }
-
+                // Every step changes the host (plans read while they are built, never in a step).
+                left.Add($"{redactor.Redact(step.Title)} (no undo: {Show(step)})");
                 continue;
             }
 
@@ -117,16 +158,34 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
                 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
                 await step.Undo(cts.Token).ConfigureAwait(false);
                 Audit(Record(plan, undoStep, "undone", null, sw.ElapsedMilliseconds));
-                undone.Add(step.Title);
+                undone.Add(redactor.Redact(step.Title));
+                undoneTitles.Add(step.Title);
             }
             catch (Exception e)
             {
                 Audit(Record(plan, undoStep, "undo-failed", e.Message, sw.ElapsedMilliseconds));
-                left.Add($"{step.Title}: undo failed ({redactor.Redact(e.Message)}); remove it by hand with: {Show(undoStep)}");
+                left.Add($"{redactor.Redact(step.Title)}: undo failed ({redactor.Redact(e.Message)}); remove it by hand with: {Show(undoStep)}");
             }
         }
 
-        return new PlanFailedException(plan, failed.Title, redactor.Redact(error.Message), undone, left, error);
+        // A step that may have run halfway is no longer in doubt when the undo of the step it lies inside succeeded.
+        var removedWith = failed.Inside is { } inside && undoneTitles.Contains(inside);
+        var outcome = new FailedStepOutcome(started && !removedWith && MayHaveTakenEffect(error), Show(failed));
+        return new PlanFailedException(plan, redactor.Redact(failed.Title), redactor.Redact(error.Message), undone, left, error, outcome);
+    }
+
+    // A broken connection or a timeout while the step ran, or a cancellation in the middle of it, leaves its outcome unknown.
+    private static bool MayHaveTakenEffect(Exception error)
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            if (e is CesoException { MayHaveTakenEffect: true } or OperationCanceledException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -154,6 +213,8 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
 
     private AuditRecord Record(Plan plan, PlanStep step, string result, string? error, long ms) => new()
     {
+        Operator = actor.Operator,
+        Agent = actor.Agent,
         Operation = plan.Operation,
         Host = plan.Host,
         Vm = plan.Vm,
@@ -165,16 +226,46 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor)
     };
 }
 
+/// <summary>The answer to "run this step?" (ShouldProcess and why it said no).</summary>
+public enum StepAnswer
+{
+    /// <summary>Run it.</summary>
+    Approved,
+
+    /// <summary>-WhatIf: show it, run nothing.</summary>
+    WhatIf,
+
+    /// <summary>Declined at -Confirm.</summary>
+    Declined,
+}
+
+/// <summary>What <see cref="PlanExecutor.Approve"/> decided.</summary>
+public enum PlanDecision
+{
+    /// <summary>Every step was approved: execute the plan.</summary>
+    Run,
+
+    /// <summary>-WhatIf: every step was shown and recorded as a preview; nothing runs.</summary>
+    Previewed,
+
+    /// <summary>A step was declined: nothing runs, recorded as declined.</summary>
+    Declined,
+}
+
 /// <summary>A plan failed; its completed steps were undone (or the message says what is left and how to remove it).</summary>
-public sealed class PlanFailedException(Plan plan, string step, string reason, IReadOnlyList<string> undone, IReadOnlyList<string> left, Exception inner)
+public sealed class PlanFailedException(Plan plan, string step, string reason, IReadOnlyList<string> undone, IReadOnlyList<string> left, Exception inner,
+    FailedStepOutcome outcome = default)
     : CesoException(
         inner is CesoException c ? c.ErrorId : inner is OperationCanceledException ? "OperationCancelled" : "OperationFailed",
         inner is CesoException k ? k.Kind : inner is OperationCanceledException ? CesoErrorKind.Cancelled : CesoErrorKind.HostError,
-        Describe(plan, step, reason, undone, left),
+        Describe(plan, step, reason, undone, left, outcome),
         inner)
 {
     /// <summary>The step that failed.</summary>
     public string FailedStep { get; } = step;
+
+    /// <summary>True when the failed step itself may have changed the host (the connection broke or the call timed out, or it was cancelled while it ran).</summary>
+    public bool FailedStepMayHaveTakenEffect { get; } = outcome.MayHaveTakenEffect;
 
     /// <summary>Steps that were undone.</summary>
     public IReadOnlyList<string> Undone { get; } = undone;
@@ -182,14 +273,23 @@ public sealed class PlanFailedException(Plan plan, string step, string reason, I
     /// <summary>What is left on the host (empty when everything was undone).</summary>
     public IReadOnlyList<string> Left { get; } = left;
 
-    private static string Describe(Plan plan, string step, string reason, IReadOnlyList<string> undone, IReadOnlyList<string> left)
+    private static string Describe(Plan plan, string step, string reason, IReadOnlyList<string> undone, IReadOnlyList<string> left, FailedStepOutcome outcome)
     {
         var what = $"{plan.Operation}{(plan.Vm is null ? "" : $" of '{plan.Vm}'")} on {plan.Host} failed at step '{step}': {reason}";
         var undo = undone.Count == 0 ? " Nothing had to be undone." : $" Undone: {string.Join("; ", undone)}.";
-        var rest = left.Count == 0 ? " The host is as it was before." : $" LEFT ON THE HOST: {string.Join("; ", left)}.";
-        return what + undo + rest;
+        var rest = left.Count == 0 ? "" : $" LEFT ON THE HOST: {string.Join("; ", left)}.";
+        // Only a step known not to have run (or to have been refused) lets us say the host is unchanged.
+        var failed = outcome.MayHaveTakenEffect
+            ? $" The failed step may or may not have taken effect, and it was not undone: check the host for it ({outcome.Command}) before retrying."
+            : left.Count == 0 ? " The host is as it was before." : "";
+        return what + undo + rest + failed;
     }
 }
+
+/// <summary>What is known about the failed step itself.</summary>
+/// <param name="MayHaveTakenEffect">True when it may have changed the host although it failed.</param>
+/// <param name="Command">The step's command as shown (redacted), to check on the host.</param>
+public readonly record struct FailedStepOutcome(bool MayHaveTakenEffect, string? Command);
 
 /// <summary>An IProgress that reports on the caller's thread at once (Progress&lt;T&gt; would post to a captured context).</summary>
 internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>

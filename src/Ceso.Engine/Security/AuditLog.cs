@@ -10,10 +10,11 @@ public sealed record AuditRecord
 {
     /// <summary>When (UTC).</summary>
     [JsonPropertyName("time")] public DateTimeOffset Time { get; init; } = DateTimeOffset.UtcNow;
-    /// <summary>The OS user that ran Ceso.</summary>
-    [JsonPropertyName("operator")] public string Operator { get; init; } = Environment.UserName;
-    /// <summary>The AI agent's name (CESO_AGENT), if one is driving.</summary>
-    [JsonPropertyName("agent")] public string? Agent { get; init; } = Environment.GetEnvironmentVariable("CESO_AGENT") is { Length: > 0 } a ? a : null;
+    /// <summary>The OS user that ran Ceso (from the <see cref="AuditActor"/> the executor was given).</summary>
+    [JsonPropertyName("operator")] public string Operator { get; init; } = "";
+    /// <summary>The AI agent's name (CESO_AGENT when the record was written), if one was driving.</summary>
+    /// <remarks>No default from the environment: a record read back must say what was written, not who runs Ceso today.</remarks>
+    [JsonPropertyName("agent")] public string? Agent { get; init; }
     /// <summary>The operation (CreateVm, CloneVm, …).</summary>
     [JsonPropertyName("operation")] public required string Operation { get; init; }
     /// <summary>The host.</summary>
@@ -24,7 +25,7 @@ public sealed record AuditRecord
     [JsonPropertyName("transport")] public required string Transport { get; init; }
     /// <summary>The exact command or SOAP call, redacted.</summary>
     [JsonPropertyName("command")] public required string Command { get; init; }
-    /// <summary>preview, ok, failed, undone, undo-failed, skipped.</summary>
+    /// <summary>preview (-WhatIf), declined (at -Confirm), ok, failed, cancelled, undone, undo-failed.</summary>
     [JsonPropertyName("result")] public required string Result { get; init; }
     /// <summary>Error text (redacted), when the step failed.</summary>
     [JsonPropertyName("error")] public string? Error { get; init; }
@@ -33,6 +34,11 @@ public sealed record AuditRecord
     /// <summary>SHA-256 (hex) of the previous record's line; 64 zeros for the first.</summary>
     [JsonPropertyName("prev")] public string Previous { get; init; } = "";
 }
+
+/// <summary>Who asks for the changes an executor records: the OS user and the AI agent driving Ceso, if any.</summary>
+/// <param name="Operator">The OS user.</param>
+/// <param name="Agent">The agent's name (the front end reads it from CESO_AGENT); null when a person drives.</param>
+public sealed record AuditActor(string Operator, string? Agent);
 
 /// <summary>The result of checking an audit log's hash chain.</summary>
 /// <param name="Path">The log file.</param>
@@ -105,8 +111,8 @@ public sealed class AuditLog(string path, Redactor redactor)
         foreach (var line in File.ReadAllLines(Path, Encoding.UTF8))
         {
             n++;
-            var r = JsonSerializer.Deserialize<AuditRecord>(line);
-            if (r is null || r.Previous != prev)
+            // A blank or non-JSON line is as much a break in the chain as an edited record.
+            if (Parse(line) is not { } r || r.Previous != prev)
             {
                 return n;
             }
@@ -125,10 +131,48 @@ public sealed class AuditLog(string path, Redactor redactor)
         return new AuditCheck(Path, records, broken == 0, broken == 0 ? null : broken);
     }
 
-    /// <summary>All records.</summary>
+    /// <summary>All readable records; a non-empty line that is not a record is skipped and its 1-based number passed to <paramref name="unreadable"/>.</summary>
     /// <remarks>The file is read at once (not streamed), so a slow reader never holds it while writers wait.</remarks>
-    public IReadOnlyList<AuditRecord> Read() =>
-        File.Exists(Path) ? File.ReadAllLines(Path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<AuditRecord>(l)!).ToList() : [];
+    public IReadOnlyList<AuditRecord> Read(Action<int>? unreadable = null)
+    {
+        if (!File.Exists(Path))
+        {
+            return [];
+        }
+
+        var records = new List<AuditRecord>();
+        var lines = File.ReadAllLines(Path, Encoding.UTF8);
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0)
+            {
+                continue;
+            }
+
+            if (Parse(lines[i]) is { } r)
+            {
+                records.Add(r);
+            }
+            else
+            {
+                unreadable?.Invoke(i + 1);
+            }
+        }
+
+        return records;
+    }
+
+    private static AuditRecord? Parse(string line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<AuditRecord>(line);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private static string HashOfLastLine(FileStream fs)
     {

@@ -5,7 +5,8 @@ namespace Ceso.Engine.Shell;
 /// <summary>
 /// The one place where text for a remote POSIX shell (ESXi's busybox ash, /bin/sh) is built.
 /// Every argument is single-quoted; inside single quotes no character is special except the quote itself,
-/// which is written as <c>'\''</c>. No other code builds shell text by concatenating user input.
+/// which is written as <c>'\''</c>. No other code builds shell text by concatenating user input; sequences of
+/// commands (<c>&amp;&amp;</c>, redirections) are built with <see cref="ShellCommandLine"/>.
 /// </summary>
 public static class ShellQuote
 {
@@ -67,4 +68,39 @@ public static class ShellQuote
 
         return true;
     }
+}
+
+/// <summary>
+/// A shell command line made only of quoted words and a fixed set of operators (<c>&amp;&amp;</c>, <c>||</c>,
+/// <c>;</c>, <c>|</c> and <c>&gt; file</c>): the way to build a sequence of commands without concatenating shell text.
+/// Immutable; every method returns a new line. <see cref="ToString"/> is the text to send.
+/// </summary>
+public sealed class ShellCommandLine
+{
+    private readonly string _text;
+
+    private ShellCommandLine(string text) => _text = text;
+
+    /// <summary>A line of one command: the program and its arguments, each quoted.</summary>
+    public static ShellCommandLine Of(string program, params string[] arguments) => new(ShellQuote.Join(program, arguments));
+
+    /// <summary>Then runs the command when this line succeeded (<c>&amp;&amp;</c>).</summary>
+    public ShellCommandLine And(string program, params string[] arguments) => Append("&&", program, arguments);
+
+    /// <summary>Then runs the command when this line failed (<c>||</c>).</summary>
+    public ShellCommandLine Or(string program, params string[] arguments) => Append("||", program, arguments);
+
+    /// <summary>Then runs the command whatever this line ended with (<c>;</c>).</summary>
+    public ShellCommandLine Then(string program, params string[] arguments) => Append(";", program, arguments);
+
+    /// <summary>Feeds this line's output to the command (<c>|</c>).</summary>
+    public ShellCommandLine Pipe(string program, params string[] arguments) => Append("|", program, arguments);
+
+    /// <summary>Writes the last command's standard output to <paramref name="file"/> (<c>&gt; file</c>, created or truncated).</summary>
+    public ShellCommandLine WriteTo(string file) => new($"{_text} > {ShellQuote.Quote(file)}");
+
+    /// <summary>The command line as the shell receives it.</summary>
+    public override string ToString() => _text;
+
+    private ShellCommandLine Append(string op, string program, string[] arguments) => new($"{_text} {op} {ShellQuote.Join(program, arguments)}");
 }

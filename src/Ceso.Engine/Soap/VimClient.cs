@@ -93,9 +93,6 @@ public sealed class VimClient : IDisposable
         return ToMoRef(r.Element(Vim + "returnval")) ?? throw Malformed("CreateContainerView");
     }
 
-    /// <summary>DestroyView.</summary>
-    public Task DestroyViewAsync(MoRef view, CancellationToken ct = default) => InvokeAsync("DestroyView", view, [], ct);
-
     /// <summary>
     /// One RetrievePropertiesEx (plus ContinueRetrievePropertiesEx only when the host pages the result).
     /// <paramref name="objectSets"/> are the objects to start from (a container view with a traversal, or a single object).
@@ -190,7 +187,7 @@ public sealed class VimClient : IDisposable
 
     private CesoException Timeout(string what, Exception e) => new("SoapTimeout", CesoErrorKind.Connection,
         $"{SdkUrl.Host} did not answer {what} in time ({e.Message}). The host may be overloaded or the network slow; the call may or may not have taken effect.", e)
-    { Host = SdkUrl.Host, Command = what };
+    { Host = SdkUrl.Host, Command = what, MayHaveTakenEffect = true };
 
     private CesoException HttpFailure(string what, Exception e) => new("DatastoreHttpFailed", CesoErrorKind.Connection,
         $"The datastore HTTP request {what} to {SdkUrl.Host} failed ({e.Message}).", e)

@@ -65,8 +65,9 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
         // Written under a temporary name and moved into place, so a failure half-way (a full datastore) never leaves
         // a truncated file where the old one was.
         var temp = file.Vmfs + ".ceso-tmp";
-        var line = "printf '%s' " + ShellQuote.Quote(content) + " > " + ShellQuote.Quote(temp) + " && mv " + ShellQuote.Quote(temp) + " " + ShellQuote.Quote(file.Vmfs);
-        var shown = $"printf '%s' <{content.Length} bytes: {file.FileName}> > {ShellQuote.Quote(temp)} && mv {ShellQuote.Quote(temp)} {ShellQuote.Quote(file.Vmfs)}";
+        ShellCommandLine WriteAndMove(string text) => ShellCommandLine.Of("printf", "%s", text).WriteTo(temp).And("mv", temp, file.Vmfs);
+        var line = WriteAndMove(content).ToString();
+        var shown = WriteAndMove($"<{content.Length} bytes: {file.FileName}>").ToString(); // the content is not shown (it may be long or hold secrets)
         return new HostCall(Transport, shown, async ct =>
         {
             var r = await ssh.RunAsync(line, ct).ConfigureAwait(false);

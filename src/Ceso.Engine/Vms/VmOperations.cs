@@ -48,7 +48,9 @@ public sealed partial class VmOperations
     /// <param name="call">The change.</param>
     /// <param name="undo">Its undo.</param>
     /// <param name="coveredBy">For changes an earlier step's undo takes care of (a file in a new folder): how, as the undo text.</param>
-    private PlanStep Step(string title, string target, Func<IHostCommands, HostCall> call, Func<IHostCommands, HostCall>? undo = null, string? coveredBy = null)
+    /// <param name="inside">The title of the earlier step whose undo removes this step's traces (<see cref="PlanStep.Inside"/>).</param>
+    private PlanStep Step(string title, string target, Func<IHostCommands, HostCall> call, Func<IHostCommands, HostCall>? undo = null, string? coveredBy = null,
+        string? inside = null)
     {
         PlanStep Make(IHostCommands t, PlanStep? fallback)
         {
@@ -66,6 +68,7 @@ public sealed partial class VmOperations
                 UndoCommand = u?.Command ?? coveredBy,
                 Undo = u?.Run ?? (coveredBy is null ? null : _ => Task.CompletedTask),
                 Fallback = fallback,
+                Inside = inside,
             };
         }
 
@@ -187,12 +190,13 @@ public sealed partial class VmOperations
                 t => t.CreateSnapshot(src, "ceso-clone-" + name), t => t.RemoveAllSnapshots(src)));
         }
 
-        steps.Add(Step($"Create folder {folder}", target, t => t.MakeDirectory(folder), t => t.DeleteDirectory(folder)));
+        var createFolder = $"Create folder {folder}";
+        steps.Add(Step(createFolder, target, t => t.MakeDirectory(folder), t => t.DeleteDirectory(folder)));
         foreach (var (from, to) in rewrite.Disks)
         {
             var sourceDisk = ResolveDisk(sourceVmx, from);
             var targetDisk = folder.Child(to);
-            steps.Add(Step($"Copy disk {sourceDisk.FileName} thin", target, t => t.CopyDisk(sourceDisk, targetDisk), t => t.DeleteDisk(targetDisk)));
+            steps.Add(Step($"Copy disk {sourceDisk.FileName} thin", target, t => t.CopyDisk(sourceDisk, targetDisk), t => t.DeleteDisk(targetDisk), inside: createFolder));
         }
 
         var notes = info.Notes.ToList();
@@ -208,14 +212,14 @@ public sealed partial class VmOperations
             if (bytes > firstDisk.CapacityBytes)
             {
                 var disk = folder.Child(rewrite.Disks[0].TargetFile);
-                steps.Add(Step($"Grow {disk.FileName} to {gb} GB", target, t => t.ExtendDisk(disk, bytes), coveredBy: $"removed with the folder {folder}"));
+                steps.Add(Step($"Grow {disk.FileName} to {gb} GB", target, t => t.ExtendDisk(disk, bytes), coveredBy: $"removed with the folder {folder}", inside: createFolder));
             }
         }
 
         var finalVmx = rewrite.Vmx.ToString();
         notes.Add($"new BIOS UUID {VmxIdentity.ApiUuid(rewrite.BiosUuid)}, MAC(s) {string.Join(", ", rewrite.Macs)}, cloud-init instance-id {info.InstanceId}");
         // The .vmx carries the guestinfo, so the choices made for the user are shown with the step that writes it.
-        steps.Add(Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"removed with the folder {folder}") with { Notes = notes.ToList() });
+        steps.Add(Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"removed with the folder {folder}", inside: createFolder) with { Notes = notes.ToList() });
         steps.Add(Step($"Register '{name}'", target, t => t.Register(vmxPath, vm), t => t.Unregister(vm)));
         if (powerOn)
         {

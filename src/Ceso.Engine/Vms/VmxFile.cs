@@ -61,10 +61,6 @@ public sealed partial class VmxFile
     /// <summary>Removes a key.</summary>
     public void Remove(string key) => RemoveWhere(k => k.Equals(key, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Keys with a prefix, e.g. "ethernet0.".</summary>
-    public IEnumerable<KeyValuePair<string, string>> WithPrefix(string prefix) =>
-        _entries.Where(e => e.Key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
-
     /// <summary>The NIC indexes present (<c>ethernetN.present = "TRUE"</c>).</summary>
     public IReadOnlyList<int> NicIndexes() => Indexes(EthernetPresent());
 

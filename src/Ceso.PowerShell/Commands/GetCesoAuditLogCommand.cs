@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Ceso.Engine;
 using Ceso.Engine.Connection;
 using Ceso.Engine.Security;
 
@@ -25,9 +26,9 @@ public sealed class GetCesoAuditLogCommand : CesoCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Operation { get; set; }
 
-    /// <summary>Only these results: preview, ok, failed, cancelled, undone, undo-failed.</summary>
+    /// <summary>Only these results: preview (-WhatIf), declined (at -Confirm), ok, failed, cancelled, undone, undo-failed.</summary>
     [Parameter(ParameterSetName = Default)]
-    [ValidateSet("preview", "ok", "failed", "cancelled", "undone", "undo-failed")]
+    [ValidateSet("preview", "declined", "ok", "failed", "cancelled", "undone", "undo-failed")]
     public string[]? Result { get; set; }
 
     /// <summary>Only the last N matching records.</summary>
@@ -41,7 +42,8 @@ public sealed class GetCesoAuditLogCommand : CesoCmdlet
         var log = AuditLog.Open(CesoHome.FromEnvironment(), new Redactor());
         var vms = Patterns(Vm);
         var operations = Patterns(Operation);
-        var matching = log.Read().Where(r =>
+        var unreadable = new List<int>();
+        var matching = log.Read(unreadable.Add).Where(r =>
             (vms is null || (r.Vm is not null && vms.Any(p => p.IsMatch(r.Vm))))
             && (operations is null || operations.Any(p => p.IsMatch(r.Operation)))
             && (Result is null || Result.Contains(r.Result, StringComparer.OrdinalIgnoreCase)));
@@ -49,6 +51,15 @@ public sealed class GetCesoAuditLogCommand : CesoCmdlet
         foreach (var record in records)
         {
             WriteObject(record);
+        }
+
+        foreach (var line in unreadable)
+        {
+            // The readable records are still written: an investigator needs them most when the log was tampered with.
+            var error = new CesoException("AuditLogTampered", CesoErrorKind.Security,
+                $"Line {line} of the audit log {log.Path} is not an audit record (it is not JSON or misses fields), so it was edited or written by something else; it was skipped. Run Test-CesoAuditLog, and keep a copy of the file for investigation.")
+            { Target = log.Path };
+            WriteError(ErrorMapper.ToErrorRecord(error, log.Path));
         }
     }
 

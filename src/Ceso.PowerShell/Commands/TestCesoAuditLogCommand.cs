@@ -22,8 +22,8 @@ public sealed class TestCesoAuditLogCommand : CesoCmdlet
         if (!check.Intact)
         {
             var error = new CesoException("AuditLogTampered", CesoErrorKind.Security,
-                $"The audit log {check.Path} is not whole: record {check.FirstBrokenLine} does not carry the hash of the record before it, " +
-                "so a record was edited, removed or inserted there. Keep a copy of the file for investigation; new records keep being chained after it.")
+                $"The audit log {check.Path} is not whole at line {check.FirstBrokenLine}: that line is not an audit record carrying the hash of the line before it, " +
+                "so a record was edited, removed or inserted there (or the line is blank or not JSON). Keep a copy of the file for investigation; new records keep being chained after it.")
             { Target = check.Path };
             WriteError(ErrorMapper.ToErrorRecord(error, check.Path));
         }

@@ -166,6 +166,24 @@ public sealed class GuestInfoValidationTests
         Assert.Contains(cidr, e.Message);
     }
 
+    public static TheoryData<string, GuestInfoRequest, string> BadGuestInput => new()
+    {
+        { "InvalidDnsServer", new GuestInfoRequest { VmName = "vm", DnsServers = ["dns.example"] }, "dns.example" },
+        { "InvalidSearchDomain", new GuestInfoRequest { VmName = "vm", SearchDomains = ["bad_domain"] }, "bad_domain" },
+        { "InvalidHostname", new GuestInfoRequest { VmName = "vm", Hostname = "bad_host" }, "bad_host" },
+        { "InvalidGateway", new GuestInfoRequest { VmName = "vm", IPAddresses = ["10.0.0.5/24"], Gateways = ["gw"] }, "gw" },
+        { "InvalidMacAddress", new GuestInfoRequest { VmName = "vm", IPAddresses = ["10.0.0.5/24"], MacAddress = "00:50" }, "00:50" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadGuestInput))]
+    public void Each_kind_of_bad_guest_input_has_its_own_error_id_naming_the_input(string errorId, GuestInfoRequest request, string input)
+    {
+        var e = Assert.Throws<CesoException>(() => GuestInfoBuilder.Build(request));
+        Assert.Equal((errorId, CesoErrorKind.InvalidArgument, (object)input), (e.ErrorId, e.Kind, e.Target!));
+        Assert.Contains(input, e.Message);
+    }
+
     [Fact]
     public void A_gateway_outside_the_subnet_is_refused()
     {

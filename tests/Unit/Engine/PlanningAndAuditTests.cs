@@ -9,6 +9,7 @@ public sealed class PlanningAndAuditTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("ceso-plan-").FullName;
     private readonly Redactor _redactor = new();
+    private static readonly AuditActor Actor = new("tester", null);
     private readonly AuditLog _audit;
 
     public PlanningAndAuditTests() => _audit = new AuditLog(Path.Combine(_dir, "audit.jsonl"), _redactor);
@@ -50,7 +51,7 @@ public sealed class PlanningAndAuditTests : IDisposable
         var log = new List<string>();
         var plan = new Plan { Operation = "CloneVm", Host = "esx", Vm = "web01", Steps = [Step("a", log), Step("b", log), Step("c", log, fail: true), Step("d", log)] };
 
-        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan));
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan));
 
         Assert.Equal(["do a", "do b", "undo b", "undo a"], log);
         Assert.Equal("c", e.FailedStep);
@@ -60,12 +61,110 @@ public sealed class PlanningAndAuditTests : IDisposable
     }
 
     [Fact]
+    public async Task A_step_whose_outcome_is_unknown_is_never_reported_as_a_host_unchanged()
+    {
+        var log = new List<string>();
+        var lost = new SshConnectionException("SshConnectionLost",
+            "The SSH connection to esx was lost while running 'x'. The command may or may not have completed on the host; check its state before retrying.");
+        var broken = Step("b", log) with { Execute = _ => throw lost };
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Vm = "web01", Steps = [Step("a", log), broken] };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan));
+
+        Assert.Equal(["do a", "undo a"], log);
+        Assert.True(e.FailedStepMayHaveTakenEffect);
+        Assert.DoesNotContain("as it was before", e.Message);
+        Assert.Contains("do b", e.Message); // the command to check on the host
+    }
+
+    [Fact]
+    public async Task A_half_done_step_inside_an_undone_step_leaves_the_host_as_it_was()
+    {
+        var log = new List<string>();
+        var lost = new SshConnectionException("SshConnectionLost", "The SSH connection to esx was lost while running 'x'.");
+        var copy = Step("copy into folder", log) with { Execute = _ => throw lost, Inside = "folder" };
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Steps = [Step("folder", log), copy] };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan));
+
+        Assert.False(e.FailedStepMayHaveTakenEffect);
+        Assert.Contains("The host is as it was before", e.Message);
+    }
+
+    [Fact]
+    public async Task Cancelling_during_a_step_leaves_its_outcome_unknown()
+    {
+        var log = new List<string>();
+        using var cts = new CancellationTokenSource();
+        var slow = Step("b", log) with
+        {
+            Execute = async ct =>
+            {
+                await cts.CancelAsync();
+                ct.ThrowIfCancellationRequested();
+            },
+        };
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Steps = [Step("a", log), slow] };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan, null, cts.Token));
+
+        Assert.True(e.FailedStepMayHaveTakenEffect);
+        Assert.DoesNotContain("as it was before", e.Message);
+    }
+
+    [Fact]
+    public void Declining_a_step_stops_asking_runs_nothing_and_is_audited_as_declined_not_as_a_preview()
+    {
+        var log = new List<string>();
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Vm = "web01", Steps = [Step("a", log), Step("b", log), Step("c", log)] };
+        var asked = new List<string>();
+
+        var decision = new PlanExecutor(_audit, _redactor, Actor).Approve(plan, s =>
+        {
+            asked.Add(s.Title);
+            return s.Title == "b" ? StepAnswer.Declined : StepAnswer.Approved;
+        });
+
+        Assert.Equal(PlanDecision.Declined, decision);
+        Assert.Equal(["a", "b"], asked);
+        Assert.Empty(log);
+        Assert.Equal(["declined", "declined", "declined"], _audit.Read().Select(r => r.Result));
+    }
+
+    [Fact]
+    public void WhatIf_offers_every_step_and_records_a_preview_of_each()
+    {
+        var log = new List<string>();
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Steps = [Step("a", log), Step("b", log)] };
+        var asked = new List<string>();
+
+        var decision = new PlanExecutor(_audit, _redactor, Actor).Approve(plan, s =>
+        {
+            asked.Add(s.Title);
+            return StepAnswer.WhatIf;
+        });
+
+        Assert.Equal((PlanDecision.Previewed, 2), (decision, asked.Count));
+        Assert.Equal(["preview", "preview"], _audit.Read().Select(r => r.Result));
+    }
+
+    [Fact]
+    public void A_plan_whose_every_step_is_approved_is_to_run_and_nothing_is_audited_yet()
+    {
+        var log = new List<string>();
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Steps = [Step("a", log), Step("b", log)] };
+
+        Assert.Equal(PlanDecision.Run, new PlanExecutor(_audit, _redactor, Actor).Approve(plan, _ => StepAnswer.Approved));
+        Assert.Empty(_audit.Read());
+    }
+
+    [Fact]
     public async Task A_failed_undo_is_reported_with_what_is_left_and_how_to_remove_it()
     {
         var log = new List<string>();
         var plan = new Plan { Operation = "CreateVm", Host = "esx", Steps = [Step("copy disk", log, undoFails: true), Step("register", log, fail: true)] };
 
-        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan));
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan));
 
         var left = Assert.Single(e.Left);
         Assert.Contains("copy disk", left);
@@ -89,7 +188,7 @@ public sealed class PlanningAndAuditTests : IDisposable
         };
         var plan = new Plan { Operation = "CreateVm", Host = "esx", Steps = [Soap("create"), Soap("register")] };
 
-        await new PlanExecutor(_audit, _redactor).ExecuteAsync(plan);
+        await new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan);
 
         Assert.Equal(["do create over ssh", "do register over ssh"], log);
         Assert.Equal(["failed", "ok", "ok"], _audit.Read().Select(r => r.Result));
@@ -103,7 +202,7 @@ public sealed class PlanningAndAuditTests : IDisposable
         var cancel = new PlanStep { Title = "cancel", Target = "t", Transport = "local", Command = "x", Execute = _ => { cts.Cancel(); return Task.CompletedTask; } };
         var plan = new Plan { Operation = "Op", Host = "esx", Steps = [Step("a", log), cancel, Step("b", log)] };
 
-        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan, null, cts.Token));
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan, null, cts.Token));
 
         Assert.Equal(CesoErrorKind.Cancelled, e.Kind);
         Assert.Equal(["do a", "undo a"], log);
@@ -115,7 +214,7 @@ public sealed class PlanningAndAuditTests : IDisposable
         var log = new List<string>();
         File.WriteAllText(_audit.Path, "");
         var plan = new Plan { Operation = "Op", Host = "esx", Steps = [Step("a", log), Step("b", log)] };
-        var executor = new PlanExecutor(_audit, _redactor);
+        var executor = new PlanExecutor(_audit, _redactor, Actor);
         using (new FileStream(_audit.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) // another process holds it
         {
             await executor.ExecuteAsync(plan);
@@ -159,6 +258,60 @@ public sealed class PlanningAndAuditTests : IDisposable
     }
 
     [Fact]
+    public void An_old_record_without_an_agent_reads_back_without_one_whatever_CESO_AGENT_says_now()
+    {
+        _audit.Append(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "cmd", Result = "ok", Operator = "alice" });
+        var before = Environment.GetEnvironmentVariable("CESO_AGENT");
+        Environment.SetEnvironmentVariable("CESO_AGENT", "todays-agent");
+        try
+        {
+            var r = Assert.Single(_audit.Read());
+            Assert.Null(r.Agent);
+            Assert.Equal("alice", r.Operator);
+            Assert.Null(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "cmd", Result = "ok" }.Agent);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CESO_AGENT", before);
+        }
+    }
+
+    [Fact]
+    public async Task The_executor_stamps_every_record_with_the_actor_it_was_given()
+    {
+        var log = new List<string>();
+        var plan = new Plan { Operation = "StartVm", Host = "esx", Vm = "web01", Steps = [Step("a", log)] };
+
+        await new PlanExecutor(_audit, _redactor, new AuditActor("alice", "claude")).ExecuteAsync(plan);
+
+        var r = Assert.Single(_audit.Read());
+        Assert.Equal(("alice", "claude"), (r.Operator, r.Agent));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not json")]
+    [InlineData("{\"time\": ")]
+    [InlineData("null")]
+    public void A_blank_or_unreadable_line_breaks_the_chain_at_that_line_and_reading_skips_and_reports_it(string bad)
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            _audit.Append(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "cmd " + i, Result = "ok" });
+        }
+
+        var lines = File.ReadAllLines(_audit.Path).ToList();
+        lines.Insert(1, bad);
+        File.WriteAllLines(_audit.Path, lines);
+
+        Assert.Equal(2, _audit.Verify());
+        Assert.Equal(new AuditCheck(_audit.Path, 4, false, 2), _audit.Check());
+        var unreadable = new List<int>();
+        Assert.Equal(["cmd 0", "cmd 1", "cmd 2"], _audit.Read(unreadable.Add).Select(r => r.Command));
+        Assert.Equal(bad.Length == 0 ? [] : [2], unreadable);
+    }
+
+    [Fact]
     public void Concurrent_writers_keep_the_chain_intact()
     {
         Parallel.For(0, 200, i => new AuditLog(_audit.Path, _redactor).Append(new AuditRecord { Operation = "Op", Host = "esx", Transport = "ssh", Command = "c" + i, Result = "ok" }));
@@ -193,7 +346,7 @@ public sealed class PlanningAndAuditTests : IDisposable
             ],
         };
 
-        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor).ExecuteAsync(plan));
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan));
 
         var text = File.ReadAllText(_audit.Path);
         Assert.DoesNotContain(secret, text);

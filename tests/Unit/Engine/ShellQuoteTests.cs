@@ -29,6 +29,56 @@ public class ShellQuoteTests
         Assert.Equal("vim-cmd vmsvc/get.config 'my vm'", ShellQuote.Join("vim-cmd", "vmsvc/get.config", "my vm"));
 
     [Fact]
+    public void A_command_line_joins_quoted_commands_with_fixed_operators_only()
+    {
+        var line = ShellCommandLine.Of("printf", "%s", "a b")
+            .WriteTo("/vmfs/volumes/ds 1/web 01/web 01.vmx.ceso-tmp")
+            .And("mv", "/vmfs/volumes/ds 1/web 01/web 01.vmx.ceso-tmp", "/vmfs/volumes/ds 1/web 01/web 01.vmx")
+            .Or("rm", "-f", "x;y");
+
+        Assert.Equal(
+            "printf %s 'a b' > '/vmfs/volumes/ds 1/web 01/web 01.vmx.ceso-tmp' && mv '/vmfs/volumes/ds 1/web 01/web 01.vmx.ceso-tmp' '/vmfs/volumes/ds 1/web 01/web 01.vmx' || rm -f 'x;y'",
+            line.ToString());
+        Assert.Equal("a | b ; c", ShellCommandLine.Of("a").Pipe("b").Then("c").ToString());
+    }
+
+    [Fact]
+    public void A_command_line_is_immutable()
+    {
+        var first = ShellCommandLine.Of("true");
+        _ = first.And("false");
+        Assert.Equal("true", first.ToString());
+    }
+
+    [Fact]
+    public void Hostile_names_in_a_write_and_move_sequence_reach_the_shell_as_data_and_run_nothing()
+    {
+        var dir = Directory.CreateTempSubdirectory("ceso-line-").FullName;
+        var canary = Path.Combine(Path.GetTempPath(), "ceso-canary-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            foreach (var name in HostileNames.Generate(200, seed: 11, canary).Select(n => n.Replace("/", "_")).Where(n => n is not ("." or "..")).Distinct())
+            {
+                var temp = Path.Combine(dir, name + ".tmp");
+                var target = Path.Combine(dir, name);
+                var content = "content of " + name;
+                var line = ShellCommandLine.Of("printf", "%s", content).WriteTo(temp).And("mv", temp, target);
+                using var p = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", line.ToString()]) { UseShellExecute = false })!;
+                Assert.True(p.WaitForExit(10_000));
+                Assert.Equal(0, p.ExitCode);
+                Assert.Equal(content, File.ReadAllText(target));
+                Assert.False(File.Exists(temp));
+            }
+
+            Assert.False(File.Exists(canary), "a quoted name executed a command");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void Generated_names_round_trip_through_a_local_posix_shell_unchanged_and_run_nothing()
     {
         var canary = Path.Combine(Path.GetTempPath(), "ceso-canary-" + Guid.NewGuid().ToString("N"));

@@ -136,7 +136,7 @@ public class TestBed : IAsyncLifetime
         var session = await ConnectAsync(transport);
         var redactor = new Ceso.Engine.Security.Redactor();
         return (session, new Ceso.Engine.Vms.VmOperations(session, Home),
-            new Ceso.Engine.Planning.PlanExecutor(Ceso.Engine.Security.AuditLog.Open(Home, redactor), redactor));
+            new Ceso.Engine.Planning.PlanExecutor(Ceso.Engine.Security.AuditLog.Open(Home, redactor), redactor, new Ceso.Engine.Security.AuditActor("tester", null)));
     }
 
     /// <summary>Sets faults (<c>restricted=on</c>, <c>delayMs=200</c>, …) through <c>cesobed fault</c>.</summary>

@@ -216,7 +216,7 @@ public sealed class VmLifecycleTests(TestBed bed)
         const string token = "tok_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
         redactor.Add(token);
         var audit = AuditLog.Open(home, redactor);
-        var executor = new PlanExecutor(audit, redactor);
+        var executor = new PlanExecutor(audit, redactor, new AuditActor("tester", null));
         var vms = new VmOperations(session, home);
         var userData = $"#cloud-config\nwrite_files:\n  - path: /etc/app.env\n    content: \"API_TOKEN={token}\"\n";
         var (plan, _) = await vms.PlanCreateAsync(new CreateVmRequest
@@ -226,9 +226,27 @@ public sealed class VmLifecycleTests(TestBed bed)
         });
         var shown = string.Join("\n", plan.Steps.Select(executor.Show));
         executor.RecordPreview(plan);
+        PlanFailedException failure;
+        var progress = new ProgressRecorder();
         try
         {
             await executor.ExecuteAsync(plan);
+
+            // The user-data above only travels encoded; notes travel in plain text (the step names the change), and a
+            // full datastore makes the step fail, so the token reaches the error and the audit log unless redacted.
+            var (notes, _) = await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "secret01", Annotation = $"deploy token {token}" });
+            Assert.Contains(notes.Steps, s => s.Title.Contains(token, StringComparison.Ordinal) || s.Command.Contains(token, StringComparison.Ordinal));
+            shown += "\n" + string.Join("\n", notes.Steps.Select(executor.Show));
+            executor.RecordPreview(notes);
+            bed.Fault("datastoreFull=datastore1");
+            try
+            {
+                failure = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(notes, progress));
+            }
+            finally
+            {
+                bed.ClearFaults();
+            }
         }
         finally
         {
@@ -240,7 +258,13 @@ public sealed class VmLifecycleTests(TestBed bed)
         {
             Assert.DoesNotContain(secret, log);
             Assert.DoesNotContain(secret, shown);
+            Assert.DoesNotContain(secret, failure.Message);
+            Assert.DoesNotContain(secret, failure.FailedStep);
+            Assert.All(progress.Titles, t => Assert.DoesNotContain(secret, t));
         }
+
+        Assert.Contains(Redactor.Mask, failure.Message);
+        Assert.Contains("\"result\":\"failed\"", log);
 
         Assert.Equal(0, audit.Verify());
         Assert.Contains("\"result\":\"preview\"", log);
@@ -302,6 +326,19 @@ public sealed class VmLifecycleTests(TestBed bed)
         finally
         {
             await RemoveAsync(ops, name);
+        }
+    }
+}
+
+internal sealed class ProgressRecorder : IProgress<PlanProgress>
+{
+    public List<string> Titles { get; } = [];
+
+    public void Report(PlanProgress value)
+    {
+        lock (Titles)
+        {
+            Titles.Add(value.Title);
         }
     }
 }
