@@ -56,6 +56,18 @@ Describe 'New-CesoVm' {
             Get-CesoVm | Select-Object Name, PowerState, NumCpu, MemoryMB, Annotation | ConvertTo-Json | Should -Be ($state | ConvertTo-Json)
         }
 
+        It 'runs nothing, asks once and audits every step as declined when the first step is declined at -Confirm' {
+            $before = (Get-CesoTestBedWrites $script:Bed).Count
+            $out = Invoke-CesoTestBedPrompted $script:Bed -Transport $Transport -Answers 'N' `
+                -Script "New-CesoVm pester-declined -Template '$($script:Vm.Name)' -IPAddress 10.0.0.9/24 -Confirm"
+            ([regex]::Matches($out, 'Are you sure you want to perform this action')).Count | Should -Be 1 -Because $out
+            (Get-CesoTestBedWrites $script:Bed).Count | Should -Be $before
+            Get-CesoVm -Name pester-declined -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $records = @(Get-CesoAuditLog | Where-Object Vm -eq 'pester-declined')
+            $records.Count | Should -BeGreaterThan 1
+            $records.Result | Sort-Object -Unique | Should -Be 'declined'
+        }
+
         It 'creates a VM from a template and writes it' {
             $vm = New-CesoVm pester-new -Template $script:Vm.Name -IPAddress 10.0.0.7/24 -Confirm:$false
             $vm.GetType().FullName | Should -Be 'Ceso.Engine.Model.CesoVm' # a type of Ceso's private load context: no type literal

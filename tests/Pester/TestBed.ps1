@@ -70,3 +70,35 @@ function Get-CesoTestBedWrites {
     if (-not (Test-Path $TestBed.Info.callLog)) { return @() }
     @(Get-Content $TestBed.Info.callLog | ConvertFrom-Json | Where-Object { $_.write -and -not $_.internal })
 }
+
+function Invoke-CesoTestBedPrompted {
+    # Runs $Script in a fresh pwsh whose console host reads prompt answers (e.g. 'N' at -Confirm) from stdin, connected
+    # to the same test bed and CESO_HOME (so the caller reads the same audit log). Returns everything the child printed.
+    param($TestBed, [string] $Script, [string[]] $Answers, [string] $Transport = 'Auto')
+    $infoFile = Join-Path $TestBed.CesoHome 'bed-info.json'
+    $TestBed.Info | ConvertTo-Json | Set-Content $infoFile
+    $prelude = @"
+. '$(Join-Path $PSScriptRoot 'TestBed.ps1')'
+`$env:CESO_HOME = '$($TestBed.CesoHome)'
+Import-CesoBuiltModule
+`$bed = [pscustomobject]@{ Info = (Get-Content -Raw '$infoFile' | ConvertFrom-Json); CesoHome = '$($TestBed.CesoHome)' }
+`$null = Connect-CesoTestBed `$bed -Transport $Transport
+"@
+    $psi = [Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+    if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+    foreach ($a in '-NoProfile', '-NoLogo', '-Command', '-') { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $p = [Diagnostics.Process]::Start($psi)
+    # -Command - reads the script and the answers from the same stdin, line by line: the script as one line per
+    # statement, then one answer per prompt.
+    $p.StandardInput.WriteLine((($prelude + "`n" + $Script) -split "`r?`n" | Where-Object { $_.Trim() }) -join "`n")
+    foreach ($answer in $Answers) { $p.StandardInput.WriteLine($answer) }
+    $p.StandardInput.Close()
+    $stdout = $p.StandardOutput.ReadToEndAsync()
+    $stderr = $p.StandardError.ReadToEndAsync()
+    if (-not $p.WaitForExit(120000)) { $p.Kill($true); throw 'the prompted pwsh did not finish in 120 s' }
+    $stdout.Result + $stderr.Result
+}
