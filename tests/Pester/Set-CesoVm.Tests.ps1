@@ -29,6 +29,13 @@ Describe 'Set-CesoVm' {
                 Should -Throw -ErrorId 'InvalidIPAddress,Ceso.PowerShell.Commands.SetCesoVmCommand'
         }
 
+        It 'writes NetworkNeedsIPAddress for -DnsServer without -IPAddress and leaves the guest network alone' {
+            $before = (Get-CesoTestBedWrites $script:Bed).Count
+            { Set-CesoVm $script:Vm.Name -DnsServer 10.0.0.53 -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ErrorId 'NetworkNeedsIPAddress,Ceso.PowerShell.Commands.SetCesoVmCommand'
+            (Get-CesoTestBedWrites $script:Bed).Count | Should -Be $before
+        }
+
         It 'rejects -ExtendDisk with one number' {
             { Set-CesoVm $script:Vm.Name -ExtendDisk 1 -ErrorAction Stop } |
                 Should -Throw -ErrorId 'ParameterArgumentValidationError,Ceso.PowerShell.Commands.SetCesoVmCommand'

@@ -35,6 +35,16 @@ public static partial class GuestInfoBuilder
             throw Invalid("InvalidSearchDomain", $"Search domain '{domain}' is not a DNS name (labels of letters, digits and '-', separated by dots).", domain);
         }
 
+        // Network settings without an address used to be dropped without a word, and on Set-CesoVm they replaced a
+        // static network with DHCP. They only mean something in a static network config, so ask for the address.
+        if (addresses.Count == 0 && (dns.Count > 0 || request.SearchDomains.Count > 0 || request.Gateways.Count > 0))
+        {
+            var given = string.Join(", ", new[] { request.Gateways.Count > 0 ? "-Gateway" : null, dns.Count > 0 ? "-DnsServer" : null, request.SearchDomains.Count > 0 ? "-SearchDomain" : null }.Where(g => g is not null));
+            throw Invalid("NetworkNeedsIPAddress",
+                $"{given} for '{request.VmName}' need -IPAddress: they are written into a static network config, and without an address the guest uses DHCP, whose server supplies them. Give -IPAddress too (for a re-IP, the VM's addresses again), or leave them out.",
+                given);
+        }
+
         var metadata = new JsonObject
         {
             ["instance-id"] = request.InstanceId,

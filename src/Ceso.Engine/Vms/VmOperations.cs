@@ -242,7 +242,7 @@ public sealed partial class VmOperations
     public async Task<(Plan Plan, CesoVm Vm)> PlanPowerAsync(string vmName, PowerAction action, CancellationToken ct = default)
     {
         var vm = Find(await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false), vmName, "VmNotFound", "VM");
-        CheckNotProtected(vm, action.ToString());
+        CheckNotProtected(vm, action);
         var h = new VmHandle(vm.Name, vm.Id);
         var want = action == PowerAction.Start ? CesoPowerState.PoweredOn : action == PowerAction.Reset ? CesoPowerState.PoweredOn : CesoPowerState.PoweredOff;
         var steps = new List<PlanStep>();
@@ -250,6 +250,14 @@ public sealed partial class VmOperations
         if (action == PowerAction.Reset && vm.PowerState != CesoPowerState.PoweredOn)
         {
             throw new CesoException("InvalidPowerState", CesoErrorKind.InvalidState, $"'{vm.Name}' is {vm.PowerState}; only a running VM can be reset. Start it with Start-CesoVm.") { Target = vmName, Host = Host };
+        }
+
+        // A suspended guest is not running, so it cannot shut itself down: say what can be done instead.
+        if (action == PowerAction.Shutdown && vm.PowerState == CesoPowerState.Suspended)
+        {
+            throw new CesoException("InvalidPowerState", CesoErrorKind.InvalidState,
+                $"'{vm.Name}' is Suspended: its guest is not running and cannot shut down. Resume it with Start-CesoVm and stop it then, or power it off with Stop-CesoVm -Kill (the suspended state is lost).")
+            { Target = vmName, Host = Host };
         }
 
         // Asking for the state a VM is already in is not an error: scripts can re-run safely (the plan is empty).
@@ -309,20 +317,29 @@ public sealed partial class VmOperations
     public async Task<CesoVm?> RefreshAsync(string nameOrId, CancellationToken ct = default) =>
         (await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == nameOrId || v.Name == nameOrId);
 
+    /// <summary>Refuses to change the power state of a protected VM, naming the action in words.</summary>
+    public void CheckNotProtected(CesoVm vm, PowerAction action) => CheckNotProtected(vm, action switch
+    {
+        PowerAction.Start => "power on",
+        PowerAction.Shutdown => "shut down",
+        PowerAction.Kill => "power off",
+        _ => "reset",
+    });
+
     /// <summary>Refuses to change a protected VM, naming the protection and how to lift it.</summary>
     public void CheckNotProtected(CesoVm vm, string action)
     {
         if (vm.Annotation?.Contains(VmxIdentity.ProtectedTag, StringComparison.Ordinal) == true)
         {
             throw new CesoException("VmProtected", CesoErrorKind.InvalidState,
-                $"'{vm.Name}' is protected (its notes carry {VmxIdentity.ProtectedTag}); Ceso will not {action} it. Lift the protection with Unprotect-CesoVm '{vm.Name}' if you mean it.")
+                $"'{vm.Name}' is protected (its notes carry {VmxIdentity.ProtectedTag}); Ceso will not {action} '{vm.Name}'. Lift the protection with Unprotect-CesoVm '{vm.Name}' if you mean it.")
             { Target = vm.Name, Host = Host };
         }
 
         if (_protection.IsListed(Host, vm.Name))
         {
             throw new CesoException("VmProtected", CesoErrorKind.InvalidState,
-                $"'{vm.Name}' is protected (listed in {_protection.Path}); Ceso will not {action} it. Remove its line from that file if you mean it.")
+                $"'{vm.Name}' is protected (listed in {_protection.Path}); Ceso will not {action} '{vm.Name}'. Remove its line from that file if you mean it.")
             { Target = vm.Name, Host = Host };
         }
     }

@@ -170,6 +170,9 @@ public sealed class GuestInfoValidationTests
     {
         { "InvalidDnsServer", new GuestInfoRequest { VmName = "vm", DnsServers = ["dns.example"] }, "dns.example" },
         { "InvalidSearchDomain", new GuestInfoRequest { VmName = "vm", SearchDomains = ["bad_domain"] }, "bad_domain" },
+        { "NetworkNeedsIPAddress", new GuestInfoRequest { VmName = "vm", DnsServers = ["10.0.0.1"] }, "-DnsServer" },
+        { "NetworkNeedsIPAddress", new GuestInfoRequest { VmName = "vm", SearchDomains = ["lab.example"] }, "-SearchDomain" },
+        { "NetworkNeedsIPAddress", new GuestInfoRequest { VmName = "vm", Gateways = ["10.0.0.1"] }, "-Gateway" },
         { "InvalidHostname", new GuestInfoRequest { VmName = "vm", Hostname = "bad_host" }, "bad_host" },
         { "InvalidGateway", new GuestInfoRequest { VmName = "vm", IPAddresses = ["10.0.0.5/24"], Gateways = ["gw"] }, "gw" },
         { "InvalidMacAddress", new GuestInfoRequest { VmName = "vm", IPAddresses = ["10.0.0.5/24"], MacAddress = "00:50" }, "00:50" },

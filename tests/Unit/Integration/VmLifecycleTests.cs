@@ -207,6 +207,40 @@ public sealed class VmLifecycleTests(TestBed bed)
     }
 
     [Fact]
+    public async Task A_suspended_VM_is_refused_a_guest_shutdown_with_advice_and_can_be_killed()
+    {
+        await using var ops = await OpenAsync(Transport.Ssh);
+        await ops.Executor.ExecuteAsync((await ops.Vms.PlanPowerAsync("vm04", PowerAction.Start)).Plan);
+        try
+        {
+            var id = (await ops.Vms.RefreshAsync("vm04"))!.Id;
+            await ops.Session.Ssh!.RunAsync($"vim-cmd vmsvc/power.suspend {ShellQuote.Quote(id)}");
+            Assert.Equal(CesoPowerState.Suspended, (await ops.Vms.RefreshAsync("vm04"))!.PowerState);
+
+            var e = await Assert.ThrowsAsync<CesoException>(() => ops.Vms.PlanPowerAsync("vm04", PowerAction.Shutdown));
+            Assert.Equal("InvalidPowerState", e.ErrorId);
+            Assert.Contains("-Kill", e.Message);
+            Assert.Single((await ops.Vms.PlanPowerAsync("vm04", PowerAction.Kill)).Plan.Steps);
+        }
+        finally
+        {
+            await ops.Executor.ExecuteAsync((await ops.Vms.PlanPowerAsync("vm04", PowerAction.Kill)).Plan);
+        }
+
+        Assert.Equal(CesoPowerState.PoweredOff, (await ops.Vms.RefreshAsync("vm04"))!.PowerState);
+    }
+
+    [Fact]
+    public async Task A_protected_VM_is_refused_in_words_that_name_the_action()
+    {
+        await using var ops = await OpenAsync(Transport.Ssh);
+        var vm = (await ops.Vms.RefreshAsync("vm04"))!;
+        var e = Assert.Throws<CesoException>(() => ops.Vms.CheckNotProtected(vm with { Annotation = VmxIdentity.ProtectedTag }, PowerAction.Shutdown));
+        Assert.Equal("VmProtected", e.ErrorId);
+        Assert.Contains("will not shut down 'vm04'", e.Message);
+    }
+
+    [Fact]
     public async Task Secrets_never_reach_the_audit_log_the_preview_or_errors_of_a_real_run()
     {
         var home = new CesoHome(Directory.CreateTempSubdirectory("ceso-secrets-").FullName);
