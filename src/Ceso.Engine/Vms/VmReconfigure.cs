@@ -240,9 +240,10 @@ public sealed partial class VmOperations
         var h = new VmHandle(vm.Name, vm.Id);
         if (changes.Count > 0)
         {
+            // -WhatIf shows a step's notes with its command; the upload's text is a placeholder, so the changes go there.
             steps.Add(Step($"Rewrite {vmxPath.FileName}: {string.Join("; ", changes)}", target,
                 t => RewriteVmx(t, vmxPath, newText, oldText, h),
-                t => RewriteVmx(t, vmxPath, oldText, newText, h)) with { Notes = notes.ToList() });
+                t => RewriteVmx(t, vmxPath, oldText, newText, h)) with { Notes = [$"changes {string.Join("; ", changes)}", .. notes] });
         }
 
         if (r.ExtendDisk is { } ext)

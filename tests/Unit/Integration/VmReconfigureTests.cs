@@ -65,6 +65,8 @@ public sealed class VmReconfigureTests(TestBed bed)
                 Annotation = "rebuilt",
             });
             Assert.Contains(plan.Steps, s => s.Title.Contains("numvcpus = \"6\"", StringComparison.Ordinal));
+            // What -WhatIf prints for the rewrite: the upload's content is a placeholder, so the changed keys must be there.
+            Assert.Contains(plan.Steps, s => executor.Show(s).Contains($"numvcpus = \"6\" (was \"{before.NumCpu}\")", StringComparison.Ordinal));
             await executor.ExecuteAsync(plan);
 
             var after = (await vms.RefreshAsync("recfg01"))!;
