@@ -161,13 +161,14 @@ public abstract partial class CesoCmdlet
         try
         {
             var progress = OnPipeline<PlanProgress>(Report);
-            if (!TryRunEngine(async ct =>
-                {
-                    await executor.ExecuteAsync(plan, progress, ct).ConfigureAwait(false);
-                    return true;
-                }, target, out _))
+            if (!TryRunEngine(ct => executor.ExecuteAsync(plan, progress, ct), target, out var result))
             {
                 return PlanOutcome.Failed;
+            }
+
+            foreach (var warning in result!.Warnings)
+            {
+                WriteWarning($"{what} is done, but a cleanup failed; LEFT ON THE HOST: {warning}");
             }
         }
         finally

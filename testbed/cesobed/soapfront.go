@@ -192,7 +192,13 @@ func (f *Front) serveSOAP(w http.ResponseWriter, r *http.Request, body []byte, i
 	}
 	r.Body = ioutil.NopCloser(bytes.NewReader(body))
 	rec := httptest.NewRecorder()
-	f.Mux.ServeHTTP(rec, r)
+	if f.ready && (method == "RemoveSnapshot_Task" || method == "RemoveAllSnapshots_Task") {
+		restore := guardSnapshotRemoval(f.St)
+		f.Mux.ServeHTTP(rec, r)
+		restore()
+	} else {
+		f.Mux.ServeHTTP(rec, r)
+	}
 	out := f.rewrite(rec.Body.Bytes())
 	fault := ""
 	if rec.Code == http.StatusInternalServerError {

@@ -49,7 +49,33 @@ public sealed record PlanStep
 
     /// <summary>Decisions this step carries out for the user (a defaulted gateway), shown with its command in -WhatIf.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>A change (undone when a later step fails) or a cleanup (runs after the changes, whatever happened).</summary>
+    public StepKind Kind { get; init; } = StepKind.Change;
+
+    /// <summary>
+    /// For a cleanup: the title of the change step whose hold it releases (a snapshot, a lock). It runs only when that
+    /// step completed, and that step is then not undone on failure: the cleanup releases it. Null: it always runs.
+    /// </summary>
+    public string? Releases { get; init; }
 }
+
+/// <summary>What a step is to the executor.</summary>
+public enum StepKind
+{
+    /// <summary>Changes the host; undone in reverse when a later change fails.</summary>
+    Change,
+
+    /// <summary>
+    /// Releases what a change holds (a snapshot, a lock) after the changes ran, after success, failure and Ctrl+C
+    /// alike. Its failure is a warning naming what is left; it never undoes finished work.
+    /// </summary>
+    Cleanup,
+}
+
+/// <summary>How a plan that ran ended.</summary>
+/// <param name="Warnings">Cleanups that failed: what is left on the host and how to remove it (the work itself is done).</param>
+public sealed record PlanResult(IReadOnlyList<string> Warnings);
 
 /// <summary>An operation as an ordered list of steps, built before anything runs; -WhatIf renders it, the real run executes it.</summary>
 public sealed record Plan

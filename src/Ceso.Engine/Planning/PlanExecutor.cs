@@ -17,7 +17,8 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
     public string Show(PlanStep step) => redactor.Redact(
         step.Command
         + (step.Fallback is null ? "" : $"  [if the host refuses it (free license): {step.Fallback.Command}]")
-        + (step.Notes.Count == 0 ? "" : $"  (note: {string.Join("; ", step.Notes)})"));
+        + (step.Notes.Count == 0 ? "" : $"  (note: {string.Join("; ", step.Notes)})")
+        + (step.Kind == StepKind.Cleanup ? "  (cleanup: runs after the other steps, also when one fails)" : ""));
 
     /// <summary>Records a -WhatIf preview of every step (nothing runs).</summary>
     public void RecordPreview(Plan plan) => RecordAll(plan, "preview");
@@ -60,19 +61,23 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         }
     }
 
-    /// <summary>Executes the plan; throws <see cref="PlanFailedException"/> after undoing when a step fails.</summary>
-    public async Task ExecuteAsync(Plan plan, IProgress<PlanProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>
+    /// Executes the plan: the changes in order, then the cleanups. Throws <see cref="PlanFailedException"/> after undoing
+    /// the completed changes and running the cleanups when a change fails (or on Ctrl+C). A cleanup that fails is a
+    /// warning in the result, never a reason to undo finished work.
+    /// </summary>
+    public async Task<PlanResult> ExecuteAsync(Plan plan, IProgress<PlanProgress>? progress = null, CancellationToken ct = default)
     {
-        var done = new Stack<PlanStep>();
-        var preferFallback = false;
+        var run = new RunState(plan);
         for (var i = 0; i < plan.Steps.Count; i++)
         {
-            var step = plan.Steps[i];
-            if (preferFallback && step.Fallback is not null)
+            var planned = plan.Steps[i];
+            if (planned.Kind == StepKind.Cleanup)
             {
-                step = step.Fallback;
+                continue;
             }
 
+            var step = run.PreferFallback && planned.Fallback is not null ? planned.Fallback : planned;
             progress?.Report(new PlanProgress(i + 1, plan.Steps.Count, redactor.Redact(step.Title)));
             try
             {
@@ -80,40 +85,107 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             }
             catch (OperationCanceledException e)
             {
-                throw await FailAsync(plan, step, e, done, started: false).ConfigureAwait(false);
+                throw await FailAsync(run, step, e, started: false).ConfigureAwait(false);
             }
 
             try
             {
-                await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, redactor.Redact(step.Title))).ConfigureAwait(false);
+                await RunWithFallbackAsync(run, step, StepProgress(progress, i, plan.Steps.Count, redactor.Redact(step.Title)), ct).ConfigureAwait(false);
             }
-            catch (VimFaultException e) when (e.FaultType == "RestrictedVersion" && step.Fallback is not null)
+            catch (StepFailedException e)
             {
-                // Free license: the API reads but refuses writes; the same change works over SSH.
-                preferFallback = true;
-                step = step.Fallback;
-                try
-                {
-                    await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, redactor.Redact(step.Title))).ConfigureAwait(false);
-                }
-                catch (Exception inner)
-                {
-                    throw await FailAsync(plan, step, inner, done, started: true).ConfigureAwait(false);
-                }
-            }
-            catch (Exception e)
-            {
-                throw await FailAsync(plan, step, e, done, started: true).ConfigureAwait(false);
+                throw await FailAsync(run, e.Step, e.InnerException!, started: true).ConfigureAwait(false);
             }
 
-            done.Push(step);
+            run.Done.Push(step);
+            run.Completed.Add(planned.Title);
         }
+
+        return new PlanResult(await CleanUpAsync(run, progress).ConfigureAwait(false));
+    }
+
+    /// <summary>What one run of a plan has done so far.</summary>
+    private sealed class RunState(Plan plan)
+    {
+        public Plan Plan { get; } = plan;
+
+        public Stack<PlanStep> Done { get; } = new();
+
+        public HashSet<string> Completed { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Titles of changes that a cleanup releases (not undone on failure: the cleanup does it).</summary>
+        public HashSet<string> Released { get; } = plan.Steps.Where(s => s.Kind == StepKind.Cleanup && s.Releases is not null).Select(s => s.Releases!).ToHashSet(StringComparer.Ordinal);
+
+        /// <summary>After one RestrictedVersion refusal (a free license) the rest of the plan prefers the SSH fallbacks.</summary>
+        public bool PreferFallback { get; set; }
+    }
+
+    /// <summary>A step failed; carries the step that ran last (the fallback, when the host refused the API call).</summary>
+    private sealed class StepFailedException(PlanStep step, Exception inner) : Exception(inner.Message, inner)
+    {
+        public PlanStep Step { get; } = step;
+    }
+
+    private async Task RunWithFallbackAsync(RunState run, PlanStep step, IProgress<int>? stepProgress, CancellationToken ct, string failedResult = "failed")
+    {
+        try
+        {
+            await RunAsync(run.Plan, step, ct, stepProgress, failedResult).ConfigureAwait(false);
+        }
+        catch (VimFaultException e) when (e.FaultType == "RestrictedVersion" && step.Fallback is not null)
+        {
+            // Free license: the API reads but refuses writes; the same change works over SSH.
+            run.PreferFallback = true;
+            try
+            {
+                await RunAsync(run.Plan, step.Fallback, ct, stepProgress, failedResult).ConfigureAwait(false);
+            }
+            catch (Exception inner)
+            {
+                throw new StepFailedException(step.Fallback, inner);
+            }
+        }
+        catch (Exception e)
+        {
+            throw new StepFailedException(step, e);
+        }
+    }
+
+    /// <summary>
+    /// Runs the cleanups whose change completed (in plan order), even after Ctrl+C: a snapshot or lock left behind is
+    /// worse than a late stop. Returns what each failed cleanup leaves on the host and how to remove it.
+    /// </summary>
+    private async Task<List<string>> CleanUpAsync(RunState run, IProgress<PlanProgress>? progress)
+    {
+        var left = new List<string>();
+        for (var i = 0; i < run.Plan.Steps.Count; i++)
+        {
+            var planned = run.Plan.Steps[i];
+            if (planned.Kind != StepKind.Cleanup || (planned.Releases is { } holder && !run.Completed.Contains(holder)))
+            {
+                continue;
+            }
+
+            var step = run.PreferFallback && planned.Fallback is not null ? planned.Fallback : planned;
+            progress?.Report(new PlanProgress(i + 1, run.Plan.Steps.Count, redactor.Redact(step.Title)));
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+            try
+            {
+                await RunWithFallbackAsync(run, step, null, cts.Token, "cleanup-failed").ConfigureAwait(false);
+            }
+            catch (StepFailedException e)
+            {
+                left.Add($"{redactor.Redact(step.Title)} failed ({redactor.Redact(e.InnerException!.Message)}); do it by hand with: {Show(e.Step)}");
+            }
+        }
+
+        return left;
     }
 
     private static IProgress<int>? StepProgress(IProgress<PlanProgress>? progress, int index, int count, string title) =>
         progress is null ? null : new InlineProgress<int>(p => progress.Report(new PlanProgress(index + 1, count, title, Math.Clamp(p, 0, 100))));
 
-    private async Task RunAsync(Plan plan, PlanStep step, CancellationToken ct, IProgress<int>? stepProgress = null)
+    private async Task RunAsync(Plan plan, PlanStep step, CancellationToken ct, IProgress<int>? stepProgress, string failedResult)
     {
         var sw = Stopwatch.StartNew();
         try
@@ -129,20 +201,27 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         }
         catch (Exception e)
         {
-            Audit(Record(plan, step, e is OperationCanceledException ? "cancelled" : "failed", e.Message, sw.ElapsedMilliseconds));
+            var refused = e is VimFaultException { FaultType: "RestrictedVersion" } && step.Fallback is not null;
+            Audit(Record(plan, step, e is OperationCanceledException ? "cancelled" : refused ? "failed" : failedResult, e.Message, sw.ElapsedMilliseconds));
             throw;
         }
 
         Audit(Record(plan, step.CommandAfterRun is null ? step : step with { Command = step.CommandAfterRun() }, "ok", null, sw.ElapsedMilliseconds));
     }
 
-    private async Task<PlanFailedException> FailAsync(Plan plan, PlanStep failed, Exception error, Stack<PlanStep> done, bool started)
+    private async Task<PlanFailedException> FailAsync(RunState run, PlanStep failed, Exception error, bool started)
     {
+        var plan = run.Plan;
         var undone = new List<string>();
         var undoneTitles = new HashSet<string>(StringComparer.Ordinal);
         var left = new List<string>();
-        while (done.TryPop(out var step))
+        while (run.Done.TryPop(out var step))
         {
+            if (run.Released.Contains(step.Title))
+            {
+                continue; // a cleanup releases it below
+            }
+
             if (step.Undo is null)
             {
                 // Every step changes the host (plans read while they are built, never in a step).
@@ -167,6 +246,8 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
                 left.Add($"{redactor.Redact(step.Title)}: undo failed ({redactor.Redact(e.Message)}); remove it by hand with: {Show(undoStep)}");
             }
         }
+
+        left.AddRange(await CleanUpAsync(run, null).ConfigureAwait(false));
 
         // A step that may have run halfway is no longer in doubt when the undo of the step it lies inside succeeded.
         var removedWith = failed.Inside is { } inside && undoneTitles.Contains(inside);

@@ -39,6 +39,22 @@ public sealed class VmHandle(string name, string? id = null)
     public string Required => Id ?? throw new InvalidOperationException($"VM '{Name}' has no id yet.");
 }
 
+/// <summary>A snapshot Ceso makes while a plan runs: a name unique to the plan, and its id once the host has made it.</summary>
+public sealed class SnapshotHandle(string name)
+{
+    /// <summary>The snapshot's name, unique enough that Ceso never mistakes a user's snapshot for its own.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>The id vim-cmd uses (<c>Snapshot Id</c> of <c>vmsvc/snapshot.get</c>), once known.</summary>
+    public string? SshId { get; set; }
+
+    /// <summary>The API's managed object id (VirtualMachineSnapshot), once known.</summary>
+    public string? SoapRef { get; set; }
+
+    /// <summary>A placeholder for -WhatIf text until the host has made the snapshot.</summary>
+    public string Placeholder => $"<id of snapshot '{Name}'>";
+}
+
 /// <summary>The host changes Ceso's plans are built from, over one transport (SSH: vim-cmd/vmkfstools; SOAP: the vSphere API).</summary>
 public interface IHostCommands
 {
@@ -90,9 +106,12 @@ public interface IHostCommands
     /// <summary>Hard reset.</summary>
     HostCall Reset(VmHandle vm);
 
-    /// <summary>Creates a snapshot without memory or quiescing.</summary>
-    HostCall CreateSnapshot(VmHandle vm, string name);
+    /// <summary>Creates a snapshot without memory or quiescing and learns its id (sets it on the handle).</summary>
+    HostCall CreateSnapshot(VmHandle vm, SnapshotHandle snapshot);
 
-    /// <summary>Removes every snapshot of the VM (consolidates).</summary>
-    HostCall RemoveAllSnapshots(VmHandle vm);
+    /// <summary>
+    /// Removes exactly the snapshot Ceso made (consolidating it into its parent), found by its id, or by its unique
+    /// name when it was made over the other transport. Never "remove all": the users' own snapshots stay.
+    /// </summary>
+    HostCall RemoveSnapshot(VmHandle vm, SnapshotHandle snapshot);
 }

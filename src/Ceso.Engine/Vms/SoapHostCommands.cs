@@ -132,10 +132,20 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
     }
 
     /// <inheritdoc />
-    public HostCall CreateSnapshot(VmHandle vm, string name) =>
-        Task("CreateSnapshot_Task", () => VmRef(vm), () => $"CreateSnapshot_Task({vm.Display}, name=\"{name}\", memory=false, quiesce=false)",
-            E("name", name), E("description", "Ceso hot clone"), E("memory", "false"), E("quiesce", "false"));
+    public HostCall CreateSnapshot(VmHandle vm, SnapshotHandle snapshot) =>
+        new(Transport, () => $"CreateSnapshot_Task({vm.Display}, name=\"{snapshot.Name}\", memory=false, quiesce=false)", async ct =>
+        {
+            var result = await client.InvokeTaskAsync(content.PropertyCollector, "CreateSnapshot_Task", VmRef(vm),
+                [E("name", snapshot.Name), E("description", "Ceso hot copy"), E("memory", "false"), E("quiesce", "false")], ct).ConfigureAwait(false);
+            // The task's result is the new snapshot's reference: the one Ceso removes later, and only that one.
+            snapshot.SoapRef = result?.Scalar ?? throw new CesoException("SoapMalformedResponse", CesoErrorKind.HostError, "CreateSnapshot_Task returned no snapshot.");
+        });
 
     /// <inheritdoc />
-    public HostCall RemoveAllSnapshots(VmHandle vm) => Task("RemoveAllSnapshots_Task", () => VmRef(vm), () => $"RemoveAllSnapshots_Task({vm.Display})");
+    public HostCall RemoveSnapshot(VmHandle vm, SnapshotHandle snapshot) =>
+        Task("RemoveSnapshot_Task",
+            () => new MoRef("VirtualMachineSnapshot", snapshot.SoapRef ?? throw new CesoException("SnapshotNotFound", CesoErrorKind.NotFound,
+                $"The snapshot '{snapshot.Name}' of '{vm.Name}' was not made over the API; remove it over SSH (vim-cmd vmsvc/snapshot.remove).") { Target = vm.Name }),
+            () => $"RemoveSnapshot_Task({snapshot.SoapRef ?? snapshot.Placeholder}, removeChildren=false, consolidate=true)",
+            E("removeChildren", "false"), E("consolidate", "true"));
 }

@@ -113,8 +113,77 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
     public HostCall Reset(VmHandle vm) => VmCall(vm, "vmsvc/power.reset");
 
     /// <inheritdoc />
-    public HostCall CreateSnapshot(VmHandle vm, string name) => VmCall(vm, "vmsvc/snapshot.create", name, "Ceso hot clone", "0", "0");
+    public HostCall CreateSnapshot(VmHandle vm, SnapshotHandle snapshot)
+    {
+        var create = VmCall(vm, "vmsvc/snapshot.create", snapshot.Name, "Ceso hot copy", "0", "0");
+        return create with
+        {
+            Run = async ct =>
+            {
+                await create.Run(ct).ConfigureAwait(false);
+                // snapshot.create prints no id; the tree does, under the unique name.
+                snapshot.SshId = await FindSnapshotIdAsync(vm, snapshot, ct).ConfigureAwait(false)
+                    ?? throw new CesoException("SnapshotNotFound", CesoErrorKind.HostError,
+                        $"vim-cmd made snapshot '{snapshot.Name}' of '{vm.Name}', but vmsvc/snapshot.get does not list it.") { Host = server, Target = vm.Name };
+            },
+        };
+    }
 
     /// <inheritdoc />
-    public HostCall RemoveAllSnapshots(VmHandle vm) => VmCall(vm, "vmsvc/snapshot.removeall");
+    public HostCall RemoveSnapshot(VmHandle vm, SnapshotHandle snapshot)
+    {
+        string Line() => ShellQuote.Join("vim-cmd", "vmsvc/snapshot.remove", vm.Display, snapshot.SshId ?? snapshot.Placeholder);
+        return new HostCall(Transport, Line, async ct =>
+        {
+            _ = vm.Required;
+            snapshot.SshId ??= await FindSnapshotIdAsync(vm, snapshot, ct).ConfigureAwait(false)
+                ?? throw new CesoException("SnapshotNotFound", CesoErrorKind.NotFound,
+                    $"'{vm.Name}' has no snapshot named '{snapshot.Name}' any more; nothing of Ceso's is left to remove.") { Host = server, Target = vm.Name };
+            (await ssh.RunAsync(Line(), ct).ConfigureAwait(false)).EnsureVimCmdSuccess(server);
+        });
+    }
+
+    private async Task<string?> FindSnapshotIdAsync(VmHandle vm, SnapshotHandle snapshot, CancellationToken ct)
+    {
+        var tree = (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.get", vm.Required), ct).ConfigureAwait(false)).EnsureVimCmdSuccess(server);
+        return SnapshotIdOf(tree.Stdout, snapshot.Name);
+    }
+
+    /// <summary>
+    /// The id of the snapshot named <paramref name="name"/> in <c>vim-cmd vmsvc/snapshot.get</c> output (a tree of
+    /// "--Snapshot Name : x" / "--Snapshot Id : n" lines, children indented with more dashes); null when it is not
+    /// there or when more than one snapshot has that name (Ceso then touches none).
+    /// </summary>
+    internal static string? SnapshotIdOf(string tree, string name)
+    {
+        string? pending = null;
+        var ids = new List<string>();
+        foreach (var raw in tree.Split('\n'))
+        {
+            var line = raw.TrimStart('-', '|', ' ').TrimEnd('\r');
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon < 0)
+            {
+                continue;
+            }
+
+            var key = line[..colon].Trim();
+            var value = line[(colon + 1)..].Trim();
+            if (key == "Snapshot Name")
+            {
+                pending = value;
+            }
+            else if (key == "Snapshot Id" && pending is not null)
+            {
+                if (pending == name)
+                {
+                    ids.Add(value);
+                }
+
+                pending = null;
+            }
+        }
+
+        return ids.Count == 1 ? ids[0] : null;
+    }
 }

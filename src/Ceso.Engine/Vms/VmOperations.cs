@@ -180,14 +180,16 @@ public sealed partial class VmOperations
         var target = $"{Host}/{name}";
         var steps = new List<PlanStep>();
         var hotLock = sourceVmx.Folder.Child(".ceso-hot-copy.lock");
+        var lockTitle = $"Lock '{source.Name}' against other hot copies";
+        var snapshotTitle = $"Snapshot '{source.Name}' for a consistent copy";
+        // A name no user snapshot has: Ceso removes this one, by its id, and never anything else.
+        var snapshot = new SnapshotHandle($"ceso-copy-{name}-{Guid.NewGuid().ToString("N")[..8]}");
         if (hot)
         {
             // Two hot copies of one VM must not overlap: removing one's snapshot consolidates into the base disk the
             // other is still reading. Creating a folder is atomic on VMFS and over both transports, so it is the lock.
-            steps.Add(Step($"Lock '{source.Name}' against other hot copies", $"{Host}/{source.Name}",
-                t => t.MakeDirectory(hotLock), t => t.DeleteDirectory(hotLock)));
-            steps.Add(Step($"Snapshot '{source.Name}' for a consistent copy", $"{Host}/{source.Name}",
-                t => t.CreateSnapshot(src, "ceso-clone-" + name), t => t.RemoveAllSnapshots(src)));
+            steps.Add(Step(lockTitle, $"{Host}/{source.Name}", t => t.MakeDirectory(hotLock), t => t.DeleteDirectory(hotLock)));
+            steps.Add(Step(snapshotTitle, $"{Host}/{source.Name}", t => t.CreateSnapshot(src, snapshot), t => t.RemoveSnapshot(src, snapshot)));
         }
 
         var createFolder = $"Create folder {folder}";
@@ -228,11 +230,12 @@ public sealed partial class VmOperations
 
         if (hot)
         {
-            // Last, so that nothing after them can fail and send the undo back over a released snapshot or lock
-            // (which by then may belong to another hot copy). Should unlocking fail, the undo retries both.
-            steps.Add(Step($"Remove the snapshot of '{source.Name}'", $"{Host}/{source.Name}", t => t.RemoveAllSnapshots(src),
-                coveredBy: "nothing to undo (the snapshot step's undo removes snapshots again)"));
-            steps.Add(Step($"Unlock '{source.Name}'", $"{Host}/{source.Name}", t => t.DeleteDirectory(hotLock)));
+            // Cleanups: they run after the copy is finished or undone, and after Ctrl+C. Should one fail, the copy stays
+            // and a warning names what is left (a snapshot or the lock folder) with the command that removes it.
+            steps.Add(Step($"Remove the snapshot Ceso made of '{source.Name}'", $"{Host}/{source.Name}", t => t.RemoveSnapshot(src, snapshot))
+                with { Kind = StepKind.Cleanup, Releases = snapshotTitle });
+            steps.Add(Step($"Unlock '{source.Name}'", $"{Host}/{source.Name}", t => t.DeleteDirectory(hotLock))
+                with { Kind = StepKind.Cleanup, Releases = lockTitle });
         }
 
         return (new Plan { Operation = operation, Host = Host, Vm = name, Steps = steps, Notes = notes }, vm);

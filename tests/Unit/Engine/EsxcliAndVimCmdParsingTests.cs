@@ -183,3 +183,44 @@ public class EsxcliAndVimCmdParsingTests
     public void Datastore_urls_of_esxcli_and_the_api_agree(string input, string expected) =>
         Assert.Equal(expected, InventoryMapper.DatastoreUrl(input));
 }
+
+/// <summary>Finding the snapshot Ceso made in <c>vim-cmd vmsvc/snapshot.get</c> output, and nothing else.</summary>
+public sealed class SnapshotTreeParsingTests
+{
+    // The layout of ESXi 7/8 hostd (children indented by two more dashes; "Desciption" is spelt so by vim-cmd).
+    private const string Tree = """
+        Get Snapshot:
+        |-ROOT
+        --Snapshot Name        : before-upgrade
+        --Snapshot Id        : 1
+        --Snapshot Desciption  : users own
+        --Snapshot Created On  : 11/30/2026 22:1:5
+        --Snapshot State       : powered off
+        --|-CHILD
+        ----Snapshot Name        : ceso-copy-web02-1a2b3c4d
+        ----Snapshot Id        : 7
+        ----Snapshot Desciption  : Ceso hot copy
+        ----Snapshot Created On  : 12/1/2026 9:4:5
+        ----Snapshot State       : powered on
+        """;
+
+    [Fact]
+    public void The_id_of_a_child_snapshot_is_found_by_its_exact_name()
+    {
+        Assert.Equal("7", Ceso.Engine.Vms.SshHostCommands.SnapshotIdOf(Tree, "ceso-copy-web02-1a2b3c4d"));
+        Assert.Equal("1", Ceso.Engine.Vms.SshHostCommands.SnapshotIdOf(Tree, "before-upgrade"));
+    }
+
+    [Theory]
+    [InlineData("ceso-copy-web02")] // a prefix is not the name
+    [InlineData("Ceso hot copy")]   // a description is not a name
+    public void A_name_that_is_not_there_finds_nothing(string name) =>
+        Assert.Null(Ceso.Engine.Vms.SshHostCommands.SnapshotIdOf(Tree, name));
+
+    [Fact]
+    public void Two_snapshots_with_the_same_name_find_nothing_so_Ceso_removes_neither()
+    {
+        var twice = Tree + Tree.Replace("Id        : 1", "Id        : 9", StringComparison.Ordinal).Replace(": 7", ": 8", StringComparison.Ordinal);
+        Assert.Null(Ceso.Engine.Vms.SshHostCommands.SnapshotIdOf(twice, "ceso-copy-web02-1a2b3c4d"));
+    }
+}

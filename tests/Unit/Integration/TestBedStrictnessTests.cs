@@ -152,6 +152,31 @@ public sealed class TestBedStrictnessTests(TestBed bed)
     }
 
     [Fact]
+    public async Task Removing_snapshots_never_deletes_the_vms_disks_as_vcsim_would()
+    {
+        // vcsim deletes files by stale layout keys; a host only consolidates the snapshot. Two snapshots, then both
+        // removals (one by id, then all): every disk file is still there with its bytes.
+        await using var session = await bed.ConnectAsync(Transport.Ssh);
+        var ssh = session.Ssh!;
+        var vm = (await session.Inventory.GetVmsAsync()).First(v => v.Disks.Count > 0);
+        var folder = "/vmfs/volumes/" + vm.VmxPath!.Replace("[", "", StringComparison.Ordinal).Replace("] ", "/", StringComparison.Ordinal);
+        folder = folder[..folder.LastIndexOf('/')];
+        var before = (await ssh.RunAsync(ShellQuote.Join("sh", "-c", "cd \"$1\" && ls | grep -v vmsn | xargs md5sum", "sh", folder))).EnsureSuccess("bed").Stdout;
+        foreach (var name in new[] { "guard-a", "guard-b" })
+        {
+            (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.create", vm.Id, name))).EnsureSuccess("bed");
+        }
+
+        var tree = (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.get", vm.Id))).Stdout;
+        (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.remove", vm.Id, Ceso.Engine.Vms.SshHostCommands.SnapshotIdOf(tree, "guard-b")!))).EnsureSuccess("bed");
+        (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.removeall", vm.Id))).EnsureSuccess("bed");
+
+        var after = (await ssh.RunAsync(ShellQuote.Join("sh", "-c", "cd \"$1\" && ls | grep -v vmsn | xargs md5sum", "sh", folder))).EnsureSuccess("bed").Stdout;
+        Assert.Equal(before, after);
+        Assert.Equal(0, (await session.Inventory.GetVmsAsync()).Single(v => v.Id == vm.Id).SnapshotCount);
+    }
+
+    [Fact]
     public async Task Registering_a_vmx_gives_a_vm_whose_hardware_and_guestinfo_are_what_the_vmx_says()
     {
         await using var ssh = await bed.ConnectAsync(Transport.Ssh);

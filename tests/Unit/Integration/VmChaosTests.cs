@@ -273,10 +273,93 @@ public sealed class VmChaosTests(TestBed bed)
             Assert.StartsWith("Power on", titles[^3]);
             Assert.StartsWith("Remove the snapshot", titles[^2]);
             Assert.StartsWith("Unlock", titles[^1]);
-            Assert.NotNull(plan.Steps[^2].Undo); // nothing left to report if unlocking fails
+            // Both are cleanups of the steps that took the lock and the snapshot: run after success and failure alike,
+            // and their failure never undoes the finished copy (A_failing_snapshot_release_keeps_the_finished_copy_and_warns).
+            Assert.Equal((StepKind.Cleanup, titles[1]), (plan.Steps[^2].Kind, plan.Steps[^2].Releases));
+            Assert.Equal((StepKind.Cleanup, titles[0]), (plan.Steps[^1].Kind, plan.Steps[^1].Releases));
         }
         finally
         {
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
+        }
+    }
+
+    [Theory]
+    [InlineData(Transport.Ssh)]
+    [InlineData(Transport.Soap)]
+    public async Task A_failing_snapshot_release_keeps_the_finished_copy_and_warns(Transport transport)
+    {
+        var (session, vms, executor) = await OpenAsync(transport);
+        await using var _ = session;
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+        await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Start)).Plan);
+        try
+        {
+            var (plan, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "release01", Hot = true });
+            var id = (await vms.RefreshAsync("vm03"))!.Id;
+            // Someone removes Ceso's snapshot behind its back after the copy, so removing it must fail.
+            var sabotage = plan.Steps[0] with
+            {
+                Title = "Remove the snapshot behind Ceso's back",
+                Execute = async ct => (await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.removeall", id), ct)).EnsureSuccess("bed"),
+                Undo = null,
+                Fallback = null,
+            };
+            var cleanups = plan.Steps.Count(st => st.Kind == StepKind.Cleanup);
+            var rigged = plan with { Steps = [.. plan.Steps.SkipLast(cleanups), sabotage, .. plan.Steps.TakeLast(cleanups)] };
+
+            var result = await executor.ExecuteAsync(rigged);
+
+            var warning = Assert.Single(result.Warnings);
+            Assert.StartsWith("Remove the snapshot Ceso made", warning);
+            Assert.Contains("by hand", warning);
+            Assert.NotNull(await vms.RefreshAsync("release01")); // the finished copy stays
+            var lockLeft = await ssh.Ssh!.RunAsync("test -e /vmfs/volumes/datastore1/vm03/.ceso-hot-copy.lock && echo locked || echo free");
+            Assert.Equal("free", lockLeft.Stdout.Trim()); // the next cleanup ran anyway
+        }
+        finally
+        {
+            if (await vms.RefreshAsync("release01") is not null)
+            {
+                await executor.ExecuteAsync((await vms.PlanRemoveAsync("release01", false)).Plan);
+            }
+
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
+        }
+    }
+
+    [Theory]
+    [InlineData(Transport.Ssh)]
+    [InlineData(Transport.Soap)]
+    public async Task A_hot_copy_removes_only_its_own_snapshot_and_keeps_the_users(Transport transport)
+    {
+        var (session, vms, executor) = await OpenAsync(transport);
+        await using var _ = session;
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+        await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Start)).Plan);
+        var id = (await vms.RefreshAsync("vm03"))!.Id;
+        try
+        {
+            var (plan, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "own01", Hot = true });
+            // A user takes a snapshot between the preview and the run: "remove all" would delete it.
+            (await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.create", id, "users-own", "keep me", "0", "0"))).EnsureSuccess("bed");
+
+            var result = await executor.ExecuteAsync(plan);
+
+            Assert.Empty(result.Warnings);
+            var tree = (await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.get", id))).Stdout;
+            Assert.NotNull(SshHostCommands.SnapshotIdOf(tree, "users-own"));
+            Assert.DoesNotContain("ceso-copy-", tree, StringComparison.Ordinal);
+            Assert.Equal(1, (await vms.RefreshAsync("vm03"))!.SnapshotCount);
+        }
+        finally
+        {
+            await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.removeall", id));
+            if (await vms.RefreshAsync("own01") is not null)
+            {
+                await executor.ExecuteAsync((await vms.PlanRemoveAsync("own01", false)).Plan);
+            }
+
             await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
         }
     }
