@@ -104,11 +104,36 @@ internal sealed class ChunkPipe(int capacity = 8)
 }
 
 /// <summary>
+/// Base of the read-only, forward-only streams of host transfers: one method to write (<see cref="ReadAsync(Memory{byte}, CancellationToken)"/>),
+/// the rest of Stream's surface answered here once.
+/// </summary>
+internal abstract class ReadOnlyTransferStream : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public abstract override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>
 /// The read stream of a host file transfer: bytes from a producer task, exactly <c>expected</c> of them. Ending short
 /// is an <see cref="IOException"/>, never a quiet end of data. Disposing before the end cancels the producer (which
 /// stops the remote command) and waits for it.
 /// </summary>
-internal sealed class TransferReadStream : Stream
+internal sealed class TransferReadStream : ReadOnlyTransferStream
 {
     private readonly ChunkPipe _pipe;
     private readonly CancellationTokenSource _stop;
@@ -123,19 +148,10 @@ internal sealed class TransferReadStream : Stream
         (_pipe, _stop, _producer, _expected, _what) = (pipe, stop, producer, expected, what);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-
     /// <summary>The number of bytes the stream will give.</summary>
     public override long Length => _expected;
 
     public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -154,11 +170,6 @@ internal sealed class TransferReadStream : Stream
 
         return n;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -197,28 +208,15 @@ internal sealed class TransferReadStream : Stream
 }
 
 /// <summary>A read-through wrapper that reports the bytes read so far (a write's progress).</summary>
-internal sealed class ProgressReadStream(Stream inner, IProgress<long>? progress) : Stream
+internal sealed class ProgressReadStream(Stream inner, IProgress<long>? progress) : ReadOnlyTransferStream
 {
     private long _total;
 
     public long Total => _total;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => _total; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
-
-    public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        Count(await inner.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).ConfigureAwait(false));
-
-    private int Count(int n)
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         if (n > 0)
         {
             _total += n;
@@ -227,9 +225,4 @@ internal sealed class ProgressReadStream(Stream inner, IProgress<long>? progress
 
         return n;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -139,39 +139,23 @@ public sealed class SoapFiles(VimClient client, ServiceContent content, string h
     private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The body of a datastore GET: owns the response, and ends with an error, not quietly, when short.</summary>
-    private sealed class HttpReadStream(HttpResponseMessage response, Stream body, long? expected, string what) : Stream
+    private sealed class HttpReadStream(HttpResponseMessage response, Stream body, long? expected, string what) : ReadOnlyTransferStream
     {
         private long _read;
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => expected ?? throw new NotSupportedException();
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
 
-        public override int Read(byte[] buffer, int offset, int count) => Count(body.Read(buffer, offset, count));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
-
-        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            Count(await body.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).ConfigureAwait(false));
-
-        private int Count(int n)
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
+            var n = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             _read += n;
-            if (n == 0 && expected is { } e && _read != e)
+            if (n == 0 && buffer.Length > 0 && expected is { } e && _read != e)
             {
                 throw new IOException($"{what} gave {_read} bytes where {e} were announced; the transfer is incomplete — read it again.");
             }
 
             return n;
         }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
