@@ -19,9 +19,16 @@ public sealed class CesoSession : IAsyncDisposable
         Thumbprint = thumbprint;
         ThumbprintNewlyPinned = thumbprintNew;
         SoapFallbackReason = soapFallbackReason;
-        Inventory = soap is not null && content is not null && profile.Transport != Transport.Ssh
-            ? new SoapInventory(profile.Server, soap, content)
-            : new SshInventory(profile.Server, ssh!);
+        if (soap is not null && content is not null && profile.Transport != Transport.Ssh)
+        {
+            Inventory = new SoapInventory(profile.Server, soap, content);
+            Files = new SoapFiles(soap, content, profile.Server);
+        }
+        else
+        {
+            Inventory = new SshInventory(profile.Server, ssh!);
+            Files = new SshFiles(ssh!, profile.Server);
+        }
     }
 
     /// <summary>Unique id of this session.</summary>
@@ -44,6 +51,9 @@ public sealed class CesoSession : IAsyncDisposable
 
     /// <summary>The inventory that answers reads (SOAP unless the transport is Ssh or the API is unreachable).</summary>
     public IHostInventory Inventory { get; }
+
+    /// <summary>Files on the host's datastores (ranged read streams, stream writes), on the same transport as <see cref="Inventory"/>.</summary>
+    public IHostFiles Files { get; }
 
     /// <summary>The transport that answers reads now.</summary>
     public Transport ActiveTransport => Inventory.Transport;

@@ -17,6 +17,7 @@ public sealed class VimClient : IDisposable
     private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
 
     private readonly HttpClient _http;
+    private readonly HttpClient _bulk;
     private readonly Dictionary<string, int> _calls = new(StringComparer.Ordinal);
     private long _waitTicks;
     private string _soapAction = "urn:vim25/6.5";
@@ -42,7 +43,9 @@ public sealed class VimClient : IDisposable
                     cert is not null && certificateCheck(cert as X509Certificate2 ?? new X509Certificate2(cert)),
             },
         };
-        _http = new HttpClient(handler) { Timeout = requestTimeout ?? TimeSpan.FromMinutes(5) };
+        _http = new HttpClient(handler, disposeHandler: false) { Timeout = requestTimeout ?? TimeSpan.FromMinutes(5) };
+        // Uploads of whole disks take longer than any request timeout; they end by cancellation or a broken connection.
+        _bulk = new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>The SDK endpoint.</summary>
@@ -260,6 +263,97 @@ public sealed class VimClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Datastore HTTP: sends a GET (with <paramref name="range"/> as the Range header, e.g. <c>bytes=0-1023</c>) and
+    /// returns as soon as the headers are in (HttpCompletionOption.ResponseHeadersRead): the body is read from the
+    /// response as a stream, never buffered. The caller owns and disposes the response and interprets its status.
+    /// </summary>
+    public async Task<HttpResponseMessage> SendFileGetAsync(string datastore, string path, string? range, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, FolderUrl(datastore, path));
+        if (range is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Range", range);
+        }
+
+        try
+        {
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw HttpFailure($"GET [{datastore}] {path}", e);
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw Timeout($"GET [{datastore}] {path}", e);
+        }
+    }
+
+    /// <summary>
+    /// Datastore HTTP: uploads <paramref name="content"/> as the body of a PUT, streaming (StreamContent, with a
+    /// Content-Length when <paramref name="length"/> is known, else chunked), with no request timeout (a disk takes
+    /// as long as it takes; cancel with <paramref name="ct"/>). Failures as <see cref="PutFileAsync"/>.
+    /// </summary>
+    public async Task PutFileStreamAsync(string datastore, string path, Stream content, long? length, CancellationToken ct)
+    {
+        using var body = new StreamContent(content, 256 * 1024);
+        if (length is { } n)
+        {
+            body.Headers.ContentLength = n;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Put, FolderUrl(datastore, path)) { Content = body };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _bulk.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            // A failing source stream surfaces here too; its exception is the inner one.
+            throw HttpFailure($"PUT [{datastore}] {path}", e);
+        }
+
+        using var _ = response;
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new CesoException(response.StatusCode == HttpStatusCode.InsufficientStorage ? "DatastoreFull" : "DatastoreWriteFailed",
+                CesoErrorKind.HostError, $"{SdkUrl.Host} refused to store [{datastore}] {path}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.")
+            { Host = SdkUrl.Host, Command = $"PUT [{datastore}] {path}" };
+        }
+    }
+
+    /// <summary>Datastore HTTP: deletes a file (DELETE /folder/…); returns false when the host answered 404.</summary>
+    public async Task<bool> DeleteFileAsync(string datastore, string path, CancellationToken ct)
+    {
+        try
+        {
+            using var response = await _http.DeleteAsync(FolderUrl(datastore, path), ct).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new CesoException("DatastoreWriteFailed", CesoErrorKind.HostError,
+                    $"{SdkUrl.Host} refused to delete [{datastore}] {path}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.")
+                { Host = SdkUrl.Host, Command = $"DELETE [{datastore}] {path}" };
+            }
+
+            return true;
+        }
+        catch (HttpRequestException e)
+        {
+            throw HttpFailure($"DELETE [{datastore}] {path}", e);
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw Timeout($"DELETE [{datastore}] {path}", e);
+        }
+    }
+
     private Uri FolderUrl(string datastore, string path) =>
         new(SdkUrl, "/folder/" + string.Join('/', path.Split('/').Select(Uri.EscapeDataString))
             + "?dcPath=ha-datacenter&dsName=" + Uri.EscapeDataString(datastore));
@@ -379,7 +473,11 @@ public sealed class VimClient : IDisposable
         $"{SdkUrl.Host} sent a SOAP response Ceso cannot read ({what}).") { Host = SdkUrl.Host };
 
     /// <inheritdoc />
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _bulk.Dispose();
+    }
 }
 
 /// <summary>The properties to read for one managed object type.</summary>

@@ -14,7 +14,7 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
 {
     private static readonly XNamespace Vim = "urn:vim25";
     private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
-    private static readonly MoRef Datacenter = new("Datacenter", "ha-datacenter");
+    internal static readonly MoRef Datacenter = new("Datacenter", "ha-datacenter");
     private static readonly MoRef VmFolder = new("Folder", "ha-folder-vm");
     private static readonly MoRef RootPool = new("ResourcePool", "ha-root-pool");
 

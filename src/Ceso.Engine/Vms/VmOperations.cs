@@ -401,25 +401,7 @@ public sealed partial class VmOperations
     private CesoException Invalid(string id, string message, string target) =>
         new(id, CesoErrorKind.InvalidArgument, message) { Target = target, Host = Host };
 
-    private async Task<bool> ExistsAsync(DatastorePath path, CancellationToken ct)
-    {
-        if (_session.Ssh is { } ssh)
-        {
-            var r = await ssh.RunAsync(ShellQuote.Join("test", "-e", path.Vmfs), ct).ConfigureAwait(false);
-            return r.ExitCode == 0;
-        }
-
-        // Datastore HTTP answers a folder with its listing and a missing path with 404.
-        try
-        {
-            await _session.Soap!.GetFileAsync(path.Datastore, path.Path, ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (CesoException e) when (e.ErrorId == "FileNotFound")
-        {
-            return false;
-        }
-    }
+    private Task<bool> ExistsAsync(DatastorePath path, CancellationToken ct) => _session.Files.ExistsAsync(path, ct);
 
     /// <summary>A .vmx read from the host; a line Ceso cannot read is an error naming the file, not a crash.</summary>
     private VmxFile ParseVmx(string text, DatastorePath path)
@@ -435,13 +417,5 @@ public sealed partial class VmOperations
         }
     }
 
-    private async Task<string> ReadTextAsync(DatastorePath path, CancellationToken ct)
-    {
-        if (_session.Ssh is { } ssh)
-        {
-            return (await ssh.RunAsync(ShellQuote.Join("cat", path.Vmfs), ct).ConfigureAwait(false)).EnsureSuccess(Host).Stdout;
-        }
-
-        return Encoding.UTF8.GetString(await _session.Soap!.GetFileAsync(path.Datastore, path.Path, ct).ConfigureAwait(false));
-    }
+    private Task<string> ReadTextAsync(DatastorePath path, CancellationToken ct) => _session.Files.ReadTextAsync(path, ct);
 }

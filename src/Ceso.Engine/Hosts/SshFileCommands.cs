@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using Ceso.Engine.Shell;
+using Ceso.Engine.Vms;
+
+namespace Ceso.Engine.Hosts;
+
+/// <summary>
+/// The shell text of <see cref="SshFiles"/>, in one place: every word from a path or a number goes through
+/// <see cref="ShellQuote.Quote"/>, and the operators (<c>&amp;&amp;</c>, <c>|</c>, <c>&gt;</c>) are the fixed
+/// literals below. Only POSIX sh and tools that ESXi's busybox has (<c>test</c>, <c>stat -c</c>, <c>cat</c>,
+/// <c>dd bs= skip= count=</c>, <c>head -c</c>, <c>tail -c +N</c>, <c>mv -f</c>, <c>rm -f</c>); no GNU-only flags
+/// such as dd's <c>iflag=skip_bytes,count_bytes</c>.
+/// </summary>
+internal static class SshFileCommands
+{
+    /// <summary>The dd block size of ranged reads: the middle of a range moves in whole blocks of this size.</summary>
+    public const long Block = 1 << 20;
+
+    public static string Exists(DatastorePath path) => ShellQuote.Join("test", "-e", path.Vmfs);
+
+    /// <summary>Prints the size; exit 3 when the path does not exist (so that "not found" is told from a failing stat).</summary>
+    public static string Stat(DatastorePath path) =>
+        ShellQuote.Join("test", "-e", path.Vmfs) + " || exit 3; " + ShellQuote.Join("stat", "-c", "%s", path.Vmfs);
+
+    public static string Cat(DatastorePath path) => ShellQuote.Join("cat", path.Vmfs);
+
+    public static string Remove(DatastorePath path) => ShellQuote.Join("rm", "-f", path.Vmfs);
+
+    /// <summary>Streams stdin into the temporary file (the bulk connection).</summary>
+    public static string Receive(DatastorePath temp) => "cat > " + ShellQuote.Quote(temp.Vmfs);
+
+    /// <summary>
+    /// Moves the temporary file over the target when it has the expected size (on the shared shell, after the stream
+    /// ended well): the commit of a write. Exit 4 when the size differs.
+    /// </summary>
+    public static string Commit(DatastorePath temp, DatastorePath target, long? expected)
+    {
+        var move = ShellQuote.Join("mv", "-f", temp.Vmfs, target.Vmfs);
+        return expected is { } n
+            ? "[ \"$(" + ShellQuote.Join("stat", "-c", "%s", temp.Vmfs) + ")\" = " + ShellQuote.Quote(Num(n)) + " ] || exit 4; " + move
+            : move;
+    }
+
+    /// <summary>
+    /// The bytes <c>[start, end)</c> of a file whose size is <paramref name="size"/> (the caller clamped the range).
+    /// Whole 1 MiB blocks are read by one <c>dd bs=1M skip=N count=M</c> (dd seeks to the offset; no byte before it
+    /// is read). An unaligned head or tail lies inside one block: that block is read by dd and cut with
+    /// <c>tail -c +K</c> / <c>head -c L</c> on the pipe, so at most two extra MiB pass through the host's pipes
+    /// whatever the offset. A range that is aligned (or ends at the end of the file) is a single dd.
+    /// </summary>
+    public static string RangedRead(DatastorePath path, long start, long end, long size)
+    {
+        if (start == 0 && end == size)
+        {
+            return Cat(path);
+        }
+
+        var file = path.Vmfs;
+        var parts = new List<string>();
+        var firstFull = (start + Block - 1) / Block; // first block that starts at or after start
+        var lastFull = end == size ? (size + Block - 1) / Block : end / Block; // blocks [firstFull, lastFull) lie wholly in the range (or run to the end)
+        if (start % Block != 0)
+        {
+            // head: inside block start/Block
+            var headEnd = Math.Min(end, firstFull * Block);
+            var cut = ShellQuote.Join("tail", "-c", "+" + Num(start % Block + 1));
+            if (headEnd < Math.Min(size, firstFull * Block))
+            {
+                cut += " | " + ShellQuote.Join("head", "-c", Num(headEnd - start));
+            }
+
+            parts.Add(Dd(file, start / Block, 1) + " | " + cut);
+            if (headEnd == end)
+            {
+                return Sequence(parts);
+            }
+        }
+
+        if (lastFull > firstFull)
+        {
+            parts.Add(Dd(file, firstFull, end == size ? null : lastFull - firstFull));
+        }
+
+        if (end != size && end % Block != 0 && end / Block >= firstFull)
+        {
+            // tail: the start of block end/Block
+            parts.Add(Dd(file, end / Block, 1) + " | " + ShellQuote.Join("head", "-c", Num(end % Block)));
+        }
+
+        return Sequence(parts);
+    }
+
+    // dd's statistics go to /dev/null (busybox dd has no status=none everywhere); its exit code still counts.
+    private static string Dd(string file, long skip, long? count)
+    {
+        var args = new List<string> { "if=" + file, "bs=" + Num(Block), "skip=" + Num(skip) };
+        if (count is { } c)
+        {
+            args.Add("count=" + Num(c));
+        }
+
+        return ShellQuote.Join("dd", [.. args]) + " 2>/dev/null";
+    }
+
+    private static string Sequence(List<string> parts)
+    {
+        var sb = new StringBuilder();
+        foreach (var p in parts)
+        {
+            sb.Append(sb.Length == 0 ? "" : " && ").Append("{ ").Append(p).Append("; }");
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
+}
