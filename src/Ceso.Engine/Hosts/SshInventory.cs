@@ -96,10 +96,18 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
     /// trip (<see cref="SshVmReads"/>).</remarks>
     public async Task<IReadOnlyList<CesoVm>> GetVmsAsync(CancellationToken ct = default)
     {
+        if (OneCallPerCommand)
+        {
+            return await GetVmsOneCallPerCommandAsync(ct).ConfigureAwait(false);
+        }
+
         var ids = VmIds(await RunAsync(ct, "vim-cmd", "vmsvc/getallvms").ConfigureAwait(false));
         var reads = ids.Count == 0 ? new Dictionary<string, IReadOnlyList<SshResult>>() : await ReadVmsAsync(ids, ct).ConfigureAwait(false);
         return await Vms(ids, id => Task.FromResult(Vm(id, reads[id]))).ConfigureAwait(false);
     }
+
+    /// <summary>For the benchmark's "before" figures only: discovery as it was before the batched reads.</summary>
+    internal bool OneCallPerCommand { get; set; }
 
     /// <summary>
     /// Discovery as it was before <see cref="SshVmReads"/>: one shell command per vim-cmd call (4 per VM). Kept for
