@@ -232,11 +232,13 @@ public abstract partial class CesoCmdlet
         var activityId = NextActivityId();
         var activity = $"Waiting for an IP address of '{name}'";
         var clock = Stopwatch.StartNew();
+        // Found by name once, then polled by its id: over SSH a poll then reads that VM alone, not every VM.
+        var key = name;
         try
         {
             while (true)
             {
-                if (!TryRunEngine(ct => ops.RefreshAsync(name, ct), target, out var vm))
+                if (!TryRunEngine(ct => ops.RefreshAsync(key, ct), target, out var vm))
                 {
                     return null;
                 }
@@ -252,6 +254,8 @@ public abstract partial class CesoCmdlet
                 {
                     return vm;
                 }
+
+                key = vm.Id;
 
                 var left = timeout - clock.Elapsed;
                 if (left <= TimeSpan.Zero)

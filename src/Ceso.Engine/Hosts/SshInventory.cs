@@ -152,6 +152,24 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
     public async Task<CesoVm> GetVmAsync(string id, CancellationToken ct = default) =>
         Vm(id, (await ReadVmsAsync([id], ct).ConfigureAwait(false))[id]);
 
+    /// <inheritdoc />
+    public async Task<CesoVm?> GetVmByIdAsync(string id, CancellationToken ct = default)
+    {
+        if (OneCallPerCommand)
+        {
+            return (await GetVmsAsync(ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == id);
+        }
+
+        try
+        {
+            return await GetVmAsync(id, ct).ConfigureAwait(false);
+        }
+        catch (RemoteCommandException e) when (e.Stderr.Contains("vim.fault.NotFound", StringComparison.Ordinal))
+        {
+            return null; // unregistered, as a VM gone from the listing is skipped
+        }
+    }
+
     /// <summary>
     /// Every VM's <see cref="SshVmReads.Verbs"/> in one round trip: the Python helper unless this session found the
     /// host's python unusable, else (and whenever the helper's stream is incomplete) the plain shell loop. Reads have no

@@ -112,6 +112,25 @@ public sealed class SshBatchedReadsTests(TestBed bed)
         Assert.Contains("vim.fault.NotFound", e.Stderr);
         Assert.Equal("vim-cmd vmsvc/get.config 99999", e.Command);
     }
+
+    [Fact]
+    public async Task Refreshing_a_vm_by_id_over_ssh_reads_that_vm_alone_and_a_gone_id_is_null()
+    {
+        var (session, ops, _) = await bed.OpenOperationsAsync(Transport.Ssh);
+        await using var _ = session;
+        var all = await session.Inventory.GetVmsAsync();
+
+        var mark = bed.Calls().Count;
+        var vm = await ops.RefreshAsync(all[2].Id);
+        var calls = bed.CallsSince(mark);
+        Assert.Equal(JsonSerializer.Serialize(all[2]), JsonSerializer.Serialize(vm));
+        Assert.Equal(1, ShellCommands(calls));
+        Assert.Equal(4, ToolRuns(calls, "vim-cmd"));
+
+        Assert.Null(await session.Inventory.GetVmByIdAsync("99999"));
+        Assert.Null(await ops.RefreshAsync("99999"));
+        Assert.Equal(all[3].Id, (await ops.RefreshAsync(all[3].Name))!.Id);
+    }
 }
 
 /// <summary>What SSH discovery costs in host commands does not grow with the number of VMs.</summary>
