@@ -302,16 +302,7 @@ async Task Lifecycle()
         Thumbprint = S("thumbprintSha256"),
         Transport = Transport.Soap,
     });
-    await using var sshSession = await new SessionFactory(home).ConnectAsync(new ConnectionProfile
-    {
-        Server = S("sshHost"),
-        SshPort = bed.GetProperty("sshPort").GetInt32(),
-        SshUser = S("sshUser"),
-        SshKeyPath = S("sshKey"),
-        KnownHostsPath = S("knownHosts"),
-        SshConfigFile = "none",
-        Transport = Transport.Ssh,
-    });
+    await using var sshSession = await new SessionFactory(home).ConnectAsync(SshProfile());
     var redactor = new Redactor();
     var executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor);
 
@@ -440,16 +431,7 @@ async Task Reads()
         p.WaitForExit();
     }
 
-    Task<CesoSession> ConnectSsh() => new SessionFactory(home).ConnectAsync(new ConnectionProfile
-    {
-        Server = S("sshHost"),
-        SshPort = bed.GetProperty("sshPort").GetInt32(),
-        SshUser = S("sshUser"),
-        SshKeyPath = S("sshKey"),
-        KnownHostsPath = S("knownHosts"),
-        SshConfigFile = "none",
-        Transport = Transport.Ssh,
-    });
+    Task<CesoSession> ConnectSsh() => new SessionFactory(home).ConnectAsync(SshProfile());
     var oneCall = typeof(SshInventory).GetProperty("OneCallPerCommand", BindingFlags.Instance | BindingFlags.NonPublic)!;
     var redactor = new Redactor();
     var executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor);
@@ -510,6 +492,18 @@ async Task Reads()
         }
     }
 }
+
+// The test bed's SSH only (key auth, its known_hosts, no ~/.ssh/config).
+ConnectionProfile SshProfile() => new()
+{
+    Server = S("sshHost"),
+    SshPort = bed.GetProperty("sshPort").GetInt32(),
+    SshUser = S("sshUser"),
+    SshKeyPath = S("sshKey"),
+    KnownHostsPath = S("knownHosts"),
+    SshConfigFile = "none",
+    Transport = Transport.Ssh,
+};
 
 static async Task<double> Time(Func<Task<SshResult>> f)
 {
