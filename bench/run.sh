@@ -5,7 +5,9 @@
 # Options (environment): BENCH (all, or a comma-separated list of discovery, ssh, lifecycle; default all),
 # RUNS (discovery rounds, default 15), SSH_RUNS (persistent-shell runs, default 200), FRESH_RUNS (fresh ssh process
 # runs, default 20), VMS (default 1000), LIFECYCLE_RUNS (runs per transport and operation, default 20),
-# LIFECYCLE_VMS (VMs of the lifecycle test bed, default 4).
+# LIFECYCLE_VMS (VMs of the lifecycle test bed, default 4). BENCH=reads (not part of all: ~5 min) runs SSH discovery
+# and one New-CesoVm before/after the batched reads with delayMs=READS_DELAY_MS (150) on beds of READS_VMS ("4 50")
+# VMs, READS_RUNS (3) rounds each.
 set -eu
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
@@ -14,13 +16,14 @@ VMS="${VMS:-1000}"
 LIFECYCLE_VMS="${LIFECYCLE_VMS:-4}"
 
 # Which benchmarks run on the big test bed (MAIN) and whether the lifecycle one runs on its small bed (LIFE).
-MAIN="" LIFE=""
+MAIN="" LIFE="" READS=""
 for b in $(echo "${BENCH:-all}" | tr ',' ' '); do
     case "$b" in
         all) MAIN="discovery,ssh" LIFE=1 ;;
         discovery|ssh) MAIN="${MAIN:+$MAIN,}$b" ;;
         lifecycle) LIFE=1 ;;
-        *) echo "BENCH=$b: use all, or a comma-separated list of discovery, ssh, lifecycle" >&2; exit 2 ;;
+        reads) READS=1 ;;
+        *) echo "BENCH=$b: use all, or a comma-separated list of discovery, ssh, lifecycle, reads" >&2; exit 2 ;;
     esac
 done
 
@@ -73,4 +76,11 @@ if [ -n "$LIFE" ]; then
     start_bed "$LIFECYCLE_VMS" lifecycle-bed
     BENCH=lifecycle dotnet "$DRIVER" "$WORK/lifecycle-bed.json"
     stop_bed
+fi
+if [ -n "$READS" ]; then
+    for n in ${READS_VMS:-4 50}; do
+        start_bed "$n" reads-bed-$n
+        CESOBED="$ROOT/testbed/bin/cesobed" BENCH=reads dotnet "$DRIVER" "$WORK/reads-bed-$n.json"
+        stop_bed
+    done
 fi

@@ -5,7 +5,9 @@
 //   ssh        vim-cmd through SshSession.RunAsync (one persistent shell) vs RunDetachedAsync (one ssh process each)
 //   lifecycle  engine overhead (wall time - host wait) of New-CesoVm and Copy-CesoVm over SOAP and over SSH
 //              (run.sh gives it its own small test bed)
-// BENCH selects: all (default), or a comma-separated list of discovery, ssh, lifecycle.
+//   reads      SSH discovery and one New-CesoVm with the bed's per-command delay of a real host (run.sh: delayMs=150,
+//              4 and 50 VMs): before (one shell command per vim-cmd) and after (batched: python helper, shell loop)
+// BENCH selects: all (default), or a comma-separated list of discovery, ssh, lifecycle, reads.
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
@@ -37,9 +39,9 @@ try
     // all, or a comma-separated list of discovery, ssh, lifecycle
     var only = (Environment.GetEnvironmentVariable("BENCH") is { Length: > 0 } b ? b : "all").Split(',', StringSplitOptions.TrimEntries);
     bool Selected(string name) => only.Contains("all") || only.Contains(name);
-    if (only.Except(["all", "discovery", "ssh", "lifecycle"]).FirstOrDefault() is { } unknown)
+    if (only.Except(["all", "discovery", "ssh", "lifecycle", "reads"]).FirstOrDefault() is { } unknown)
     {
-        throw new ArgumentException($"BENCH={unknown}: use all, discovery, ssh or lifecycle (or a comma-separated list)");
+        throw new ArgumentException($"BENCH={unknown}: use all, discovery, ssh, lifecycle or reads (or a comma-separated list)");
     }
 
     if (Selected("discovery"))
@@ -55,6 +57,12 @@ try
     if (Selected("lifecycle"))
     {
         await Lifecycle();
+    }
+
+    // Only when asked for by name: it needs its own test beds with a delay (run.sh starts them).
+    if (only.Contains("reads"))
+    {
+        await Reads();
     }
 }
 finally
@@ -294,16 +302,7 @@ async Task Lifecycle()
         Thumbprint = S("thumbprintSha256"),
         Transport = Transport.Soap,
     });
-    await using var sshSession = await new SessionFactory(home).ConnectAsync(new ConnectionProfile
-    {
-        Server = S("sshHost"),
-        SshPort = bed.GetProperty("sshPort").GetInt32(),
-        SshUser = S("sshUser"),
-        SshKeyPath = S("sshKey"),
-        KnownHostsPath = S("knownHosts"),
-        SshConfigFile = "none",
-        Transport = Transport.Ssh,
-    });
+    await using var sshSession = await new SessionFactory(home).ConnectAsync(SshProfile());
     var redactor = new Redactor();
     var executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor);
 
@@ -420,6 +419,91 @@ async Task Lifecycle()
         }
     }
 }
+
+async Task Reads()
+{
+    const string Key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF/6qNr45TunsesI235uKwiWv7mlVPMNEaloUJuTNMYA bench@ceso";
+    var readsRuns = Env("READS_RUNS", 3);
+    var cesobed = Environment.GetEnvironmentVariable("CESOBED") ?? throw new ArgumentException("CESOBED: the path of testbed/bin/cesobed");
+    void Fault(string kv)
+    {
+        using var p = Process.Start(new ProcessStartInfo(cesobed, ["fault", "-state", S("stateDir"), kv]) { RedirectStandardOutput = true })!;
+        p.WaitForExit();
+    }
+
+    Task<CesoSession> ConnectSsh() => new SessionFactory(home).ConnectAsync(SshProfile());
+    var oneCall = typeof(SshInventory).GetProperty("OneCallPerCommand", BindingFlags.Instance | BindingFlags.NonPublic)!;
+    var redactor = new Redactor();
+    var executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor);
+    // before = one shell command per vim-cmd (the path before the batched reads), python = the helper, shell = the loop
+    var modes = new[] { "before", "python", "shell" };
+    var results = new Dictionary<(string Mode, string Op), List<(double Ms, int Commands, int Tools)>>();
+    var n = 0;
+    var delay = Environment.GetEnvironmentVariable("READS_DELAY_MS") ?? "150";
+    for (var r = 0; r < readsRuns; r++)
+    {
+        foreach (var mode in modes)
+        {
+            Fault(mode == "shell" ? "python=off" : "python=on");
+            Fault("delayMs=0");
+            await using var session = await ConnectSsh();
+            oneCall.SetValue(session.Inventory, mode == "before");
+            await session.Inventory.GetVmsAsync(); // warm: the first batch learns whether python answers
+            Fault("delayMs=" + delay);
+            var ops = new VmOperations(session, home);
+            async Task Measure(string op, Func<Task> body)
+            {
+                await Task.Delay(50);
+                var mark = new FileInfo(S("callLog")).Length;
+                var sw = Stopwatch.StartNew();
+                await body();
+                var ms = sw.Elapsed.TotalMilliseconds;
+                await Task.Delay(50);
+                var log = CallLinesSince(mark);
+                (results.TryGetValue((mode, op), out var l) ? l : results[(mode, op)] = []).Add((ms, log.SshCommands, log.SshTools));
+            }
+
+            await Measure("discovery", () => session.Inventory.GetVmsAsync());
+            var name = $"reads-{++n}";
+            var guest = new Ceso.Engine.CloudInit.GuestInfoRequest { VmName = name, IPAddresses = [$"10.0.1.{n % 250 + 2}/24"], SshKeys = [Key] };
+            await Measure("New-CesoVm", async () =>
+            {
+                var (plan, _) = await ops.PlanCreateAsync(new CreateVmRequest { Name = name, Template = "vm01", Guest = guest });
+                await executor.ExecuteAsync(plan);
+            });
+            Fault("delayMs=0");
+            var (removal, _) = await ops.PlanRemoveAsync(name, false);
+            await executor.ExecuteAsync(removal);
+        }
+    }
+
+    Fault("python=on");
+    Console.WriteLine();
+    Console.WriteLine($"== reads over SSH: {bed.GetProperty("vms").GetInt32()} VMs, test bed delayMs={delay} per ESXi tool run (a real host's vim-cmd), " +
+        $"{readsRuns} rounds, modes interleaved; New-CesoVm = plan + execute (template vm01), removed after (not timed)");
+    foreach (var op in new[] { "discovery", "New-CesoVm" })
+    {
+        foreach (var mode in modes)
+        {
+            var s = results[(mode, op)];
+            Console.WriteLine($"{op,-10} {mode,-6}  wall median {Median(s.Select(x => x.Ms)),8:0} ms (min {s.Min(x => x.Ms):0}, max {s.Max(x => x.Ms):0})  " +
+                $"shell commands {Median(s.Select(x => x.Commands))} (each run: {string.Join(",", s.Select(x => x.Commands).Distinct())})  " +
+                $"ESXi tool runs {Median(s.Select(x => x.Tools))}");
+        }
+    }
+}
+
+// The test bed's SSH only (key auth, its known_hosts, no ~/.ssh/config).
+ConnectionProfile SshProfile() => new()
+{
+    Server = S("sshHost"),
+    SshPort = bed.GetProperty("sshPort").GetInt32(),
+    SshUser = S("sshUser"),
+    SshKeyPath = S("sshKey"),
+    KnownHostsPath = S("knownHosts"),
+    SshConfigFile = "none",
+    Transport = Transport.Ssh,
+};
 
 static async Task<double> Time(Func<Task<SshResult>> f)
 {

@@ -249,11 +249,13 @@ public abstract partial class CesoCmdlet
         var activityId = NextActivityId();
         var activity = $"Waiting for an IP address of '{name}'";
         var clock = Stopwatch.StartNew();
+        // Found by name once, then polled by its id: over SSH a poll then reads that VM alone, not every VM.
+        var key = name;
         try
         {
             while (true)
             {
-                if (!TryRunEngine(ct => ops.RefreshAsync(name, ct), target, out var vm))
+                if (!TryRunEngine(ct => ops.RefreshAsync(key, ct), target, out var vm))
                 {
                     return null;
                 }
@@ -269,6 +271,8 @@ public abstract partial class CesoCmdlet
                 {
                     return vm;
                 }
+
+                key = vm.Id;
 
                 var left = timeout - clock.Elapsed;
                 if (left <= TimeSpan.Zero)

@@ -27,6 +27,9 @@ type Faults struct {
 	// vim-cmd vmsvc/power.on answers in plain text, "Powering on VM:" then "Power on failed", with this exit code
 	// (-1 = off). The VM stays off.
 	PowerOnFailText *int `json:"powerOnFailText,omitempty"`
+	// python on the SSH PATH: "" (on), "off" (not found) or "refused" (exec refused, as execInstalledOnly does).
+	// Read by the shell wrapper STATEDIR/bin/python, not by Go.
+	Python string `json:"python,omitempty"`
 }
 
 func readFaults(dir string) Faults {
@@ -85,7 +88,7 @@ func faultCmd(args []string) int {
 		dir = stateDir()
 	}
 	if dir == "" || len(kvs) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: cesobed fault -state STATEDIR KEY=VALUE...|clear  (keys: datastoreFull dropSsh dropSshAfterBytes delayMs snapshotFailure restricted vmkfstoolsBuffered diskCopyMBps powerOnFailText)")
+		fmt.Fprintln(os.Stderr, "usage: cesobed fault -state STATEDIR KEY=VALUE...|clear  (keys: datastoreFull dropSsh dropSshAfterBytes delayMs snapshotFailure restricted vmkfstoolsBuffered diskCopyMBps powerOnFailText python)")
 		return 2
 	}
 	var bad error
@@ -122,6 +125,15 @@ func faultCmd(args []string) int {
 				f.VmkfstoolsBuffered, err = onOffValue(v)
 			case "diskCopyMBps":
 				f.DiskCopyMBps, err = strconv.Atoi(v)
+			case "python":
+				switch v {
+				case "on", "":
+					f.Python = ""
+				case "off", "refused":
+					f.Python = v
+				default:
+					err = fmt.Errorf("want on|off|refused")
+				}
 			case "powerOnFailText":
 				// on = exit code 0 (as 6.x-style vim-cmd often does), exitN = exit code N, off
 				switch {

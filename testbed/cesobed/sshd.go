@@ -145,6 +145,9 @@ func startSshd(st *State, cl *cleanup) (int, error) {
 		_ = os.Symlink(tool, filepath.Join(dir, "bin", t))
 	}
 	_ = os.Symlink(self, filepath.Join(dir, "bin", "cesobed"))
+	if err := writePythonWrapper(dir); err != nil {
+		return 0, err
+	}
 	hk, ck := filepath.Join(dir, "ssh_host_ed25519_key"), filepath.Join(dir, "id_ed25519")
 	for _, k := range []string{hk, ck} {
 		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cesobed", "-f", k).CombinedOutput(); err != nil {
@@ -247,4 +250,24 @@ func tail(file string) string {
 		lines = lines[len(lines)-5:]
 	}
 	return strings.Join(lines, "; ")
+}
+
+// writePythonWrapper puts `python` on the session PATH the way ESXi 7/8 have /bin/python (Python 3): Debian's
+// python3 behind a wrapper that honours the python fault (off: not found, exit 127; refused: what an
+// execInstalledOnly host prints for a binary it will not run, exit 126). The fault is read from faults.json on every
+// call; grep matches only the key itself (a quote inside another fault's value is escaped in the JSON).
+func writePythonWrapper(dir string) error {
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		return fmt.Errorf("%s is missing (apt-get install python3): the test bed offers it as the host's python", py)
+	}
+	script := fmt.Sprintf(`#!/bin/sh
+# cesobed: the host's /bin/python (Debian's python3); fault python=off|refused (SPEC.md)
+case "$(grep -o '"python": *"[a-z]*"' '%s' 2>/dev/null)" in
+*'"off"') echo "sh: python: not found" >&2; exit 127 ;;
+*'"refused"') echo "sh: python: Operation not permitted" >&2; exit 126 ;;
+esac
+exec %s "$@"
+`, filepath.Join(dir, "faults.json"), py)
+	return ioutil.WriteFile(filepath.Join(dir, "bin", "python"), []byte(script), 0755)
 }

@@ -82,6 +82,10 @@ public sealed class SoapInventory(string server, VimClient client, ServiceConten
             .ToList();
     }
 
+    /// <inheritdoc />
+    public async Task<CesoVm?> GetVmByIdAsync(string id, CancellationToken ct = default) =>
+        (await GetVmsAsync(ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == id);
+
     private async Task<IReadOnlyList<ObjectContent>> QueryAsync(string type, IReadOnlyList<string> paths, CancellationToken ct)
     {
         var view = await ViewAsync(ct).ConfigureAwait(false);

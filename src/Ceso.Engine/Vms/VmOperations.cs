@@ -316,9 +316,20 @@ public sealed partial class VmOperations
         return (new Plan { Operation = "RemoveVm", Host = Host, Vm = vm.Name, Steps = [step] }, vm);
     }
 
-    /// <summary>Reads a VM again after a plan ran.</summary>
-    public async Task<CesoVm?> RefreshAsync(string nameOrId, CancellationToken ct = default) =>
-        (await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == nameOrId || v.Name == nameOrId);
+    /// <summary>
+    /// Reads a VM again after a plan ran. A vmid (digits, as hostd's ids are) is read alone first, so re-reading the
+    /// VM a plan made, or polling one during a shutdown, does not list every VM over SSH; a name, or an id the host
+    /// does not know, is looked up in the listing as before.
+    /// </summary>
+    public async Task<CesoVm?> RefreshAsync(string nameOrId, CancellationToken ct = default)
+    {
+        if (nameOrId.Length > 0 && nameOrId.All(char.IsAsciiDigit) && await _session.Inventory.GetVmByIdAsync(nameOrId, ct).ConfigureAwait(false) is { } byId)
+        {
+            return byId;
+        }
+
+        return (await _session.Inventory.GetVmsAsync(ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == nameOrId || v.Name == nameOrId);
+    }
 
     /// <summary>Refuses to change the power state of a protected VM, naming the action in words.</summary>
     public void CheckNotProtected(CesoVm vm, PowerAction action) => CheckNotProtected(vm, action switch

@@ -248,3 +248,19 @@ public sealed class TestBed70U3Collection : ICollectionFixture<TestBed70U3>
 {
     public const string Name = "TestBed 7.0 U3";
 }
+
+/// <summary>A test bed with 12 VMs instead of 4 (a later <c>-vm</c> flag wins), for tests that compare costs by VM count.</summary>
+public sealed class TestBed12Vms : TestBed
+{
+    /// <summary>Number of VMs this test bed starts with.</summary>
+    public const int Vms = 12;
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> ExtraServeArgs => ["-vm", Vms.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+}
+
+[CollectionDefinition(Name)]
+public sealed class TestBed12VmsCollection : ICollectionFixture<TestBed12Vms>
+{
+    public const string Name = "TestBed 12 VMs";
+}
