@@ -83,12 +83,22 @@ public abstract partial class CesoCmdlet
 
         var (plan, planned) = built;
         subject = planned;
-        var redactor = new Redactor();
-        redactor.Add(session.Profile.SoapPassword);
+        PlanRunner runner;
+        var home = CesoHome.FromEnvironment();
+        try
+        {
+            runner = PlanRunner.Open(home, session, CurrentActor());
+        }
+        catch (CesoException e)
+        {
+            WriteEngineError(e, target);
+            return PlanOutcome.Failed;
+        }
+
         var what = $"{plan.Operation}{(plan.Vm is null ? "" : $" of '{plan.Vm}'")} on {plan.Host}";
         foreach (var note in plan.Notes)
         {
-            WriteInformation("Note: " + redactor.Redact(note), ["Ceso", "PlanNote"]);
+            WriteInformation("Note: " + runner.Redactor.Redact(note), ["Ceso", "PlanNote"]);
         }
 
         if (plan.Steps.Count == 0)
@@ -97,30 +107,21 @@ public abstract partial class CesoCmdlet
             return PlanOutcome.NothingToDo;
         }
 
-        var home = CesoHome.FromEnvironment();
-        PlanExecutor executor;
-        try
-        {
-            executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor, CurrentActor());
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            var error = new CesoException("AuditLogUnavailable", CesoErrorKind.InvalidState,
-                $"The audit log under '{home.Path}' cannot be opened ({e.Message}); Ceso does not change a host without recording it. Fix the permissions of that folder, or set CESO_HOME to a writable one.", e)
-            { Host = plan.Host, Target = plan.Vm };
-            WriteEngineError(error, target);
-            return PlanOutcome.Failed;
-        }
-
-        WriteVerbose($"{what}: {plan.Steps.Count} step(s).");
+        WriteVerbose($"{what}: {plan.Steps.Count} step(s), plan {PlanRunner.Digest(plan)}.");
         // -WhatIf offers every step (the preview shows the whole plan); a decline at -Confirm stops asking and runs none.
-        var decision = executor.Approve(plan, step => Ask(step.Target, executor.Show(step)));
+        var decision = runner.Approve(plan, step => Ask(step.Target, runner.Show(step)));
         if (decision != PlanDecision.Run)
         {
             var recorded = decision == PlanDecision.Declined ? "The decline" : "The preview";
-            foreach (var failure in executor.AuditFailures)
+            foreach (var failure in runner.AuditFailures)
             {
                 WriteWarning($"{recorded} of {what} could not be recorded in the audit log ({home.Path}): {failure}");
+            }
+
+            if (decision == PlanDecision.Previewed)
+            {
+                // Shown with the What-if lines: the digest a later approval of exactly this plan can name.
+                WriteInformation(new HostInformationMessage { Message = $"What if: plan {PlanRunner.Digest(plan)} ({what}, {plan.Steps.Count} step(s))" }, ["PSHOST", "Ceso", "PlanDigest"]);
             }
 
             WriteVerbose($"{what}: nothing was changed{(decision == PlanDecision.Declined ? " (declined)" : "")}.");
@@ -161,7 +162,7 @@ public abstract partial class CesoCmdlet
         try
         {
             var progress = OnPipeline<PlanProgress>(Report);
-            if (!TryRunEngine(ct => executor.ExecuteAsync(plan, progress, ct), target, out var result))
+            if (!TryRunEngine(ct => runner.RunAsync(plan, progress, ct), target, out var result))
             {
                 return PlanOutcome.Failed;
             }
@@ -173,7 +174,7 @@ public abstract partial class CesoCmdlet
         }
         finally
         {
-            foreach (var failure in executor.AuditFailures)
+            foreach (var failure in runner.AuditFailures)
             {
                 WriteWarning($"Not recorded in the audit log ({home.Path}): {failure}");
             }
@@ -241,63 +242,32 @@ public abstract partial class CesoCmdlet
     }
 
     /// <summary>
-    /// Polls the VM until VMware Tools report an IP address or <paramref name="timeout"/> passes, with a progress bar;
-    /// returns the VM as last read (null when it could not be read). A timeout is a non-terminating <c>IpWaitTimeout</c> error.
+    /// Waits (in the engine) until VMware Tools report an IP address or <paramref name="timeout"/> passes, with a
+    /// progress bar; returns the VM as last read (null when it could not be read). A timeout is a non-terminating
+    /// <c>IpWaitTimeout</c> error and still returns the VM as last seen.
     /// </summary>
     protected CesoVm? WaitForIpAddress(VmOperations ops, string name, TimeSpan timeout, object? target)
     {
         var activityId = NextActivityId();
         var activity = $"Waiting for an IP address of '{name}'";
-        var clock = Stopwatch.StartNew();
-        // Found by name once, then polled by its id: over SSH a poll then reads that VM alone, not every VM.
-        var key = name;
+        var progress = OnPipeline<IpWaitProgress>(p => WriteProgress(new ProgressRecord(activityId, activity, $"{p.Vm.PowerState}, tools {p.Vm.ToolsStatus}")
+        {
+            PercentComplete = (int)Math.Min(99, p.Elapsed.TotalSeconds * 100 / p.Timeout.TotalSeconds),
+            SecondsRemaining = (int)Math.Max(0, (p.Timeout - p.Elapsed).TotalSeconds),
+        }));
         try
         {
-            while (true)
-            {
-                if (!TryRunEngine(ct => ops.RefreshAsync(key, ct), target, out var vm))
-                {
-                    return null;
-                }
-
-                if (vm is null)
-                {
-                    WriteEngineError(new CesoException("VmNotFound", CesoErrorKind.NotFound,
-                        $"'{name}' is no longer listed by the host while waiting for its IP address; run Get-CesoVm to see the host's inventory.") { Target = name }, target);
-                    return null;
-                }
-
-                if (vm.IPAddresses.Count > 0)
-                {
-                    return vm;
-                }
-
-                key = vm.Id;
-
-                var left = timeout - clock.Elapsed;
-                if (left <= TimeSpan.Zero)
-                {
-                    WriteEngineError(new CesoException("IpWaitTimeout", CesoErrorKind.InvalidState,
-                        $"'{name}' reported no IP address within {timeout.TotalSeconds:0} s. VMware Tools (open-vm-tools) must run in the guest to report it; check the console, or wait longer with -TimeoutSec.")
-                    { Target = name, Host = vm.Server }, target);
-                    return vm;
-                }
-
-                WriteProgress(new ProgressRecord(activityId, activity, $"{vm.PowerState}, tools {vm.ToolsStatus}")
-                {
-                    PercentComplete = (int)Math.Min(99, clock.Elapsed.TotalSeconds * 100 / timeout.TotalSeconds),
-                    SecondsRemaining = (int)left.TotalSeconds,
-                });
-                var pause = left < TimeSpan.FromSeconds(3) ? left : TimeSpan.FromSeconds(3);
-                if (!TryRunEngine(async ct =>
-                    {
-                        await Task.Delay(pause, ct).ConfigureAwait(false);
-                        return true;
-                    }, target, out _))
-                {
-                    return null;
-                }
-            }
+            return RunEngine(ct => ops.WaitForIpAsync(name, timeout, progress, ct));
+        }
+        catch (IpWaitTimeoutException e)
+        {
+            WriteEngineError(e, target);
+            return e.LastSeen;
+        }
+        catch (Exception e) when (ErrorMapper.IsEngineError(e))
+        {
+            WriteEngineError(e, target);
+            return null;
         }
         finally
         {

@@ -68,6 +68,15 @@ Describe 'New-CesoVm' {
             $records.Result | Sort-Object -Unique | Should -Be 'declined'
         }
 
+        It 'prints the plan digest with -WhatIf, the same for the same request, and records it with the preview' {
+            $a = New-CesoVm pester-digest -Template $script:Vm.Name -IPAddress 10.0.0.8/24 -WhatIf 6>&1 | Out-String
+            $b = New-CesoVm pester-digest -Template $script:Vm.Name -IPAddress 10.0.0.8/24 -WhatIf 6>&1 | Out-String
+            $a | Should -Match 'What if: plan (sha256:[0-9a-f]{64})'
+            $digest = $Matches[1]
+            $b | Should -Match ([regex]::Escape($digest))
+            (Get-CesoAuditLog | Where-Object Vm -eq 'pester-digest' | Select-Object -Last 1).Plan | Should -Be $digest
+        }
+
         It 'creates a VM from a template and writes it' {
             $vm = New-CesoVm pester-new -Template $script:Vm.Name -IPAddress 10.0.0.7/24 -Confirm:$false
             $vm.GetType().FullName | Should -Be 'Ceso.Engine.Model.CesoVm' # a type of Ceso's private load context: no type literal

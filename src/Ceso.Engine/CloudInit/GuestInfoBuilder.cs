@@ -26,6 +26,8 @@ public static partial class GuestInfoBuilder
     public static GuestInfo Build(GuestInfoRequest request)
     {
         var notes = new List<string>();
+        var instanceId = request.InstanceId ?? "i-" + Guid.NewGuid().ToString("N");
+        request = request with { InstanceId = instanceId };
         var hostname = Hostname(request, notes);
         var addresses = request.IPAddresses.Select(CidrAddress.Parse).ToList();
         var dns = request.DnsServers.Select(d => IPAddress.TryParse(d, out var ip) ? ip
@@ -67,7 +69,7 @@ public static partial class GuestInfoBuilder
             ["guestinfo.userdata"] = Encode("guestinfo.userdata", userdata),
             ["guestinfo.userdata.encoding"] = "gzip+base64",
         };
-        return new GuestInfo(config, notes, hostname, request.InstanceId);
+        return new GuestInfo(config, notes, hostname, instanceId);
     }
 
     /// <summary>Decodes a gzip+base64 value (for tests and for reading back what a VM carries).</summary>
@@ -199,7 +201,8 @@ public static partial class GuestInfoBuilder
         }
 
         // cloud-init merges the parts of a MIME multipart user-data; the user's part comes last and wins on conflicts.
-        var boundary = "==ceso" + Guid.NewGuid().ToString("N") + "==";
+        // Derived from the parts, so the same input gives the same user-data (stable plans) and no part contains it.
+        var boundary = "==ceso" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(cloudConfig + "\u0000" + r.ExtraUserData)))[..32].ToLowerInvariant() + "==";
         var extraType = r.ExtraUserData.StartsWith("#!", StringComparison.Ordinal) ? "text/x-shellscript" : "text/cloud-config";
         return $"Content-Type: multipart/mixed; boundary=\"{boundary}\"\nMIME-Version: 1.0\n\n" +
                $"--{boundary}\nContent-Type: text/cloud-config; charset=\"utf-8\"\nMIME-Version: 1.0\nContent-Disposition: attachment; filename=\"ceso.cfg\"\n\n{cloudConfig}\n" +

@@ -9,8 +9,11 @@ public sealed record GuestInfoRequest
     /// <summary>Hostname (a DNS label); null = the VM name.</summary>
     public string? Hostname { get; init; }
 
-    /// <summary>cloud-init instance-id; a new one for every VM (a copy must never reuse its source's).</summary>
-    public string InstanceId { get; init; } = "i-" + Guid.NewGuid().ToString("N");
+    /// <summary>
+    /// cloud-init instance-id; a new one for every VM (a copy must never reuse its source's). Null: the planner derives
+    /// one from the plan's identity seed (GuestInfoBuilder alone makes a random one).
+    /// </summary>
+    public string? InstanceId { get; init; }
 
     /// <summary>Static addresses in CIDR form (IPv4 and/or IPv6). Empty = DHCP.</summary>
     public IReadOnlyList<string> IPAddresses { get; init; } = [];

@@ -50,6 +50,9 @@ public sealed record PlanStep
     /// <summary>Decisions this step carries out for the user (a defaulted gateway), shown with its command in -WhatIf.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
+    /// <summary>What the step uploads (a .vmx), whose hash the plan's digest covers; the command shows only a placeholder.</summary>
+    public string? Payload { get; init; }
+
     /// <summary>A change (undone when a later step fails) or a cleanup (runs after the changes, whatever happened).</summary>
     public StepKind Kind { get; init; } = StepKind.Change;
 

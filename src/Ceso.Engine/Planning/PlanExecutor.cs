@@ -299,6 +299,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         Operation = plan.Operation,
         Host = plan.Host,
         Vm = plan.Vm,
+        Plan = PlanDigest.Of(plan),
         Transport = step.Transport,
         Command = step.Command,
         Result = result,

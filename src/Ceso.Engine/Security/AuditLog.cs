@@ -21,11 +21,13 @@ public sealed record AuditRecord
     [JsonPropertyName("host")] public required string Host { get; init; }
     /// <summary>The VM, if the step is about one.</summary>
     [JsonPropertyName("vm")] public string? Vm { get; init; }
+    /// <summary>The digest of the plan the step belongs to ("sha256:…", as -WhatIf printed it).</summary>
+    [JsonPropertyName("plan")] public string? Plan { get; init; }
     /// <summary>The transport: ssh, soap, local.</summary>
     [JsonPropertyName("transport")] public required string Transport { get; init; }
     /// <summary>The exact command or SOAP call, redacted.</summary>
     [JsonPropertyName("command")] public required string Command { get; init; }
-    /// <summary>preview (-WhatIf), declined (at -Confirm), ok, failed, cancelled, undone, undo-failed.</summary>
+    /// <summary>preview (-WhatIf), declined (at -Confirm), ok, failed, cancelled, undone, undo-failed, cleanup-failed.</summary>
     [JsonPropertyName("result")] public required string Result { get; init; }
     /// <summary>Error text (redacted), when the step failed.</summary>
     [JsonPropertyName("error")] public string? Error { get; init; }

@@ -19,6 +19,9 @@ public sealed record HostCall(string Transport, Func<string> Describe, Func<Canc
     /// <summary>The command as it reads now.</summary>
     public string Command => Describe();
 
+    /// <summary>What the call uploads (a .vmx), for the plan's digest.</summary>
+    public string? Payload { get; init; }
+
     /// <summary>The same call reporting percent done while it runs (long disk copies), when the transport can tell.</summary>
     public Func<IProgress<int>, CancellationToken, Task>? RunWithProgress { get; init; }
 }

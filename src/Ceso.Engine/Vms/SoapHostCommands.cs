@@ -78,7 +78,10 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
     /// <inheritdoc />
     public HostCall WriteFile(DatastorePath file, string content) =>
         new(Transport, $"PUT /folder/{file.Path}?dsName={file.Datastore} <{content.Length} bytes: {file.FileName}>",
-            ct => client.PutFileAsync(file.Datastore, file.Path, Encoding.UTF8.GetBytes(content), ct));
+            ct => client.PutFileAsync(file.Datastore, file.Path, Encoding.UTF8.GetBytes(content), ct))
+        {
+            Payload = content,
+        };
 
     /// <inheritdoc />
     public HostCall Register(DatastorePath vmx, VmHandle vm) =>

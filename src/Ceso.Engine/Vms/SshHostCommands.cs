@@ -77,7 +77,10 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
             }
 
             r.EnsureSuccess(server, shown);
-        });
+        })
+        {
+            Payload = content,
+        };
     }
 
     /// <inheritdoc />

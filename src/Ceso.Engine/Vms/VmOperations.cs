@@ -69,6 +69,7 @@ public sealed partial class VmOperations
                 Undo = u?.Run ?? (coveredBy is null ? null : _ => Task.CompletedTask),
                 Fallback = fallback,
                 Inside = inside,
+                Payload = c.Payload,
             };
         }
 
@@ -161,9 +162,14 @@ public sealed partial class VmOperations
         }
 
         var vmxText = await ReadTextAsync(sourceVmx, ct).ConfigureAwait(false);
-        var rewrite = VmxIdentity.Rewrite(ParseVmx(vmxText, sourceVmx), new VmxIdentity.Target(name, numCpu, memoryMB, network, new Dictionary<string, string>(), null));
+        // The same request against the same source gives the same new identity: -WhatIf shows what the run writes.
+        var seed = IdentitySeed.For(_home, operation, Host, source.Id, vmxText, name, System.Text.Json.JsonSerializer.Serialize(guest), ds, network,
+            numCpu?.ToString(System.Globalization.CultureInfo.InvariantCulture), memoryMB?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            diskGB?.ToString(System.Globalization.CultureInfo.InvariantCulture), hot ? "hot" : "cold", powerOn ? "on" : "off");
+        var rewrite = VmxIdentity.Rewrite(ParseVmx(vmxText, sourceVmx), new VmxIdentity.Target(name, numCpu, memoryMB, network, new Dictionary<string, string>(), null), seed);
         // cloud-init matches the NIC to configure by the first NIC's new MAC.
         var request = (guest ?? new GuestInfoRequest { VmName = name }) with { VmName = name };
+        request = request with { InstanceId = request.InstanceId ?? "i-" + seed.Hex("instance-id", 16) };
         if (request.MacAddress is null && rewrite.Macs.Count > 0)
         {
             request = request with { MacAddress = rewrite.Macs[0] };
@@ -183,7 +189,7 @@ public sealed partial class VmOperations
         var lockTitle = $"Lock '{source.Name}' against other hot copies";
         var snapshotTitle = $"Snapshot '{source.Name}' for a consistent copy";
         // A name no user snapshot has: Ceso removes this one, by its id, and never anything else.
-        var snapshot = new SnapshotHandle($"ceso-copy-{name}-{Guid.NewGuid().ToString("N")[..8]}");
+        var snapshot = new SnapshotHandle($"ceso-copy-{name}-{seed.Hex("snapshot", 4)}");
         if (hot)
         {
             // Two hot copies of one VM must not overlap: removing one's snapshot consolidates into the base disk the

@@ -76,6 +76,8 @@ public sealed partial class VmOperations
         var vmxPath = DatastorePath.Parse(vm.VmxPath ?? throw Invalid("VmxPathUnknown", $"The host does not say where the .vmx of '{vm.Name}' is.", vm.Name));
         var oldText = await ReadTextAsync(vmxPath, ct).ConfigureAwait(false);
         var vmx = ParseVmx(oldText, vmxPath);
+        // New MACs and instance-ids depend on the request and the .vmx as it is now: re-planning gives the same plan.
+        var seed = IdentitySeed.For(_home, "ReconfigureVm", Host, vm.Id, oldText, System.Text.Json.JsonSerializer.Serialize(r));
         var changes = new List<string>();
         var notes = new List<string>();
         var target = $"{Host}/{vm.Name}";
@@ -169,7 +171,7 @@ public sealed partial class VmOperations
                 throw Invalid("TooManyNics", $"'{vm.Name}' already has the 10 network adapters a VM can have; remove one first (-RemoveNic).", vm.Name);
             }
 
-            var mac = VmxIdentity.NewMac();
+            var mac = VmxIdentity.NewMac(seed, $"mac-{n}");
             foreach (var (k, v) in new[] { ("present", "TRUE"), ("virtualDev", "vmxnet3"), ("networkName", Portgroup(addNet)), ("addressType", "static"), ("address", mac) })
             {
                 SetKey($"ethernet{n}.{k}", v);
@@ -204,7 +206,7 @@ public sealed partial class VmOperations
         if (r.Guest is { } guest)
         {
             var mac = nics.Count > 0 ? vmx[$"ethernet{nics[0]}.address"] ?? vmx[$"ethernet{nics[0]}.generatedAddress"] : null;
-            var info = GuestInfoBuilder.Build(guest with { VmName = vm.Name, MacAddress = guest.MacAddress ?? mac });
+            var info = GuestInfoBuilder.Build(guest with { VmName = vm.Name, MacAddress = guest.MacAddress ?? mac, InstanceId = guest.InstanceId ?? "i-" + seed.Hex("instance-id", 16) });
             // A re-IP without new keys or user-data keeps the VM's user-data: only the network (metadata) changes.
             var keepUserData = guest.SshKeys.Count == 0 && guest.ExtraUserData is null && vmx["guestinfo.userdata"] is not null;
             foreach (var (k, v) in info.ExtraConfig.Where(kv => !(keepUserData && kv.Key.StartsWith("guestinfo.userdata", StringComparison.Ordinal))))

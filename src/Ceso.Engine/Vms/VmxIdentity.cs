@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
+using Ceso.Engine.Planning;
 
 namespace Ceso.Engine.Vms;
 
@@ -24,8 +24,8 @@ public static class VmxIdentity
     /// <summary>The result: the .vmx, where each source disk goes, and the new identity (for tests and output).</summary>
     public sealed record Result(VmxFile Vmx, IReadOnlyList<(string SourceFile, string TargetFile)> Disks, string BiosUuid, IReadOnlyList<string> Macs);
 
-    /// <summary>Rewrites <paramref name="source"/> (left unchanged) for <paramref name="target"/>.</summary>
-    public static Result Rewrite(VmxFile source, Target target)
+    /// <summary>Rewrites <paramref name="source"/> (left unchanged) for <paramref name="target"/>, its identity from <paramref name="seed"/>.</summary>
+    public static Result Rewrite(VmxFile source, Target target, IdentitySeed seed)
     {
         var vmx = VmxFile.Parse(source.ToString());
         vmx.Set("displayName", target.Name);
@@ -35,7 +35,7 @@ public static class VmxIdentity
             vmx.Remove(key);
         }
 
-        var uuid = NewBiosUuid();
+        var uuid = NewBiosUuid(seed);
         vmx.Set("uuid.bios", uuid);
         vmx.Set("annotation", target.Annotation ?? "");
 
@@ -56,7 +56,7 @@ public static class VmxIdentity
             var p = $"ethernet{i}.";
             vmx.Remove(p + "generatedAddress");
             vmx.Remove(p + "generatedAddressOffset");
-            var mac = NewMac();
+            var mac = NewMac(seed, $"mac-{i}");
             vmx.Set(p + "addressType", "static");
             vmx.Set(p + "address", mac);
             macs.Add(mac);
@@ -96,17 +96,19 @@ public static class VmxIdentity
     }
 
     /// <summary>A MAC in VMware's range for manually assigned addresses, 00:50:56:00:00:00-00:50:56:3F:FF:FF.</summary>
-    public static string NewMac()
+    public static string NewMac(IdentitySeed seed, string purpose)
     {
-        var b = RandomNumberGenerator.GetBytes(3);
+        var b = seed.Bytes(purpose, 3);
         b[0] &= 0x3F;
         return $"00:50:56:{b[0]:x2}:{b[1]:x2}:{b[2]:x2}";
     }
 
-    /// <summary>A random BIOS UUID in the .vmx form "56 4d 12 … 9f-a0 …".</summary>
-    public static string NewBiosUuid()
+    /// <summary>A BIOS UUID in the .vmx form "56 4d 12 … 9f-a0 …" (RFC 4122 version 4 bits, so it reads as a random UUID).</summary>
+    public static string NewBiosUuid(IdentitySeed seed)
     {
-        var b = RandomNumberGenerator.GetBytes(16);
+        var b = seed.Bytes("bios-uuid", 16);
+        b[6] = (byte)((b[6] & 0x0F) | 0x40);
+        b[8] = (byte)((b[8] & 0x3F) | 0x80);
         var hex = b.Select(x => x.ToString("x2", CultureInfo.InvariantCulture)).ToArray();
         return string.Join(' ', hex[..8]) + "-" + string.Join(' ', hex[8..]);
     }

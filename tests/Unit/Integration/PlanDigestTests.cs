@@ -1,0 +1,145 @@
+using Ceso.Engine;
+using Ceso.Engine.CloudInit;
+using Ceso.Engine.Hosts;
+using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
+using Ceso.Engine.Shell;
+using Ceso.Engine.Soap;
+using Ceso.Engine.Vms;
+
+namespace Ceso.Tests.Integration;
+
+/// <summary>Plan digests and seeded identities: the same request on the same host state plans the same, anything else does not.</summary>
+[Collection(TestBedCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class PlanDigestTests(TestBed bed)
+{
+    private async Task<(Ceso.Engine.Connection.CesoSession Session, VmOperations Vms, PlanExecutor Executor)> Open(Transport transport) =>
+        await bed.OpenOperationsAsync(transport);
+
+    private static CreateVmRequest Web(string name) => new()
+    {
+        Name = name,
+        Template = "vm01",
+        Guest = new GuestInfoRequest { VmName = name, IPAddresses = ["10.0.0.21/24"], SshKeys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7 me@host"] },
+    };
+
+    [Theory]
+    [InlineData(Transport.Ssh)]
+    [InlineData(Transport.Soap)]
+    public async Task Planning_the_same_request_twice_gives_the_same_digest_and_the_same_new_identity(Transport transport)
+    {
+        var ops = await Open(transport);
+        await using var _ = ops.Session;
+        var (a, _) = await ops.Vms.PlanCreateAsync(Web("digest01"));
+        var (b, _) = await ops.Vms.PlanCreateAsync(Web("digest01"));
+
+        Assert.StartsWith("sha256:", PlanDigest.Of(a));
+        Assert.Equal(PlanDigest.Of(a), PlanDigest.Of(b));
+        Assert.Equal(a.Notes, b.Notes); // the BIOS UUID, MACs and instance-id the preview names
+        Assert.NotEqual(PlanDigest.Of(a), PlanDigest.Of((await ops.Vms.PlanCreateAsync(Web("digest02"))).Plan));
+    }
+
+    [Fact]
+    public async Task What_the_preview_names_is_what_the_run_writes()
+    {
+        var ops = await Open(Transport.Ssh);
+        await using var _ = ops.Session;
+        var (preview, _) = await ops.Vms.PlanCreateAsync(Web("digest03"));
+        var (plan, _) = await ops.Vms.PlanCreateAsync(Web("digest03"));
+        await ops.Executor.ExecuteAsync(plan);
+        try
+        {
+            var vm = (await ops.Vms.RefreshAsync("digest03"))!;
+            var identity = preview.Notes.Single(n => n.StartsWith("new BIOS UUID", StringComparison.Ordinal));
+            Assert.Contains(vm.BiosUuid!, identity, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains(vm.Nics[0].MacAddress!, identity, StringComparison.OrdinalIgnoreCase);
+            // Every record of the run carries the digest the preview showed.
+            var records = Ceso.Engine.Security.AuditLog.Open(bed.Home, new Ceso.Engine.Security.Redactor()).Read().Where(r => r.Vm == "digest03" && r.Result == "ok").ToList();
+            Assert.NotEmpty(records);
+            Assert.All(records, r => Assert.Equal(PlanDigest.Of(preview), r.Plan));
+        }
+        finally
+        {
+            await ops.Executor.ExecuteAsync((await ops.Vms.PlanRemoveAsync("digest03", false)).Plan);
+        }
+    }
+
+    [Theory]
+    [InlineData(Transport.Ssh)]
+    [InlineData(Transport.Soap)]
+    public async Task A_change_on_the_host_gives_another_digest(Transport transport)
+    {
+        var ops = await Open(transport);
+        await using var _ = ops.Session;
+        await ops.Executor.ExecuteAsync((await ops.Vms.PlanCloneAsync(new CloneVmRequest { Source = "vm02", Name = "digest-src" })).Plan);
+        try
+        {
+            var request = new CloneVmRequest { Source = "digest-src", Name = "digest-copy" };
+            var before = PlanDigest.Of((await ops.Vms.PlanCloneAsync(request)).Plan);
+            Assert.Equal(before, PlanDigest.Of((await ops.Vms.PlanCloneAsync(request)).Plan));
+
+            // Someone edits the source between the preview and the run: its .vmx now says 3 vCPUs.
+            await ops.Executor.ExecuteAsync((await ops.Vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "digest-src", NumCpu = 3 })).Plan);
+
+            Assert.NotEqual(before, PlanDigest.Of((await ops.Vms.PlanCloneAsync(request)).Plan));
+        }
+        finally
+        {
+            await ops.Executor.ExecuteAsync((await ops.Vms.PlanRemoveAsync("digest-src", false)).Plan);
+        }
+    }
+
+    [Fact]
+    public async Task A_hot_copy_plans_the_same_snapshot_name_twice_and_no_user_snapshot_has_it()
+    {
+        var ops = await Open(Transport.Ssh);
+        await using var _ = ops.Session;
+        await ops.Executor.ExecuteAsync((await ops.Vms.PlanPowerAsync("vm03", PowerAction.Start)).Plan);
+        try
+        {
+            var request = new CloneVmRequest { Source = "vm03", Name = "digest-hot", Hot = true };
+            var a = (await ops.Vms.PlanCloneAsync(request)).Plan;
+            var b = (await ops.Vms.PlanCloneAsync(request)).Plan;
+            Assert.Equal(PlanDigest.Of(a), PlanDigest.Of(b));
+            Assert.Contains(a.Steps, s => s.Command.Contains("ceso-copy-digest-hot-", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await ops.Executor.ExecuteAsync((await ops.Vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
+        }
+    }
+
+    [Fact]
+    public async Task Waiting_for_an_ip_times_out_with_the_vm_as_last_seen_and_returns_it_once_tools_report_one()
+    {
+        var ops = await Open(Transport.Soap);
+        await using var _ = ops.Session;
+        var soap = ops.Session;
+        await ops.Executor.ExecuteAsync((await ops.Vms.PlanPowerAsync("vm02", PowerAction.Start)).Plan);
+        try
+        {
+            var timeout = await Assert.ThrowsAsync<IpWaitTimeoutException>(() => ops.Vms.WaitForIpAsync("vm02", TimeSpan.FromMilliseconds(300), pollInterval: TimeSpan.FromMilliseconds(100)));
+            Assert.Equal("IpWaitTimeout", timeout.ErrorId);
+            Assert.Equal(CesoPowerState.PoweredOn, timeout.LastSeen.PowerState);
+
+            var id = timeout.LastSeen.Id;
+            var waiting = ops.Vms.WaitForIpAsync("vm02", TimeSpan.FromSeconds(30), pollInterval: TimeSpan.FromMilliseconds(100));
+            System.Xml.Linq.XNamespace ns = "urn:vim25";
+            System.Xml.Linq.XNamespace xsi = "http://www.w3.org/2001/XMLSchema-instance";
+            // vcsim's way to play VMware Tools reporting from inside the guest.
+            await soap.Soap!.InvokeTaskAsync(soap.ServiceContent!.PropertyCollector, "ReconfigVM_Task", new MoRef("VirtualMachine", id),
+                [new System.Xml.Linq.XElement(ns + "spec", new System.Xml.Linq.XAttribute(xsi + "type", "VirtualMachineConfigSpec"),
+                    new System.Xml.Linq.XElement(ns + "extraConfig", new System.Xml.Linq.XAttribute(xsi + "type", "OptionValue"),
+                        new System.Xml.Linq.XElement(ns + "key", "SET.guest.ipAddress"),
+                        new System.Xml.Linq.XElement(ns + "value", new System.Xml.Linq.XAttribute(xsi + "type", "xsd:string"), "10.20.30.41")))], default);
+
+            var vm = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Contains("10.20.30.41", vm.IPAddresses);
+        }
+        finally
+        {
+            await ops.Executor.ExecuteAsync((await ops.Vms.PlanPowerAsync("vm02", PowerAction.Kill)).Plan);
+        }
+    }
+}
