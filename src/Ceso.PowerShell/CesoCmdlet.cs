@@ -26,6 +26,14 @@ public abstract partial class CesoCmdlet : PSCmdlet, IDisposable
     /// <summary>Cancels the engine call in flight.</summary>
     protected override void StopProcessing() => _cancel.Cancel();
 
+    private CesoHome? _home;
+
+    /// <summary>
+    /// Ceso's home for this invocation: $CESO_HOME, else ~/.ceso, read once here at the edge and passed into the engine
+    /// explicitly (the engine reads no environment).
+    /// </summary>
+    protected CesoHome Home => _home ??= CesoHome.FromEnvironment();
+
     /// <summary>Disposes the cancellation source.</summary>
     public void Dispose()
     {
@@ -163,7 +171,7 @@ public abstract partial class CesoCmdlet : PSCmdlet, IDisposable
     {
         try
         {
-            new NameCache(CesoHome.FromEnvironment()).Record(server, kind, names);
+            new NameCache(Home).Record(server, kind, names);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -44,7 +44,7 @@ public abstract partial class CesoCmdlet
     {
         try
         {
-            return new VmOperations(session, CesoHome.FromEnvironment());
+            return new VmOperations(session, Home);
         }
         catch (CesoException e)
         {
@@ -84,7 +84,7 @@ public abstract partial class CesoCmdlet
         var (plan, planned) = built;
         subject = planned;
         PlanRunner runner;
-        var home = CesoHome.FromEnvironment();
+        var home = Home;
         try
         {
             runner = PlanRunner.Open(home, session, CurrentActor());

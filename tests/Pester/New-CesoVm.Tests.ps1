@@ -71,8 +71,8 @@ Describe 'New-CesoVm' {
         It 'prints the plan digest with -WhatIf, the same for the same request, and records it with the preview' {
             $a = New-CesoVm pester-digest -Template $script:Vm.Name -IPAddress 10.0.0.8/24 -WhatIf 6>&1 | Out-String
             $b = New-CesoVm pester-digest -Template $script:Vm.Name -IPAddress 10.0.0.8/24 -WhatIf 6>&1 | Out-String
-            $a | Should -Match 'What if: plan (sha256:[0-9a-f]{64})'
-            $digest = $Matches[1]
+            $a | Should -Match 'What if: plan sha256:[0-9a-f]{64}'
+            $digest = [regex]::Match($a, 'What if: plan (sha256:[0-9a-f]{64})').Groups[1].Value
             $b | Should -Match ([regex]::Escape($digest))
             (Get-CesoAuditLog | Where-Object Vm -eq 'pester-digest' | Select-Object -Last 1).Plan | Should -Be $digest
         }

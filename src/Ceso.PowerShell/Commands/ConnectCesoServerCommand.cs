@@ -102,7 +102,7 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
             ConnectTimeout = TimeSpan.FromSeconds(TimeoutSec),
         };
 
-        var factory = new SessionFactory(CesoHome.FromEnvironment());
+        var factory = new SessionFactory(Home);
         if (!TryRunEngine(ct => factory.ConnectAsync(profile, ct), Server, out var session))
         {
             return;

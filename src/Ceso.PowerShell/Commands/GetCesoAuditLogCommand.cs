@@ -39,7 +39,7 @@ public sealed class GetCesoAuditLogCommand : CesoCmdlet
     /// <summary>Writes the matching records in the order they were written.</summary>
     protected override void ProcessRecord()
     {
-        var log = AuditLog.Open(CesoHome.FromEnvironment(), new Redactor());
+        var log = AuditLog.Open(Home, new Redactor());
         var vms = Patterns(Vm);
         var operations = Patterns(Operation);
         var unreadable = new List<int>();

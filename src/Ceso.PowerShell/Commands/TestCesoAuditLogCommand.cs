@@ -17,7 +17,7 @@ public sealed class TestCesoAuditLogCommand : CesoCmdlet
     /// <summary>Writes the check; a broken chain is also an AuditLogTampered error naming the first bad record.</summary>
     protected override void ProcessRecord()
     {
-        var check = AuditLog.Open(CesoHome.FromEnvironment(), new Redactor()).Check();
+        var check = AuditLog.Open(Home, new Redactor()).Check();
         WriteObject(check);
         if (!check.Intact)
         {
