@@ -172,8 +172,8 @@ public abstract class HostFilesConformance(TestBed bed, ITestOutputHelper output
     {
         await File.WriteAllTextAsync(Local(Ds("keep.vmx")), "old content");
 
-        await Assert.ThrowsAnyAsync<Exception>(() => Files.WriteAsync(Ds("keep.vmx"), new FailingSource(3 * MiB), 8 * MiB));
-        await Assert.ThrowsAnyAsync<Exception>(() => Files.WriteAsync(Ds("new.vmx"), new FailingSource(3 * MiB), null));
+        await Assert.ThrowsAnyAsync<Exception>(() => Files.WriteAsync(Ds("keep.vmx"), new FailingStream(3 * MiB, failWrites: false), 8 * MiB));
+        await Assert.ThrowsAnyAsync<Exception>(() => Files.WriteAsync(Ds("new.vmx"), new FailingStream(3 * MiB, failWrites: false), null));
         var announced = await Assert.ThrowsAnyAsync<CesoException>(() => Files.WriteAsync(Ds("short.vmx"), new OneWayStream(new MemoryStream(new byte[1000])), 2000));
 
         await Task.Delay(300); // a remote side that was still writing has had time to stop
@@ -316,35 +316,6 @@ public abstract class HostFilesConformance(TestBed bed, ITestOutputHelper output
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
-    /// <summary>Gives <c>failAfter</c> bytes, then fails as a local disk read error would.</summary>
-    private sealed class FailingSource(long failAfter) : Stream
-    {
-        private long _done;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _done; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            if (_done >= failAfter)
-            {
-                throw new IOException("local disk read error");
-            }
-
-            var n = (int)Math.Min(count, failAfter - _done);
-            Array.Fill(buffer, (byte)'x', offset, n);
-            _done += n;
-            return n;
-        }
     }
 }
 

@@ -198,42 +198,6 @@ public sealed class SshStreamTests(TestBed bed)
         }
     }
 
-    private sealed class FailingStream(long failAfter, bool failWrites) : Stream
-    {
-        private long _done;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _done; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            if (_done >= failAfter)
-            {
-                throw new IOException("local disk read error");
-            }
-
-            var n = (int)Math.Min(count, failAfter - _done);
-            Array.Fill(buffer, (byte)'x', offset, n);
-            _done += n;
-            return n;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            _done += count;
-            if (failWrites && _done >= failAfter)
-            {
-                throw new IOException("local disk full");
-            }
-        }
-    }
-
     [Fact]
     public async Task A_local_read_error_during_an_upload_is_an_error_and_a_size_checked_upload_commits_nothing()
     {

@@ -284,19 +284,40 @@ public sealed class VmChaosTests(TestBed bed)
         }
     }
 
-    [Theory]
-    [InlineData(Transport.Ssh)]
-    [InlineData(Transport.Soap)]
-    public async Task A_failing_snapshot_release_keeps_the_finished_copy_and_warns(Transport transport)
+    /// <summary>
+    /// Runs <paramref name="body"/> with vm03 powered on (a hot-copy source) and a second SSH session to act behind
+    /// Ceso's back; afterwards the copy named <paramref name="copy"/> is removed and vm03 powered off.
+    /// </summary>
+    private async Task WithRunningSourceAsync(Transport transport, string copy, Func<VmOperations, PlanExecutor, CesoSession, string, Task> body)
     {
         var (session, vms, executor) = await OpenAsync(transport);
         await using var _ = session;
         await using var ssh = await bed.ConnectAsync(Transport.Ssh);
         await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Start)).Plan);
+        var id = (await vms.RefreshAsync("vm03"))!.Id;
         try
         {
+            await body(vms, executor, ssh, id);
+        }
+        finally
+        {
+            await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.removeall", id));
+            if (await vms.RefreshAsync(copy) is not null)
+            {
+                await executor.ExecuteAsync((await vms.PlanRemoveAsync(copy, false)).Plan);
+            }
+
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
+        }
+    }
+
+    [Theory]
+    [InlineData(Transport.Ssh)]
+    [InlineData(Transport.Soap)]
+    public Task A_failing_snapshot_release_keeps_the_finished_copy_and_warns(Transport transport) =>
+        WithRunningSourceAsync(transport, "release01", async (vms, executor, ssh, id) =>
+        {
             var (plan, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "release01", Hot = true });
-            var id = (await vms.RefreshAsync("vm03"))!.Id;
             // Someone removes Ceso's snapshot behind its back after the copy, so removing it must fail.
             var sabotage = plan.Steps[0] with
             {
@@ -316,29 +337,13 @@ public sealed class VmChaosTests(TestBed bed)
             Assert.NotNull(await vms.RefreshAsync("release01")); // the finished copy stays
             var lockLeft = await ssh.Ssh!.RunAsync("test -e /vmfs/volumes/datastore1/vm03/.ceso-hot-copy.lock && echo locked || echo free");
             Assert.Equal("free", lockLeft.Stdout.Trim()); // the next cleanup ran anyway
-        }
-        finally
-        {
-            if (await vms.RefreshAsync("release01") is not null)
-            {
-                await executor.ExecuteAsync((await vms.PlanRemoveAsync("release01", false)).Plan);
-            }
-
-            await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
-        }
-    }
+        });
 
     [Theory]
     [InlineData(Transport.Ssh)]
     [InlineData(Transport.Soap)]
-    public async Task A_hot_copy_removes_only_its_own_snapshot_and_keeps_the_users(Transport transport)
-    {
-        var (session, vms, executor) = await OpenAsync(transport);
-        await using var _ = session;
-        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
-        await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Start)).Plan);
-        var id = (await vms.RefreshAsync("vm03"))!.Id;
-        try
+    public Task A_hot_copy_removes_only_its_own_snapshot_and_keeps_the_users(Transport transport) =>
+        WithRunningSourceAsync(transport, "own01", async (vms, executor, ssh, id) =>
         {
             var (plan, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "own01", Hot = true });
             // A user takes a snapshot between the preview and the run: "remove all" would delete it.
@@ -351,18 +356,7 @@ public sealed class VmChaosTests(TestBed bed)
             Assert.NotNull(SshHostCommands.SnapshotIdOf(tree, "users-own"));
             Assert.DoesNotContain("ceso-copy-", tree, StringComparison.Ordinal);
             Assert.Equal(1, (await vms.RefreshAsync("vm03"))!.SnapshotCount);
-        }
-        finally
-        {
-            await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.removeall", id));
-            if (await vms.RefreshAsync("own01") is not null)
-            {
-                await executor.ExecuteAsync((await vms.PlanRemoveAsync("own01", false)).Plan);
-            }
-
-            await executor.ExecuteAsync((await vms.PlanPowerAsync("vm03", PowerAction.Kill)).Plan);
-        }
-    }
+        });
 
     [Theory]
     [InlineData(Transport.Ssh)]
