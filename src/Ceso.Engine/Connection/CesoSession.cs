@@ -5,12 +5,12 @@ using Ceso.Engine.Ssh;
 namespace Ceso.Engine.Connection;
 
 /// <summary>
-/// An open connection to one host: a logged-in SOAP client and/or a persistent SSH shell, and the inventory that
-/// answers reads. Made by <see cref="SessionFactory"/>.
+/// An open connection to one host: a logged-in SOAP client and/or a persistent SSH shell, and the one
+/// <see cref="HostAdapter"/> built over them. Made by <see cref="SessionFactory"/>.
 /// </summary>
 public sealed class CesoSession : IAsyncDisposable
 {
-    internal CesoSession(ConnectionProfile profile, VimClient? soap, ServiceContent? content, SshSession? ssh, string? thumbprint, bool thumbprintNew, string? soapFallbackReason)
+    internal CesoSession(ConnectionProfile profile, VimClient? soap, ServiceContent? content, SshSession? ssh, HostAdapter host, string? thumbprint, bool thumbprintNew, string? soapFallbackReason)
     {
         Profile = profile;
         Soap = soap;
@@ -19,16 +19,7 @@ public sealed class CesoSession : IAsyncDisposable
         Thumbprint = thumbprint;
         ThumbprintNewlyPinned = thumbprintNew;
         SoapFallbackReason = soapFallbackReason;
-        if (soap is not null && content is not null && profile.Transport != Transport.Ssh)
-        {
-            Inventory = new SoapInventory(profile.Server, soap, content);
-            Files = new SoapFiles(soap, content, profile.Server);
-        }
-        else
-        {
-            Inventory = new SshInventory(profile.Server, ssh!);
-            Files = new SshFiles(ssh!, profile.Server);
-        }
+        Host = host;
     }
 
     /// <summary>Unique id of this session.</summary>
@@ -49,11 +40,14 @@ public sealed class CesoSession : IAsyncDisposable
     /// <summary>The persistent SSH shell, when SSH is in use.</summary>
     public SshSession? Ssh { get; }
 
-    /// <summary>The inventory that answers reads (SOAP unless the transport is Ssh or the API is unreachable).</summary>
-    public IHostInventory Inventory { get; }
+    /// <summary>The host adapter: inventory, commands and files, on the transports the session's one rule chose.</summary>
+    public HostAdapter Host { get; }
 
-    /// <summary>Files on the host's datastores (ranged read streams, stream writes), on the same transport as <see cref="Inventory"/>.</summary>
-    public IHostFiles Files { get; }
+    /// <summary>The inventory that answers reads (SOAP unless the transport is Ssh or the API is unreachable).</summary>
+    public IHostInventory Inventory => Host.Inventory;
+
+    /// <summary>Files on the host's datastores (ranged read streams, stream writes): read on the same transport as <see cref="Inventory"/>, written over SSH once a free license refused the API.</summary>
+    public IHostFiles Files => Host.Files;
 
     /// <summary>The transport that answers reads now.</summary>
     public Transport ActiveTransport => Inventory.Transport;

@@ -47,7 +47,9 @@ public sealed class SessionFactory(CesoHome home)
                 await ssh.ConnectAsync(ct).ConfigureAwait(false);
             }
 
-            return new CesoSession(profile, soap, content, ssh, thumbprint, newPin, fallback);
+            // The one transport rule: built once here, for the whole session.
+            var host = HostAdapter.For(profile.Server, soap is not null && content is not null ? (soap, content) : null, ssh);
+            return new CesoSession(profile, soap, content, ssh, host, thumbprint, newPin, fallback);
         }
         catch
         {

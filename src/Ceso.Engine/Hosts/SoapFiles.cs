@@ -97,8 +97,8 @@ public sealed class SoapFiles(VimClient client, ServiceContent content, string h
             var fileManager = content.FileManager ?? throw new CesoException("SoapNotSupported", CesoErrorKind.NotSupported,
                 $"The API of {host} has no FileManager to rename {temp} into place; use -Transport Ssh.") { Host = host };
             await client.InvokeTaskAsync(content.PropertyCollector, "MoveDatastoreFile_Task", fileManager,
-                [new XElement(Vim + "sourceName", temp.ToString()), VimClient.RefElement("sourceDatacenter", SoapHostCommands.Datacenter),
-                 new XElement(Vim + "destinationName", path.ToString()), VimClient.RefElement("destinationDatacenter", SoapHostCommands.Datacenter),
+                [new XElement(Vim + "sourceName", temp.ToString()), VimClient.RefElement("sourceDatacenter", StandaloneHost.Datacenter),
+                 new XElement(Vim + "destinationName", path.ToString()), VimClient.RefElement("destinationDatacenter", StandaloneHost.Datacenter),
                  new XElement(Vim + "force", "true")], ct).ConfigureAwait(false);
         }
         catch

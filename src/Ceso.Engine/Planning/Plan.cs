@@ -19,8 +19,18 @@ public sealed record PlanStep
     /// <summary>The exact command or call (ShouldProcess action, -WhatIf text, audit record).</summary>
     public required string Command { get; init; }
 
-    /// <summary>The command as it reads after the run (ids learnt on the way filled in), for the audit log; null = <see cref="Command"/>.</summary>
-    public Func<string>? CommandAfterRun { get; init; }
+    /// <summary>
+    /// The command that runs instead when the host refuses <see cref="Command"/> (a free license refusing the API's
+    /// writes: the SSH twin), shown with it by -WhatIf; null when there is none. Which one runs is the host
+    /// adapter's business (<see cref="Hosts.FallbackHostCommands"/>), not the executor's.
+    /// </summary>
+    public string? FallbackCommand { get; init; }
+
+    /// <summary>
+    /// After the step ran (or failed): what it sent — transport and command with ids learnt on the way filled in, and
+    /// a call the host refused first — for the audit log; null = <see cref="Transport"/> and <see cref="Command"/>.
+    /// </summary>
+    public Func<Hosts.HostCallRun>? Ran { get; init; }
 
     /// <summary>Runs the step.</summary>
     public required Func<CancellationToken, Task> Execute { get; init; }
@@ -34,11 +44,8 @@ public sealed record PlanStep
     /// <summary>Undoes the step, when it can be undone.</summary>
     public Func<CancellationToken, Task>? Undo { get; init; }
 
-    /// <summary>
-    /// The same step over SSH, used when the host refuses the SOAP call with RestrictedVersion (a free license);
-    /// after one such refusal the rest of the plan prefers fallbacks too.
-    /// </summary>
-    public PlanStep? Fallback { get; init; }
+    /// <summary>After the undo ran (or failed): what it sent, as <see cref="Ran"/>; null = the step's transport and <see cref="UndoCommand"/>.</summary>
+    public Func<Hosts.HostCallRun>? UndoRan { get; init; }
 
     /// <summary>
     /// The title of an earlier step whose undo removes whatever this step leaves, even half done (a disk copied into the

@@ -36,10 +36,6 @@ public static class PlanDigest
         foreach (var step in plan.Steps)
         {
             Step(step, "step");
-            if (step.Fallback is { } fallback)
-            {
-                Step(fallback, "fallback");
-            }
         }
 
         return "sha256:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant();
@@ -51,6 +47,7 @@ public static class PlanDigest
             Field("target", s.Target);
             Field("transport", s.Transport);
             Field("command", s.Command);
+            Field("fallback", s.FallbackCommand);
             Field("undo", s.UndoCommand);
             Field("releases", s.Releases);
             Field("inside", s.Inside);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Ceso.Engine.Security;
-using Ceso.Engine.Soap;
 
 namespace Ceso.Engine.Planning;
 
@@ -16,7 +15,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
     /// <summary>The text a user may see for a step (-WhatIf, ShouldProcess, errors): secrets masked.</summary>
     public string Show(PlanStep step) => redactor.Redact(
         step.Command
-        + (step.Fallback is null ? "" : $"  [if the host refuses it (free license): {step.Fallback.Command}]")
+        + (step.FallbackCommand is null ? "" : $"  [if the host refuses it (free license): {step.FallbackCommand}]")
         + (step.Notes.Count == 0 ? "" : $"  (note: {string.Join("; ", step.Notes)})")
         + (step.Kind == StepKind.Cleanup ? "  (cleanup: runs after the other steps, also when one fails)" : ""));
 
@@ -71,13 +70,12 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         var run = new RunState(plan);
         for (var i = 0; i < plan.Steps.Count; i++)
         {
-            var planned = plan.Steps[i];
-            if (planned.Kind == StepKind.Cleanup)
+            var step = plan.Steps[i];
+            if (step.Kind == StepKind.Cleanup)
             {
                 continue;
             }
 
-            var step = run.PreferFallback && planned.Fallback is not null ? planned.Fallback : planned;
             progress?.Report(new PlanProgress(i + 1, plan.Steps.Count, redactor.Redact(step.Title)));
             try
             {
@@ -88,17 +86,18 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
                 throw await FailAsync(run, step, e, started: false).ConfigureAwait(false);
             }
 
+            PlanStep ran;
             try
             {
-                await RunWithFallbackAsync(run, step, StepProgress(progress, i, plan.Steps.Count, redactor.Redact(step.Title)), ct).ConfigureAwait(false);
+                ran = await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, redactor.Redact(step.Title)), "failed").ConfigureAwait(false);
             }
             catch (StepFailedException e)
             {
                 throw await FailAsync(run, e.Step, e.InnerException!, started: true).ConfigureAwait(false);
             }
 
-            run.Done.Push(step);
-            run.Completed.Add(planned.Title);
+            run.Done.Push(ran);
+            run.Completed.Add(step.Title);
         }
 
         return new PlanResult(await CleanUpAsync(run, progress).ConfigureAwait(false));
@@ -115,40 +114,12 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
 
         /// <summary>Titles of changes that a cleanup releases (not undone on failure: the cleanup does it).</summary>
         public HashSet<string> Released { get; } = plan.Steps.Where(s => s.Kind == StepKind.Cleanup && s.Releases is not null).Select(s => s.Releases!).ToHashSet(StringComparer.Ordinal);
-
-        /// <summary>After one RestrictedVersion refusal (a free license) the rest of the plan prefers the SSH fallbacks.</summary>
-        public bool PreferFallback { get; set; }
     }
 
-    /// <summary>A step failed; carries the step that ran last (the fallback, when the host refused the API call).</summary>
+    /// <summary>A step failed; carries the step as it ran (the SSH twin, when the host refused the API call).</summary>
     private sealed class StepFailedException(PlanStep step, Exception inner) : Exception(inner.Message, inner)
     {
         public PlanStep Step { get; } = step;
-    }
-
-    private async Task RunWithFallbackAsync(RunState run, PlanStep step, IProgress<int>? stepProgress, CancellationToken ct, string failedResult = "failed")
-    {
-        try
-        {
-            await RunAsync(run.Plan, step, ct, stepProgress, failedResult).ConfigureAwait(false);
-        }
-        catch (VimFaultException e) when (e.FaultType == "RestrictedVersion" && step.Fallback is not null)
-        {
-            // Free license: the API reads but refuses writes; the same change works over SSH.
-            run.PreferFallback = true;
-            try
-            {
-                await RunAsync(run.Plan, step.Fallback, ct, stepProgress, failedResult).ConfigureAwait(false);
-            }
-            catch (Exception inner)
-            {
-                throw new StepFailedException(step.Fallback, inner);
-            }
-        }
-        catch (Exception e)
-        {
-            throw new StepFailedException(step, e);
-        }
     }
 
     /// <summary>
@@ -160,18 +131,17 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         var left = new List<string>();
         for (var i = 0; i < run.Plan.Steps.Count; i++)
         {
-            var planned = run.Plan.Steps[i];
-            if (planned.Kind != StepKind.Cleanup || (planned.Releases is { } holder && !run.Completed.Contains(holder)))
+            var step = run.Plan.Steps[i];
+            if (step.Kind != StepKind.Cleanup || (step.Releases is { } holder && !run.Completed.Contains(holder)))
             {
                 continue;
             }
 
-            var step = run.PreferFallback && planned.Fallback is not null ? planned.Fallback : planned;
             progress?.Report(new PlanProgress(i + 1, run.Plan.Steps.Count, redactor.Redact(step.Title)));
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
             try
             {
-                await RunWithFallbackAsync(run, step, null, cts.Token, "cleanup-failed").ConfigureAwait(false);
+                await RunAsync(run.Plan, step, cts.Token, null, "cleanup-failed").ConfigureAwait(false);
             }
             catch (StepFailedException e)
             {
@@ -185,7 +155,8 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
     private static IProgress<int>? StepProgress(IProgress<PlanProgress>? progress, int index, int count, string title) =>
         progress is null ? null : new InlineProgress<int>(p => progress.Report(new PlanProgress(index + 1, count, title, Math.Clamp(p, 0, 100))));
 
-    private async Task RunAsync(Plan plan, PlanStep step, CancellationToken ct, IProgress<int>? stepProgress, string failedResult)
+    /// <summary>Runs a step and audits it as it ran; returns the step as it ran, or throws <see cref="StepFailedException"/> with it.</summary>
+    private async Task<PlanStep> RunAsync(Plan plan, PlanStep step, CancellationToken ct, IProgress<int>? stepProgress, string failedResult)
     {
         var sw = Stopwatch.StartNew();
         try
@@ -201,12 +172,33 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         }
         catch (Exception e)
         {
-            var refused = e is VimFaultException { FaultType: "RestrictedVersion" } && step.Fallback is not null;
-            Audit(Record(plan, step, e is OperationCanceledException ? "cancelled" : refused ? "failed" : failedResult, e.Message, sw.ElapsedMilliseconds));
-            throw;
+            var failed = AsRan(plan, step, step.Ran);
+            Audit(Record(plan, failed, e is OperationCanceledException ? "cancelled" : failedResult, e.Message, sw.ElapsedMilliseconds));
+            throw new StepFailedException(failed, e);
         }
 
-        Audit(Record(plan, step.CommandAfterRun is null ? step : step with { Command = step.CommandAfterRun() }, "ok", null, sw.ElapsedMilliseconds));
+        var ran = AsRan(plan, step, step.Ran);
+        Audit(Record(plan, ran, "ok", null, sw.ElapsedMilliseconds));
+        return ran;
+    }
+
+    /// <summary>
+    /// The step as it ran (what <paramref name="report"/> says was sent), after recording the call the host refused
+    /// first, if any, as <c>failed</c>. A step that ran its twin no longer shows the twin as its fallback.
+    /// </summary>
+    private PlanStep AsRan(Plan plan, PlanStep step, Func<Hosts.HostCallRun>? report)
+    {
+        if (report?.Invoke() is not { } ran)
+        {
+            return step;
+        }
+
+        if (ran.Refused is { } refused)
+        {
+            Audit(Record(plan, step with { Transport = refused.Transport, Command = refused.Command }, "failed", ran.RefusedBecause, 0));
+        }
+
+        return step with { Transport = ran.Transport, Command = ran.Command, FallbackCommand = ran.Transport == step.Transport ? step.FallbackCommand : null };
     }
 
     private async Task<PlanFailedException> FailAsync(RunState run, PlanStep failed, Exception error, bool started)
@@ -230,18 +222,20 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             }
 
             var sw = Stopwatch.StartNew();
-            var undoStep = step with { Command = step.UndoCommand ?? "undo: " + step.Command };
+            var undoStep = step with { Command = step.UndoCommand ?? "undo: " + step.Command, FallbackCommand = null };
             try
             {
                 // Undo runs even when the user cancelled: leaving half an operation behind is worse.
                 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
                 await step.Undo(cts.Token).ConfigureAwait(false);
+                undoStep = AsRan(plan, undoStep, step.UndoRan);
                 Audit(Record(plan, undoStep, "undone", null, sw.ElapsedMilliseconds));
                 undone.Add(redactor.Redact(step.Title));
                 undoneTitles.Add(step.Title);
             }
             catch (Exception e)
             {
+                undoStep = AsRan(plan, undoStep, step.UndoRan);
                 Audit(Record(plan, undoStep, "undo-failed", e.Message, sw.ElapsedMilliseconds));
                 left.Add($"{redactor.Redact(step.Title)}: undo failed ({redactor.Redact(e.Message)}); remove it by hand with: {Show(undoStep)}");
             }

@@ -222,9 +222,7 @@ public sealed class VimClient : IDisposable
         using var _ = response;
         if (!response.IsSuccessStatusCode)
         {
-            throw new CesoException(response.StatusCode == HttpStatusCode.InsufficientStorage ? "DatastoreFull" : "DatastoreWriteFailed",
-                CesoErrorKind.HostError, $"{SdkUrl.Host} refused to store [{datastore}] {path}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.")
-            { Host = SdkUrl.Host, Command = $"PUT [{datastore}] {path}" };
+            throw WriteRefused(response, $"store [{datastore}] {path}", $"PUT [{datastore}] {path}");
         }
     }
 
@@ -318,9 +316,7 @@ public sealed class VimClient : IDisposable
         using var _ = response;
         if (!response.IsSuccessStatusCode)
         {
-            throw new CesoException(response.StatusCode == HttpStatusCode.InsufficientStorage ? "DatastoreFull" : "DatastoreWriteFailed",
-                CesoErrorKind.HostError, $"{SdkUrl.Host} refused to store [{datastore}] {path}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.")
-            { Host = SdkUrl.Host, Command = $"PUT [{datastore}] {path}" };
+            throw WriteRefused(response, $"store [{datastore}] {path}", $"PUT [{datastore}] {path}");
         }
     }
 
@@ -337,9 +333,7 @@ public sealed class VimClient : IDisposable
 
             if (!response.IsSuccessStatusCode)
             {
-                throw new CesoException("DatastoreWriteFailed", CesoErrorKind.HostError,
-                    $"{SdkUrl.Host} refused to delete [{datastore}] {path}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.")
-                { Host = SdkUrl.Host, Command = $"DELETE [{datastore}] {path}" };
+                throw WriteRefused(response, $"delete [{datastore}] {path}", $"DELETE [{datastore}] {path}");
             }
 
             return true;
@@ -354,9 +348,19 @@ public sealed class VimClient : IDisposable
         }
     }
 
+    // 507: the datastore is full. 403: the host forbids datastore writes (a free license, as the API's RestrictedVersion).
+    private CesoException WriteRefused(HttpResponseMessage response, string what, string command) =>
+        new(response.StatusCode switch
+        {
+            HttpStatusCode.InsufficientStorage => "DatastoreFull",
+            HttpStatusCode.Forbidden => "DatastoreWriteForbidden",
+            _ => "DatastoreWriteFailed",
+        }, CesoErrorKind.HostError, $"{SdkUrl.Host} refused to {what}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.")
+        { Host = SdkUrl.Host, Command = command };
+
     private Uri FolderUrl(string datastore, string path) =>
         new(SdkUrl, "/folder/" + string.Join('/', path.Split('/').Select(Uri.EscapeDataString))
-            + "?dcPath=ha-datacenter&dsName=" + Uri.EscapeDataString(datastore));
+            + "?dcPath=" + StandaloneHost.DatacenterName + "&dsName=" + Uri.EscapeDataString(datastore));
 
     // A successful answer is read in one streaming pass (RetrieveResultReader); a fault goes through Parse.
     private async Task<string?> RetrievePageAsync(string method, MoRef propertyCollector, IEnumerable<XElement> args, List<ObjectContent> into, CancellationToken ct)

@@ -11,38 +11,28 @@ namespace Ceso.Engine.Vms;
 /// <summary>
 /// Builds the plans of the VM lifecycle (create from template, clone, power, remove). Everything the plan needs to
 /// know is read and validated first, so bad input fails before any change; then each step is a host call with its
-/// undo. Writes go over the API and fall back to SSH when the host answers RestrictedVersion (free license), or run
-/// over SSH when the session's transport is Ssh.
+/// undo. The session's host adapter chooses the transport (API writes that switch to SSH on a free license, or SSH
+/// alone); each step carries both texts when there are two.
 /// </summary>
 public sealed partial class VmOperations
 {
     private readonly CesoSession _session;
-    private readonly IHostCommands _primary;
-    private readonly IHostCommands? _fallback;
+    private readonly IHostCommands _commands;
     private readonly ProtectionList _protection;
     private readonly CesoHome _home;
 
-    /// <summary>Creates the operations for a session.</summary>
+    /// <summary>Creates the operations for a session; its host adapter says which transport runs what.</summary>
     public VmOperations(CesoSession session, CesoHome home)
     {
         _session = session;
         _home = home;
         _protection = new ProtectionList(home);
-        var ssh = session.Ssh is null ? null : new SshHostCommands(session.Ssh, session.Server);
-        if (session.Soap is not null && session.ServiceContent is not null && session.Profile.Transport != Transport.Ssh)
-        {
-            _primary = new SoapHostCommands(session.Soap, session.ServiceContent);
-            _fallback = ssh;
-        }
-        else
-        {
-            _primary = ssh ?? throw new CesoException("NoTransport", CesoErrorKind.InvalidArgument, $"Session {session.Server} has neither API nor SSH.");
-        }
+        _commands = session.Host.Commands;
     }
 
     private string Host => _session.Server;
 
-    /// <summary>A step made of the same host call on the primary transport and, when there is one, on SSH.</summary>
+    /// <summary>A step made of one host call (over both transports when the adapter has two) and its undo.</summary>
     /// <param name="title">Short title.</param>
     /// <param name="target">ShouldProcess target.</param>
     /// <param name="call">The change.</param>
@@ -52,28 +42,24 @@ public sealed partial class VmOperations
     private PlanStep Step(string title, string target, Func<IHostCommands, HostCall> call, Func<IHostCommands, HostCall>? undo = null, string? coveredBy = null,
         string? inside = null)
     {
-        PlanStep Make(IHostCommands t, PlanStep? fallback)
+        var c = _commands.Combine(call);
+        var u = undo is null ? null : _commands.Combine(undo);
+        return new PlanStep
         {
-            var c = call(t);
-            var u = undo?.Invoke(t);
-            return new PlanStep
-            {
-                Title = title,
-                Target = target,
-                Transport = c.Transport,
-                Command = c.Command,
-                CommandAfterRun = c.Describe,
-                Execute = c.Run,
-                ExecuteWithProgress = c.RunWithProgress,
-                UndoCommand = u?.Command ?? coveredBy,
-                Undo = u?.Run ?? (coveredBy is null ? null : _ => Task.CompletedTask),
-                Fallback = fallback,
-                Inside = inside,
-                Payload = c.Payload,
-            };
-        }
-
-        return Make(_primary, _fallback is null ? null : Make(_fallback, null));
+            Title = title,
+            Target = target,
+            Transport = c.Transport,
+            Command = c.Command,
+            FallbackCommand = c.FallbackCommand,
+            Ran = c.Ran,
+            Execute = c.Run,
+            ExecuteWithProgress = c.RunWithProgress,
+            UndoCommand = u?.Command ?? coveredBy,
+            Undo = u?.Run ?? (coveredBy is null ? null : _ => Task.CompletedTask),
+            UndoRan = u is null ? null : u.Ran,
+            Inside = inside,
+            Payload = c.Payload,
+        };
     }
 
     /// <summary>Plans New-CesoVm.</summary>

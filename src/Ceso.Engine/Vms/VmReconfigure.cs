@@ -1,5 +1,6 @@
 using System.Globalization;
 using Ceso.Engine.CloudInit;
+using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
 
@@ -286,13 +287,13 @@ public sealed partial class VmOperations
             throw Refuse(mem < vm.MemoryMB ? $"memory cannot be removed while it runs ({vm.MemoryMB} → {mem} MB)." : "memory hot-add is not enabled for it (mem.hotadd).");
         }
 
-        if (_primary is not SoapHostCommands soap)
+        if (!_commands.SupportsHotAdd)
         {
             throw Refuse("hot-add needs the vSphere API (there is no vim-cmd for it); connect with -Credential, or");
         }
 
         var h = new VmHandle(vm.Name, vm.Id);
-        var call = soap.HotAdd(h, r.NumCpu == vm.NumCpu ? null : r.NumCpu, r.MemoryMB == vm.MemoryMB ? null : r.MemoryMB);
+        var call = _commands.HotAdd(h, r.NumCpu == vm.NumCpu ? null : r.NumCpu, r.MemoryMB == vm.MemoryMB ? null : r.MemoryMB);
         var steps = r.NumCpu == vm.NumCpu && r.MemoryMB == vm.MemoryMB ? [] : new List<PlanStep>
         {
             new()
@@ -301,6 +302,7 @@ public sealed partial class VmOperations
                 Target = $"{Host}/{vm.Name}",
                 Transport = call.Transport,
                 Command = call.Command,
+                Ran = call.Ran,
                 Execute = call.Run,
             },
         };
@@ -356,7 +358,7 @@ public sealed partial class VmOperations
                 }
                 catch (Exception restore) when (restore is CesoException or IOException or HttpRequestException)
                 {
-                    // best effort: the original error goes up (a RestrictedVersion fault makes the plan retry over SSH)
+                    // best effort: the original error goes up (a free license's refusal makes the adapter retry over SSH)
                 }
 
                 throw;

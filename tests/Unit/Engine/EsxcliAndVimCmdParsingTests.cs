@@ -207,20 +207,20 @@ public sealed class SnapshotTreeParsingTests
     [Fact]
     public void The_id_of_a_child_snapshot_is_found_by_its_exact_name()
     {
-        Assert.Equal("7", Ceso.Engine.Vms.SshHostCommands.SnapshotIdOf(Tree, "ceso-copy-web02-1a2b3c4d"));
-        Assert.Equal("1", Ceso.Engine.Vms.SshHostCommands.SnapshotIdOf(Tree, "before-upgrade"));
+        Assert.Equal("7", Ceso.Engine.Hosts.SshHostCommands.SnapshotIdOf(Tree, "ceso-copy-web02-1a2b3c4d"));
+        Assert.Equal("1", Ceso.Engine.Hosts.SshHostCommands.SnapshotIdOf(Tree, "before-upgrade"));
     }
 
     [Theory]
     [InlineData("ceso-copy-web02")] // a prefix is not the name
     [InlineData("Ceso hot copy")]   // a description is not a name
     public void A_name_that_is_not_there_finds_nothing(string name) =>
-        Assert.Null(Ceso.Engine.Vms.SshHostCommands.SnapshotIdOf(Tree, name));
+        Assert.Null(Ceso.Engine.Hosts.SshHostCommands.SnapshotIdOf(Tree, name));
 
     [Fact]
     public void Two_snapshots_with_the_same_name_find_nothing_so_Ceso_removes_neither()
     {
         var twice = Tree + Tree.Replace("Id        : 1", "Id        : 9", StringComparison.Ordinal).Replace(": 7", ": 8", StringComparison.Ordinal);
-        Assert.Null(Ceso.Engine.Vms.SshHostCommands.SnapshotIdOf(twice, "ceso-copy-web02-1a2b3c4d"));
+        Assert.Null(Ceso.Engine.Hosts.SshHostCommands.SnapshotIdOf(twice, "ceso-copy-web02-1a2b3c4d"));
     }
 }

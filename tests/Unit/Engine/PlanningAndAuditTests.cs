@@ -1,7 +1,9 @@
 using Ceso.Engine;
+using Ceso.Engine.Hosts;
 using Ceso.Engine.Planning;
 using Ceso.Engine.Security;
 using Ceso.Engine.Soap;
+using Ceso.Engine.Vms;
 
 namespace Ceso.Tests.Engine;
 
@@ -177,21 +179,49 @@ public sealed class PlanningAndAuditTests : IDisposable
     public async Task A_restricted_version_fault_switches_to_the_ssh_fallback_for_the_rest_of_the_plan()
     {
         var log = new List<string>();
-        PlanStep Soap(string name) => new()
-        {
-            Title = name,
-            Target = "esx",
-            Transport = "soap",
-            Command = name + "(soap)",
-            Execute = _ => throw new VimFaultException("RestrictedVersion", "Current license or ESXi version prohibits execution of the requested operation.", name),
-            Fallback = Step(name + " over ssh", log),
-        };
+        // The free-license switch is the host adapter's decorator; the executor only runs and audits what it gets.
+        var commands = new FallbackHostCommands(new RecordingHostCommands("soap", log, refuse: true), new RecordingHostCommands("ssh", log), new FreeLicense());
+        PlanStep Soap(string name) => RecordingHostCommands.Step(name, commands.Combine(t => ((RecordingHostCommands)t).Do(name)));
         var plan = new Plan { Operation = "CreateVm", Host = "esx", Steps = [Soap("create"), Soap("register")] };
 
         await new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan);
 
         Assert.Equal(["do create over ssh", "do register over ssh"], log);
         Assert.Equal(["failed", "ok", "ok"], _audit.Read().Select(r => r.Result));
+        // The refused API call is recorded with the host's answer, then the command that actually ran.
+        Assert.Equal(["soap create(soap)", "ssh create(ssh)", "ssh register(ssh)"], _audit.Read().Select(r => r.Transport + " " + r.Command));
+        Assert.Contains("prohibits execution", _audit.Read()[0].Error);
+    }
+
+    [Fact]
+    public void A_step_with_an_ssh_twin_shows_both_commands()
+    {
+        var log = new List<string>();
+        var commands = new FallbackHostCommands(new RecordingHostCommands("soap", log), new RecordingHostCommands("ssh", log), new FreeLicense());
+        var step = RecordingHostCommands.Step("create", commands.Combine(t => ((RecordingHostCommands)t).Do("create")));
+
+        Assert.Equal("create(soap)  [if the host refuses it (free license): create(ssh)]", new PlanExecutor(_audit, _redactor, Actor).Show(step));
+    }
+
+    [Fact]
+    public async Task An_undo_after_a_refusal_goes_straight_to_ssh_and_is_audited_as_it_ran()
+    {
+        var log = new List<string>();
+        var commands = new FallbackHostCommands(new RecordingHostCommands("soap", log, refuse: true), new RecordingHostCommands("ssh", log), new FreeLicense());
+        var folder = new DatastorePath("datastore1", "web01");
+        var plan = new Plan
+        {
+            Operation = "CreateVm",
+            Host = "esx",
+            Steps = [RecordingHostCommands.Step("mkdir", commands.MakeDirectory(folder), commands.DeleteDirectory(folder)), Step("register", log, fail: true)],
+        };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => new PlanExecutor(_audit, _redactor, Actor).ExecuteAsync(plan));
+
+        Assert.Equal(["do mkdir [datastore1] web01 over ssh", "do rmdir [datastore1] web01 over ssh"], log);
+        Assert.Empty(e.Left);
+        Assert.Equal(["failed soap", "ok ssh", "failed ssh", "undone ssh"], _audit.Read().Select(r => r.Result + " " + r.Transport));
+        Assert.Equal("rmdir [datastore1] web01(ssh)", _audit.Read()[^1].Command);
     }
 
     [Fact]

@@ -232,7 +232,8 @@ public sealed record CallRecord(
     [property: JsonPropertyName("kind")] string Kind,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("write")] bool Write,
-    [property: JsonPropertyName("internal")] bool Internal);
+    [property: JsonPropertyName("internal")] bool Internal,
+    [property: JsonPropertyName("fault")] string? Fault = null);
 
 [CollectionDefinition(Name)]
 public sealed class TestBedCollection : ICollectionFixture<TestBed>

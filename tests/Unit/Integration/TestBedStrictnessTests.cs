@@ -168,7 +168,7 @@ public sealed class TestBedStrictnessTests(TestBed bed)
         }
 
         var tree = (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.get", vm.Id))).Stdout;
-        (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.remove", vm.Id, Ceso.Engine.Vms.SshHostCommands.SnapshotIdOf(tree, "guard-b")!))).EnsureSuccess("bed");
+        (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.remove", vm.Id, Ceso.Engine.Hosts.SshHostCommands.SnapshotIdOf(tree, "guard-b")!))).EnsureSuccess("bed");
         (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.removeall", vm.Id))).EnsureSuccess("bed");
 
         var after = (await ssh.RunAsync(ShellQuote.Join("sh", "-c", "cd \"$1\" && ls | grep -v vmsn | xargs md5sum", "sh", folder))).EnsureSuccess("bed").Stdout;

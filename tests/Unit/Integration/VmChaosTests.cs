@@ -324,7 +324,8 @@ public sealed class VmChaosTests(TestBed bed)
                 Title = "Remove the snapshot behind Ceso's back",
                 Execute = async ct => (await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.removeall", id), ct)).EnsureSuccess("bed"),
                 Undo = null,
-                Fallback = null,
+                FallbackCommand = null,
+                Ran = null,
             };
             var cleanups = plan.Steps.Count(st => st.Kind == StepKind.Cleanup);
             var rigged = plan with { Steps = [.. plan.Steps.SkipLast(cleanups), sabotage, .. plan.Steps.TakeLast(cleanups)] };

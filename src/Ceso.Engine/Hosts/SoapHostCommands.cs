@@ -2,24 +2,26 @@ using System.Globalization;
 using System.Text;
 using System.Xml.Linq;
 using Ceso.Engine.Soap;
+using Ceso.Engine.Vms;
 
-namespace Ceso.Engine.Vms;
+namespace Ceso.Engine.Hosts;
 
 /// <summary>
 /// Host changes through the vSphere API. A free-licensed host refuses these with RestrictedVersion; plans then fall
-/// back to <see cref="SshHostCommands"/>. Standalone hostd has fixed object ids (ha-datacenter, ha-folder-vm,
-/// ha-root-pool), used here as they are.
+/// back to <see cref="SshHostCommands"/> through <see cref="FallbackHostCommands"/>. Standalone hostd's fixed objects
+/// (datacenter, VM folder, root pool) come from <see cref="StandaloneHost"/>.
 /// </summary>
 public sealed class SoapHostCommands(VimClient client, ServiceContent content) : IHostCommands
 {
     private static readonly XNamespace Vim = "urn:vim25";
     private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
-    internal static readonly MoRef Datacenter = new("Datacenter", "ha-datacenter");
-    private static readonly MoRef VmFolder = new("Folder", "ha-folder-vm");
-    private static readonly MoRef RootPool = new("ResourcePool", "ha-root-pool");
+    private static MoRef Datacenter => StandaloneHost.Datacenter;
 
     /// <inheritdoc />
     public string Transport => "soap";
+
+    /// <inheritdoc />
+    public bool SupportsHotAdd => true;
 
     private MoRef FileManager => content.FileManager ?? throw NotAvailable("FileManager");
 
@@ -87,8 +89,8 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
     public HostCall Register(DatastorePath vmx, VmHandle vm) =>
         new(Transport, $"RegisterVM_Task(path=\"{vmx}\", name=\"{vm.Name}\", asTemplate=false)", async ct =>
         {
-            var result = await client.InvokeTaskAsync(content.PropertyCollector, "RegisterVM_Task", VmFolder,
-                [E("path", vmx.ToString()), E("name", vm.Name), E("asTemplate", "false"), Ref("pool", RootPool)], ct).ConfigureAwait(false);
+            var result = await client.InvokeTaskAsync(content.PropertyCollector, "RegisterVM_Task", StandaloneHost.VmFolder,
+                [E("path", vmx.ToString()), E("name", vm.Name), E("asTemplate", "false"), Ref("pool", StandaloneHost.RootPool)], ct).ConfigureAwait(false);
             vm.Id = result?.Scalar ?? throw new CesoException("SoapMalformedResponse", CesoErrorKind.HostError, "RegisterVM_Task returned no VM.");
         });
 

@@ -1,14 +1,28 @@
 using System.Globalization;
 using Ceso.Engine.Shell;
 using Ceso.Engine.Ssh;
+using Ceso.Engine.Vms;
 
-namespace Ceso.Engine.Vms;
+namespace Ceso.Engine.Hosts;
 
 /// <summary>Host changes over SSH with the tools every ESXi host has (vim-cmd, vmkfstools, busybox); works on free licenses.</summary>
 public sealed partial class SshHostCommands(SshSession ssh, string server) : IHostCommands
 {
     /// <inheritdoc />
     public string Transport => "ssh";
+
+    /// <inheritdoc />
+    public bool SupportsHotAdd => false;
+
+    /// <inheritdoc />
+    public HostCall HotAdd(VmHandle vm, int? numCpu, long? memoryMB) => throw HotAddNotSupported(server, vm.Name, "over SSH (there is no vim-cmd for it)");
+
+    /// <summary>The error of a hot-add that cannot be done: only the API raises CPUs or memory of a running VM.</summary>
+    internal static CesoException HotAddNotSupported(string server, string vm, string why) =>
+        new("HotAddNotSupported", CesoErrorKind.NotSupported,
+            $"Hot-adding CPUs or memory to '{vm}' on {server} needs the vSphere API with a license that allows changes; it cannot be done {why}. " +
+            $"Stop the VM (Stop-CesoVm '{vm}') and change it while it is off.")
+        { Host = server, Target = vm };
 
     private HostCall Call(string program, params string[] args)
     {

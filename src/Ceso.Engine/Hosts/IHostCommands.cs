@@ -1,4 +1,6 @@
-namespace Ceso.Engine.Vms;
+using Ceso.Engine.Vms;
+
+namespace Ceso.Engine.Hosts;
 
 /// <summary>
 /// One change on the host over one transport: the exact command (or SOAP call) it sends, and how to send it.
@@ -24,7 +26,29 @@ public sealed record HostCall(string Transport, Func<string> Describe, Func<Canc
 
     /// <summary>The same call reporting percent done while it runs (long disk copies), when the transport can tell.</summary>
     public Func<IProgress<int>, CancellationToken, Task>? RunWithProgress { get; init; }
+
+    /// <summary>
+    /// The text of the call that runs instead when the host refuses this one (a free license refusing the API writes,
+    /// <see cref="FallbackHostCommands"/>); null when there is none. Shown with the command in -WhatIf.
+    /// </summary>
+    public Func<string>? DescribeFallback { get; init; }
+
+    /// <summary>The fallback's command as it reads now, or null.</summary>
+    public string? FallbackCommand => DescribeFallback?.Invoke();
+
+    /// <summary>How the last run went when that can differ from this call as planned (it ran its fallback); null = as planned.</summary>
+    public Func<HostCallRun?>? LastRun { get; init; }
+
+    /// <summary>What ran the last time (or will run): the transport and command, and the call the host refused first.</summary>
+    public HostCallRun Ran() => LastRun?.Invoke() ?? new HostCallRun(Transport, Command);
 }
+
+/// <summary>What a <see cref="HostCall"/> sent when it ran.</summary>
+/// <param name="Transport">ssh or soap.</param>
+/// <param name="Command">The command as sent (ids learnt on the way filled in).</param>
+/// <param name="Refused">The call the host refused before this one ran instead (the API call on a free license), or null.</param>
+/// <param name="RefusedBecause">The host's answer to the refused call.</param>
+public sealed record HostCallRun(string Transport, string Command, HostCallRun? Refused = null, string? RefusedBecause = null);
 
 /// <summary>A VM id that becomes known while a plan runs (after registration).</summary>
 public sealed class VmHandle(string name, string? id = null)
@@ -61,8 +85,27 @@ public sealed class SnapshotHandle(string name)
 /// <summary>The host changes Ceso's plans are built from, over one transport (SSH: vim-cmd/vmkfstools; SOAP: the vSphere API).</summary>
 public interface IHostCommands
 {
-    /// <summary>ssh or soap.</summary>
+    /// <summary>ssh or soap (the transport tried first).</summary>
     string Transport { get; }
+
+    /// <summary>
+    /// Whether <see cref="HotAdd"/> can work: only the API raises CPUs or memory of a running VM (there is no vim-cmd
+    /// for it), so false over SSH and once a free license has refused the API's writes.
+    /// </summary>
+    bool SupportsHotAdd { get; }
+
+    /// <summary>
+    /// Hot-adds CPUs and/or memory to a running VM whose hot-add is enabled (null = unchanged). Throws a
+    /// <c>HotAddNotSupported</c> CesoException when <see cref="SupportsHotAdd"/> is false.
+    /// </summary>
+    HostCall HotAdd(VmHandle vm, int? numCpu, long? memoryMB);
+
+    /// <summary>
+    /// A call made of several of these calls (write a .vmx, then reload the VM) that runs on one transport as a whole:
+    /// <paramref name="build"/> gets the commands of one transport. For a single transport that is <c>build(this)</c>;
+    /// <see cref="FallbackHostCommands"/> builds it over both, so the whole runs over SSH when the API refuses it.
+    /// </summary>
+    HostCall Combine(Func<IHostCommands, HostCall> build) => build(this);
 
     /// <summary>Creates a folder on a datastore.</summary>
     HostCall MakeDirectory(DatastorePath folder);

@@ -3,8 +3,9 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ceso.Engine.Shell;
 using Ceso.Engine.Ssh;
+using Ceso.Engine.Vms;
 
-namespace Ceso.Engine.Vms;
+namespace Ceso.Engine.Hosts;
 
 /// <summary>
 /// Disk copies over SSH with progress that moves even when vmkfstools says nothing while it runs. vmkfstools repaints
