@@ -304,7 +304,7 @@ async Task Lifecycle()
     });
     await using var sshSession = await new SessionFactory(home).ConnectAsync(SshProfile());
     var redactor = new Redactor();
-    var executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor);
+    var executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor, new AuditActor("bench", null));
 
     // Datastore HTTP (/folder GET and PUT: the .vmx read, the folder check, the .vmx write) goes through VimClient's
     // HttpClient but not through InvokeAsync, so VimClient.HostWait does not count it. .NET's own HTTP client metric
@@ -434,7 +434,7 @@ async Task Reads()
     Task<CesoSession> ConnectSsh() => new SessionFactory(home).ConnectAsync(SshProfile());
     var oneCall = typeof(SshInventory).GetProperty("OneCallPerCommand", BindingFlags.Instance | BindingFlags.NonPublic)!;
     var redactor = new Redactor();
-    var executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor);
+    var executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor, new AuditActor("bench", null));
     // before = one shell command per vim-cmd (the path before the batched reads), python = the helper, shell = the loop
     var modes = new[] { "before", "python", "shell" };
     var results = new Dictionary<(string Mode, string Op), List<(double Ms, int Commands, int Tools)>>();
