@@ -1,9 +1,11 @@
 using System.Text;
 using Ceso.Engine.CloudInit;
 using Ceso.Engine.Connection;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Security;
 using Ceso.Engine.Shell;
 
 namespace Ceso.Engine.Vms;

@@ -1,8 +1,10 @@
 using System.Globalization;
 using Ceso.Engine.CloudInit;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Security;
 
 namespace Ceso.Engine.Vms;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Ceso.Engine;
 using Ceso.Engine.CloudInit;
 using Ceso.Engine.Connection;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;

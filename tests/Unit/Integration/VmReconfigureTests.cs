@@ -1,6 +1,7 @@
 using Ceso.Engine;
 using Ceso.Engine.CloudInit;
 using Ceso.Engine.Connection;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
