@@ -3,7 +3,7 @@ using Ceso.Engine.Connection;
 using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
-using Ceso.Engine.Vms;
+using Ceso.Engine.Operations;
 
 namespace Ceso.Tests.Integration;
 
