@@ -21,7 +21,7 @@ using Ceso.Engine.Security;
 using Ceso.Engine.Soap;
 using Ceso.Engine.Ssh;
 using Ceso.Engine.Vmodl;
-using Ceso.Engine.Vms;
+using Ceso.Engine.Operations;
 
 var bedFile = args.Length > 0 ? args[0] : throw new ArgumentException("usage: Ceso.Bench TESTBED.json [GOVMOMI-DISCOVERY-EXE]");
 var govmomiExe = args.Length > 1 ? args[1] : null;

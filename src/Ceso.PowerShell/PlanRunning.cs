@@ -3,9 +3,9 @@ using System.Management.Automation;
 using Ceso.Engine;
 using Ceso.Engine.Connection;
 using Ceso.Engine.Model;
+using Ceso.Engine.Operations;
 using Ceso.Engine.Planning;
 using Ceso.Engine.Security;
-using Ceso.Engine.Vms;
 
 namespace Ceso.PowerShell;
 

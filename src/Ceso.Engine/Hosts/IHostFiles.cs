@@ -1,4 +1,4 @@
-using Ceso.Engine.Vms;
+using Ceso.Engine.Formats;
 
 namespace Ceso.Engine.Hosts;
 

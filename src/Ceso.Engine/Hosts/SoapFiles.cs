@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Xml.Linq;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Soap;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Engine.Hosts;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Shell;
 using Ceso.Engine.Ssh;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Engine.Hosts;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Shell;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Engine.Hosts;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Ssh;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Engine.Hosts;
 

@@ -12,7 +12,7 @@ namespace Ceso.Engine.Planning;
 /// (another host, another name, a changed source) gives other bytes. The key ($CESO_HOME/identity.key, 32 random
 /// bytes) makes them unpredictable to anyone without it; losing it only changes future identities.
 /// </summary>
-public sealed class IdentitySeed
+public sealed class IdentitySeed : Formats.IIdentitySource
 {
     private readonly byte[] _key;
 

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using Ceso.Engine;
 using Ceso.Engine.Model;
-using Ceso.Engine.Vms;
+using Ceso.Engine.Operations;
 using Ceso.PowerShell.Completers;
 
 namespace Ceso.PowerShell.Commands;

@@ -1,8 +1,8 @@
 using System.Management.Automation;
 using Ceso.Engine;
 using Ceso.Engine.Model;
+using Ceso.Engine.Operations;
 using Ceso.Engine.Planning;
-using Ceso.Engine.Vms;
 using Ceso.PowerShell.Completers;
 
 namespace Ceso.PowerShell.Commands;

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using Ceso.Engine.Model;
+using Ceso.Engine.Operations;
 using Ceso.Engine.Planning;
-using Ceso.Engine.Vms;
 
 namespace Ceso.PowerShell.Commands;
 

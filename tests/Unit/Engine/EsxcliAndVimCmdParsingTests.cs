@@ -1,7 +1,6 @@
 using Ceso.Engine;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Ssh;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Tests.Engine;
 

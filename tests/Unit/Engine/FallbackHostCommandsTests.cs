@@ -1,6 +1,6 @@
 using Ceso.Engine;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Tests.Engine;
 

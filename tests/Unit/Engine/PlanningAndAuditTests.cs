@@ -1,9 +1,9 @@
 using Ceso.Engine;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Planning;
 using Ceso.Engine.Security;
 using Ceso.Engine.Soap;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Tests.Engine;
 

@@ -1,7 +1,7 @@
 using Ceso.Engine;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Planning;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Tests.Engine;
 

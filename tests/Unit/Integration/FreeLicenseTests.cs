@@ -1,8 +1,9 @@
 using System.Text;
 using Ceso.Engine.Connection;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
-using Ceso.Engine.Vms;
+using Ceso.Engine.Operations;
 
 namespace Ceso.Tests.Integration;
 

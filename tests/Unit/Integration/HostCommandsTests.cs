@@ -1,8 +1,8 @@
 using Ceso.Engine.Connection;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Shell;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Tests.Integration;
 

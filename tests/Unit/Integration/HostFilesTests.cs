@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Ceso.Engine;
 using Ceso.Engine.Connection;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
-using Ceso.Engine.Vms;
 using Xunit.Abstractions;
 
 namespace Ceso.Tests.Integration;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Ceso.Engine;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Shell;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Tests.Integration;
 

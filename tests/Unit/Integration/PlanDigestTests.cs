@@ -2,10 +2,10 @@ using Ceso.Engine;
 using Ceso.Engine.CloudInit;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
+using Ceso.Engine.Operations;
 using Ceso.Engine.Planning;
 using Ceso.Engine.Shell;
 using Ceso.Engine.Soap;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Tests.Integration;
 

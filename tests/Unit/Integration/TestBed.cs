@@ -131,11 +131,11 @@ public class TestBed : IAsyncLifetime
         new SessionFactory(home ?? Home).ConnectAsync(Profile(transport));
 
     /// <summary>A session with the VM operations and a plan executor that audits to the run's CESO_HOME.</summary>
-    public async Task<(CesoSession Session, Ceso.Engine.Vms.VmOperations Vms, Ceso.Engine.Planning.PlanExecutor Executor)> OpenOperationsAsync(Transport transport)
+    public async Task<(CesoSession Session, Ceso.Engine.Operations.VmOperations Vms, Ceso.Engine.Planning.PlanExecutor Executor)> OpenOperationsAsync(Transport transport)
     {
         var session = await ConnectAsync(transport);
         var redactor = new Ceso.Engine.Security.Redactor();
-        return (session, new Ceso.Engine.Vms.VmOperations(session, Home),
+        return (session, new Ceso.Engine.Operations.VmOperations(session, Home),
             new Ceso.Engine.Planning.PlanExecutor(Ceso.Engine.Security.AuditLog.Open(Home, redactor), redactor, new Ceso.Engine.Security.AuditActor("tester", null)));
     }
 

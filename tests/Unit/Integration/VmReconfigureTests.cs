@@ -1,12 +1,13 @@
 using Ceso.Engine;
 using Ceso.Engine.CloudInit;
 using Ceso.Engine.Connection;
+using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
+using Ceso.Engine.Operations;
 using Ceso.Engine.Planning;
 using Ceso.Engine.Security;
 using Ceso.Engine.Shell;
-using Ceso.Engine.Vms;
 
 namespace Ceso.Tests.Integration;
 

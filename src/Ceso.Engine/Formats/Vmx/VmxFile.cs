@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Ceso.Engine.Vms;
+namespace Ceso.Engine.Formats;
 
 /// <summary>
 /// A .vmx file: ordered <c>key = "value"</c> lines. Keys are case-insensitive as hostd treats them; values are

@@ -1,7 +1,6 @@
 using System.Globalization;
-using Ceso.Engine.Planning;
 
-namespace Ceso.Engine.Vms;
+namespace Ceso.Engine.Formats;
 
 /// <summary>
 /// Turns a source .vmx into the .vmx of a new VM: its own name and files, a new BIOS UUID and new MACs, no trace of
@@ -25,7 +24,7 @@ public static class VmxIdentity
     public sealed record Result(VmxFile Vmx, IReadOnlyList<(string SourceFile, string TargetFile)> Disks, string BiosUuid, IReadOnlyList<string> Macs);
 
     /// <summary>Rewrites <paramref name="source"/> (left unchanged) for <paramref name="target"/>, its identity from <paramref name="seed"/>.</summary>
-    public static Result Rewrite(VmxFile source, Target target, IdentitySeed seed)
+    public static Result Rewrite(VmxFile source, Target target, IIdentitySource seed)
     {
         var vmx = VmxFile.Parse(source.ToString());
         vmx.Set("displayName", target.Name);
@@ -96,7 +95,7 @@ public static class VmxIdentity
     }
 
     /// <summary>A MAC in VMware's range for manually assigned addresses, 00:50:56:00:00:00-00:50:56:3F:FF:FF.</summary>
-    public static string NewMac(IdentitySeed seed, string purpose)
+    public static string NewMac(IIdentitySource seed, string purpose)
     {
         var b = seed.Bytes(purpose, 3);
         b[0] &= 0x3F;
@@ -104,7 +103,7 @@ public static class VmxIdentity
     }
 
     /// <summary>A BIOS UUID in the .vmx form "56 4d 12 … 9f-a0 …" (RFC 4122 version 4 bits, so it reads as a random UUID).</summary>
-    public static string NewBiosUuid(IdentitySeed seed)
+    public static string NewBiosUuid(IIdentitySource seed)
     {
         var b = seed.Bytes("bios-uuid", 16);
         b[6] = (byte)((b[6] & 0x0F) | 0x40);

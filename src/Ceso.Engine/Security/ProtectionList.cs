@@ -1,4 +1,4 @@
-namespace Ceso.Engine.Vms;
+namespace Ceso.Engine.Security;
 
 /// <summary>
 /// VMs protected by configuration: $CESO_HOME/protected-vms.txt, one "server/vm" or "vm" per line (# comments).

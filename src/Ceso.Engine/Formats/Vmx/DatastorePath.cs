@@ -1,4 +1,4 @@
-namespace Ceso.Engine.Vms;
+namespace Ceso.Engine.Formats;
 
 /// <summary>A file on a datastore: <c>[datastore1] web01/web01.vmx</c> ↔ <c>/vmfs/volumes/datastore1/web01/web01.vmx</c>.</summary>
 public sealed record DatastorePath(string Datastore, string Path)

@@ -1,0 +1,84 @@
+using Ceso.Engine.Connection;
+using Ceso.Engine.Formats;
+using Ceso.Engine.Hosts;
+using Ceso.Engine.Planning;
+
+namespace Ceso.Engine.Operations;
+
+/// <summary>
+/// What every operation plans against: the session (its host adapter chooses the transport; an operation never
+/// does), the local state folder, and the small rules they share — how a host call becomes a plan step, how a .vmx is
+/// read, how bad input is refused. Built once per <see cref="VmOperations"/>; it holds no state of its own.
+/// </summary>
+internal sealed class OperationContext(CesoSession session, CesoHome home)
+{
+    /// <summary>The session planned against.</summary>
+    public CesoSession Session { get; } = session;
+
+    /// <summary>The local state folder (template registry, identity key, protection list).</summary>
+    public CesoHome Home { get; } = home;
+
+    /// <summary>The session adapter's host commands (API writes with SSH twins, or SSH alone).</summary>
+    public IHostCommands Commands { get; } = session.Host.Commands;
+
+    /// <summary>The host's name as errors and step targets show it.</summary>
+    public string Host => Session.Server;
+
+    /// <summary>A step made of one host call (over both transports when the adapter has two) and its undo.</summary>
+    /// <param name="title">Short title.</param>
+    /// <param name="target">ShouldProcess target.</param>
+    /// <param name="call">The change.</param>
+    /// <param name="undo">Its undo.</param>
+    /// <param name="coveredBy">For changes an earlier step's undo takes care of (a file in a new folder): how, as the undo text.</param>
+    /// <param name="inside">The title of the earlier step whose undo removes this step's traces (<see cref="PlanStep.Inside"/>).</param>
+    public PlanStep Step(string title, string target, Func<IHostCommands, HostCall> call, Func<IHostCommands, HostCall>? undo = null, string? coveredBy = null,
+        string? inside = null)
+    {
+        var c = Commands.Combine(call);
+        var u = undo is null ? null : Commands.Combine(undo);
+        return new PlanStep
+        {
+            Title = title,
+            Target = target,
+            Transport = c.Transport,
+            Command = c.Command,
+            FallbackCommand = c.FallbackCommand,
+            Ran = c.Ran,
+            Execute = c.Run,
+            ExecuteWithProgress = c.RunWithProgress,
+            UndoCommand = u?.Command ?? coveredBy,
+            Undo = u?.Run ?? (coveredBy is null ? null : _ => Task.CompletedTask),
+            UndoRan = u is null ? null : u.Ran,
+            Inside = inside,
+            Payload = c.Payload,
+        };
+    }
+
+    /// <summary>Bad input, refused before anything changes: InvalidArgument with the host and the offending value.</summary>
+    public CesoException Invalid(string id, string message, string target) =>
+        new(id, CesoErrorKind.InvalidArgument, message) { Target = target, Host = Host };
+
+    /// <summary>Where the VM's .vmx is, or VmxPathUnknown when the host does not say.</summary>
+    public DatastorePath VmxPathOf(Model.CesoVm vm) =>
+        DatastorePath.Parse(vm.VmxPath ?? throw Invalid("VmxPathUnknown", $"The host does not say where the .vmx of '{vm.Name}' is.", vm.Name));
+
+    /// <summary>Whether a file or folder exists on a datastore (through the session's Files).</summary>
+    public Task<bool> ExistsAsync(DatastorePath path, CancellationToken ct) => Session.Files.ExistsAsync(path, ct);
+
+    /// <summary>A small text file from a datastore (through the session's Files).</summary>
+    public Task<string> ReadTextAsync(DatastorePath path, CancellationToken ct) => Session.Files.ReadTextAsync(path, ct);
+
+    /// <summary>A .vmx read from the host; a line Ceso cannot read is an error naming the file, not a crash.</summary>
+    public VmxFile ParseVmx(string text, DatastorePath path)
+    {
+        try
+        {
+            return VmxFile.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new CesoException("UnreadableVmx", CesoErrorKind.HostError, $"{path} on {Host} has a line Ceso cannot read ({e.Message}). Fix the file, or change the VM with the host's own tools.", e)
+            { Target = path.ToString(), Host = Host };
+        }
+    }
+}

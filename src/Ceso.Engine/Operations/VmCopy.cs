@@ -1,0 +1,173 @@
+using Ceso.Engine.CloudInit;
+using Ceso.Engine.Formats;
+using Ceso.Engine.Hosts;
+using Ceso.Engine.Model;
+using Ceso.Engine.Planning;
+
+namespace Ceso.Engine.Operations;
+
+/// <summary>What a copy of a VM (from a template or a clone) is to become.</summary>
+/// <param name="Operation">The plan's operation (CreateVm, CloneVm); also a fact of the new identity.</param>
+/// <param name="Source">The VM whose disks and .vmx are copied.</param>
+/// <param name="Vms">Every VM on the host (the new name must be new).</param>
+/// <param name="Name">The new VM's name (also its folder and file base name).</param>
+/// <param name="Guest">cloud-init input for the copy, or null.</param>
+/// <param name="Datastore">Where the copy goes (null = the source's datastore).</param>
+/// <param name="Network">Portgroup for the first NIC (null = the source's).</param>
+/// <param name="NumCpu">vCPUs (null = the source's).</param>
+/// <param name="MemoryMB">Memory (null = the source's).</param>
+/// <param name="DiskGB">Size of the first disk; grown when larger than the source's, never shrunk.</param>
+/// <param name="Hot">Copy a running source through <see cref="HotCopy"/>.</param>
+/// <param name="PowerOn">Power the copy on at the end.</param>
+internal sealed record CopySpec(string Operation, CesoVm Source, IReadOnlyList<CesoVm> Vms, string Name, GuestInfoRequest? Guest,
+    string? Datastore, string? Network, int? NumCpu, long? MemoryMB, int? DiskGB, bool Hot, bool PowerOn);
+
+/// <summary>
+/// The sequence New-CesoVm and Copy-CesoVm share. Standalone hostd has no CloneVM_Task, so a copy is: a new folder,
+/// each disk copied thin, the source's .vmx rewritten with a new identity and guestinfo, register, optionally power
+/// on — inside a <see cref="HotCopy"/> when the source runs. Everything is read and checked first, so bad input fails
+/// before any change.
+/// </summary>
+internal sealed class VmCopy(OperationContext context, VmGuards guards)
+{
+    private string Host => context.Host;
+
+    /// <summary>The copy's plan and the handle of the new VM (its id is set when the register step runs).</summary>
+    public async Task<(Plan Plan, VmHandle Vm)> PlanAsync(CopySpec c, CancellationToken ct)
+    {
+        var (source, name) = (c.Source, c.Name);
+        guards.ValidateName(name);
+        if (c.Vms.Any(v => v.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw context.Invalid("VmExists", $"A VM named '{name}' already exists on {Host}. Choose another name.", name);
+        }
+
+        if (source.SnapshotCount > 0)
+        {
+            throw context.Invalid("SourceHasSnapshots", $"'{source.Name}' has {source.SnapshotCount} snapshot(s); copying it would copy only its base disks. Remove or consolidate them first (vim-cmd vmsvc/snapshot.removeall).", source.Name);
+        }
+
+        if (source.Disks.FirstOrDefault(d => d.Mode?.StartsWith("independent", StringComparison.Ordinal) == true) is { } independent)
+        {
+            throw context.Invalid("IndependentDisk", $"'{source.Name}' has an independent disk ({independent.Path}); snapshots do not cover it, so a copy would not be consistent. Change its mode to dependent first.", source.Name);
+        }
+
+        var sourceVmx = context.VmxPathOf(source);
+        var ds = c.Datastore ?? sourceVmx.Datastore;
+        await CheckPlacementAsync(ds, c.Network, ct).ConfigureAwait(false);
+        var folder = new DatastorePath(ds, name);
+        var vmxPath = folder.Child(name + ".vmx");
+        if (await context.ExistsAsync(folder, ct).ConfigureAwait(false))
+        {
+            throw context.Invalid("FolderExists", $"The folder {folder} already exists on {Host}; Ceso never writes into an existing folder. Choose another name or remove the folder.", name);
+        }
+
+        var vmxText = await context.ReadTextAsync(sourceVmx, ct).ConfigureAwait(false);
+        // The same request against the same source gives the same new identity: -WhatIf shows what the run writes.
+        var seed = IdentitySeed.For(context.Home, c.Operation, Host, source.Id, vmxText, name, System.Text.Json.JsonSerializer.Serialize(c.Guest), ds, c.Network,
+            c.NumCpu?.ToString(System.Globalization.CultureInfo.InvariantCulture), c.MemoryMB?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            c.DiskGB?.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Hot ? "hot" : "cold", c.PowerOn ? "on" : "off");
+        var rewrite = VmxIdentity.Rewrite(context.ParseVmx(vmxText, sourceVmx), new VmxIdentity.Target(name, c.NumCpu, c.MemoryMB, c.Network, new Dictionary<string, string>(), null), seed);
+        var info = GuestInfoBuilder.Build(GuestRequest(c.Guest, name, seed, rewrite.Macs));
+        foreach (var (key, value) in info.ExtraConfig)
+        {
+            rewrite.Vmx.Set(key, value);
+        }
+
+        var vm = new VmHandle(name);
+        var target = $"{Host}/{name}";
+        var steps = new List<PlanStep>();
+        var hot = c.Hot ? HotCopy.For(context, source, sourceVmx, new SnapshotHandle($"ceso-copy-{name}-{seed.Hex("snapshot", 4)}")) : null;
+        steps.AddRange(hot?.Acquire ?? []);
+        var createFolder = $"Create folder {folder}";
+        steps.Add(context.Step(createFolder, target, t => t.MakeDirectory(folder), t => t.DeleteDirectory(folder)));
+        foreach (var (from, to) in rewrite.Disks)
+        {
+            var sourceDisk = ResolveDisk(sourceVmx, from);
+            var targetDisk = folder.Child(to);
+            steps.Add(context.Step($"Copy disk {sourceDisk.FileName} thin", target, t => t.CopyDisk(sourceDisk, targetDisk), t => t.DeleteDisk(targetDisk), inside: createFolder));
+        }
+
+        var notes = info.Notes.ToList();
+        if (GrowStep(c, rewrite, folder, target, createFolder) is { } grow)
+        {
+            steps.Add(grow);
+        }
+
+        var finalVmx = rewrite.Vmx.ToString();
+        notes.Add($"new BIOS UUID {VmxIdentity.ApiUuid(rewrite.BiosUuid)}, MAC(s) {string.Join(", ", rewrite.Macs)}, cloud-init instance-id {info.InstanceId}");
+        // The .vmx carries the guestinfo, so the choices made for the user are shown with the step that writes it.
+        steps.Add(context.Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"removed with the folder {folder}", inside: createFolder) with { Notes = notes.ToList() });
+        steps.Add(context.Step($"Register '{name}'", target, t => t.Register(vmxPath, vm), t => t.Unregister(vm)));
+        if (c.PowerOn)
+        {
+            steps.Add(context.Step($"Power on '{name}'", target, t => t.PowerOn(vm), t => t.PowerOff(vm)));
+        }
+
+        steps.AddRange(hot?.Release ?? []);
+        return (new Plan { Operation = c.Operation, Host = Host, Vm = name, Steps = steps, Notes = notes }, vm);
+    }
+
+    // The datastore must exist, and so must the portgroup when one is asked for.
+    private async Task CheckPlacementAsync(string ds, string? network, CancellationToken ct)
+    {
+        var stores = await context.Session.Inventory.GetDatastoresAsync(ct).ConfigureAwait(false);
+        if (!stores.Any(s => s.Name == ds))
+        {
+            throw context.Invalid("DatastoreNotFound", $"Datastore '{ds}' does not exist on {Host}; available: {string.Join(", ", stores.Select(s => s.Name))}.", ds);
+        }
+
+        if (network is not null)
+        {
+            var nets = await context.Session.Inventory.GetNetworksAsync(ct).ConfigureAwait(false);
+            if (!nets.Any(n => n.Name == network))
+            {
+                throw context.Invalid("NetworkNotFound", $"Portgroup '{network}' does not exist on {Host}; available: {string.Join(", ", nets.Select(n => n.Name))}.", network);
+            }
+        }
+    }
+
+    // The copy's cloud-init input: its own name and instance-id; cloud-init matches the NIC to configure by the first NIC's new MAC.
+    private static GuestInfoRequest GuestRequest(GuestInfoRequest? guest, string name, IdentitySeed seed, IReadOnlyList<string> macs)
+    {
+        var request = (guest ?? new GuestInfoRequest { VmName = name }) with { VmName = name };
+        request = request with { InstanceId = request.InstanceId ?? "i-" + seed.Hex("instance-id", 16) };
+        return request.MacAddress is null && macs.Count > 0 ? request with { MacAddress = macs[0] } : request;
+    }
+
+    // -DiskGB: the first disk grows when asked for more than the source has; asking for less is refused.
+    private PlanStep? GrowStep(CopySpec c, VmxIdentity.Result rewrite, DatastorePath folder, string target, string createFolder)
+    {
+        var firstDisk = c.Source.Disks.FirstOrDefault();
+        if (c.DiskGB is not { } gb || firstDisk is null || rewrite.Disks.Count == 0)
+        {
+            return null;
+        }
+
+        var bytes = gb * 1073741824L;
+        if (bytes < firstDisk.CapacityBytes)
+        {
+            throw context.Invalid("DiskShrink", $"-DiskGB {gb} is smaller than the template's {firstDisk.CapacityGB} GB disk; disks are never shrunk.", gb.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (bytes == firstDisk.CapacityBytes)
+        {
+            return null;
+        }
+
+        var disk = folder.Child(rewrite.Disks[0].TargetFile);
+        return context.Step($"Grow {disk.FileName} to {gb} GB", target, t => t.ExtendDisk(disk, bytes), coveredBy: $"removed with the folder {folder}", inside: createFolder);
+    }
+
+    private static DatastorePath ResolveDisk(DatastorePath vmx, string fileName)
+    {
+        if (fileName.StartsWith("/vmfs/volumes/", StringComparison.Ordinal))
+        {
+            var rest = fileName["/vmfs/volumes/".Length..];
+            var slash = rest.IndexOf('/');
+            return new DatastorePath(rest[..slash], rest[(slash + 1)..]);
+        }
+
+        return fileName.StartsWith('[') ? DatastorePath.Parse(fileName) : vmx.Folder.Child(fileName);
+    }
+}
