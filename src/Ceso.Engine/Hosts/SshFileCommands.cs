@@ -1,14 +1,12 @@
 using System.Globalization;
-using System.Text;
 using Ceso.Engine.Formats;
 using Ceso.Engine.Shell;
 
 namespace Ceso.Engine.Hosts;
 
 /// <summary>
-/// The shell text of <see cref="SshFiles"/>, in one place: every word from a path or a number goes through
-/// <see cref="ShellQuote.Quote"/>, and the operators (<c>&amp;&amp;</c>, <c>|</c>, <c>&gt;</c>) are the fixed
-/// literals below. Only POSIX sh and tools that ESXi's busybox has (<c>test</c>, <c>stat -c</c>, <c>cat</c>,
+/// The shell text of <see cref="SshFiles"/>, in one place, built only with <see cref="ShellCommandLine"/> (quoted
+/// words and its fixed operators), never by concatenation. Only POSIX sh and tools that ESXi's busybox has (<c>test</c>, <c>stat -c</c>, <c>cat</c>,
 /// <c>dd bs= skip= count=</c>, <c>head -c</c>, <c>tail -c +N</c>, <c>mv -f</c>, <c>rm -f</c>); no GNU-only flags
 /// such as dd's <c>iflag=skip_bytes,count_bytes</c>.
 /// </summary>
@@ -21,26 +19,22 @@ internal static class SshFileCommands
 
     /// <summary>Prints the size; exit 3 when the path does not exist (so that "not found" is told from a failing stat).</summary>
     public static string Stat(DatastorePath path) =>
-        ShellQuote.Join("test", "-e", path.Vmfs) + " || exit 3; " + ShellQuote.Join("stat", "-c", "%s", path.Vmfs);
+        ShellCommandLine.Of("test", "-e", path.Vmfs).Or("exit", "3").Then("stat", "-c", "%s", path.Vmfs).ToString();
 
     public static string Cat(DatastorePath path) => ShellQuote.Join("cat", path.Vmfs);
 
     public static string Remove(DatastorePath path) => ShellQuote.Join("rm", "-f", path.Vmfs);
 
     /// <summary>Streams stdin into the temporary file (the bulk connection).</summary>
-    public static string Receive(DatastorePath temp) => "cat > " + ShellQuote.Quote(temp.Vmfs);
+    public static string Receive(DatastorePath temp) => ShellCommandLine.Of("cat").WriteTo(temp.Vmfs).ToString();
 
     /// <summary>
     /// Moves the temporary file over the target when it has the expected size (on the shared shell, after the stream
-    /// ended well): the commit of a write. Exit 4 when the size differs.
+    /// ended well): the commit of a write. Exit 4 when the size differs (busybox grep -qx: the whole line must match).
     /// </summary>
-    public static string Commit(DatastorePath temp, DatastorePath target, long? expected)
-    {
-        var move = ShellQuote.Join("mv", "-f", temp.Vmfs, target.Vmfs);
-        return expected is { } n
-            ? "[ \"$(" + ShellQuote.Join("stat", "-c", "%s", temp.Vmfs) + ")\" = " + ShellQuote.Quote(Num(n)) + " ] || exit 4; " + move
-            : move;
-    }
+    public static string Commit(DatastorePath temp, DatastorePath target, long? expected) => (expected is { } n
+            ? ShellCommandLine.Of("stat", "-c", "%s", temp.Vmfs).Pipe("grep", "-qx", Num(n)).Or("exit", "4").Then("mv", "-f", temp.Vmfs, target.Vmfs)
+            : ShellCommandLine.Of("mv", "-f", temp.Vmfs, target.Vmfs)).ToString();
 
     /// <summary>
     /// The bytes <c>[start, end)</c> of a file whose size is <paramref name="size"/> (the caller clamped the range).
@@ -57,20 +51,20 @@ internal static class SshFileCommands
         }
 
         var file = path.Vmfs;
-        var parts = new List<string>();
+        var parts = new List<ShellCommandLine>();
         var firstFull = (start + Block - 1) / Block; // first block that starts at or after start
         var lastFull = end == size ? (size + Block - 1) / Block : end / Block; // blocks [firstFull, lastFull) lie wholly in the range (or run to the end)
         if (start % Block != 0)
         {
             // head: inside block start/Block
             var headEnd = Math.Min(end, firstFull * Block);
-            var cut = ShellQuote.Join("tail", "-c", "+" + Num(start % Block + 1));
+            var head = Dd(file, start / Block, 1).Pipe("tail", "-c", "+" + Num(start % Block + 1));
             if (headEnd < Math.Min(size, firstFull * Block))
             {
-                cut += " | " + ShellQuote.Join("head", "-c", Num(headEnd - start));
+                head = head.Pipe("head", "-c", Num(headEnd - start));
             }
 
-            parts.Add(Dd(file, start / Block, 1) + " | " + cut);
+            parts.Add(head);
             if (headEnd == end)
             {
                 return Sequence(parts);
@@ -85,14 +79,14 @@ internal static class SshFileCommands
         if (end != size && end % Block != 0 && end / Block >= firstFull)
         {
             // tail: the start of block end/Block
-            parts.Add(Dd(file, end / Block, 1) + " | " + ShellQuote.Join("head", "-c", Num(end % Block)));
+            parts.Add(Dd(file, end / Block, 1).Pipe("head", "-c", Num(end % Block)));
         }
 
         return Sequence(parts);
     }
 
-    // dd's statistics go to /dev/null (busybox dd has no status=none everywhere); its exit code still counts.
-    private static string Dd(string file, long skip, long? count)
+    // dd's statistics go to /dev/null (busybox dd has no status=none everywhere).
+    private static ShellCommandLine Dd(string file, long skip, long? count)
     {
         var args = new List<string> { "if=" + file, "bs=" + Num(Block), "skip=" + Num(skip) };
         if (count is { } c)
@@ -100,19 +94,11 @@ internal static class SshFileCommands
             args.Add("count=" + Num(c));
         }
 
-        return ShellQuote.Join("dd", [.. args]) + " 2>/dev/null";
+        return ShellCommandLine.Of("dd", [.. args]).DiscardErrors();
     }
 
-    private static string Sequence(List<string> parts)
-    {
-        var sb = new StringBuilder();
-        foreach (var p in parts)
-        {
-            sb.Append(sb.Length == 0 ? "" : " && ").Append("{ ").Append(p).Append("; }");
-        }
-
-        return sb.ToString();
-    }
+    // Pipelines bind tighter than &&: each part runs only when the one before it succeeded, in order.
+    private static string Sequence(List<ShellCommandLine> parts) => parts.Skip(1).Aggregate(parts[0], (line, next) => line.And(next)).ToString();
 
     private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
 }

@@ -72,7 +72,8 @@ public static class ShellQuote
 
 /// <summary>
 /// A shell command line made only of quoted words and a fixed set of operators (<c>&amp;&amp;</c>, <c>||</c>,
-/// <c>;</c>, <c>|</c> and <c>&gt; file</c>): the way to build a sequence of commands without concatenating shell text.
+/// <c>;</c>, <c>|</c>, <c>&gt; file</c> and <c>2&gt;/dev/null</c>): the way to build a sequence of commands without
+/// concatenating shell text.
 /// Immutable; every method returns a new line. <see cref="ToString"/> is the text to send.
 /// </summary>
 public sealed class ShellCommandLine
@@ -95,6 +96,12 @@ public sealed class ShellCommandLine
 
     /// <summary>Feeds this line's output to the command (<c>|</c>).</summary>
     public ShellCommandLine Pipe(string program, params string[] arguments) => Append("|", program, arguments);
+
+    /// <summary>Then runs <paramref name="next"/> when this line succeeded (<c>&amp;&amp;</c>); pipelines bind tighter than it.</summary>
+    public ShellCommandLine And(ShellCommandLine next) => new($"{_text} && {next._text}");
+
+    /// <summary>Sends the last command's standard error to /dev/null (<c>2&gt;/dev/null</c>); its exit code still counts.</summary>
+    public ShellCommandLine DiscardErrors() => new($"{_text} 2>/dev/null");
 
     /// <summary>Writes the last command's standard output to <paramref name="file"/> (<c>&gt; file</c>, created or truncated).</summary>
     public ShellCommandLine WriteTo(string file) => new($"{_text} > {ShellQuote.Quote(file)}");

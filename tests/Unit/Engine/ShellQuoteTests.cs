@@ -43,6 +43,17 @@ public class ShellQuoteTests
     }
 
     [Fact]
+    public void Lines_chain_with_and_and_errors_are_discarded_only_by_the_fixed_redirect()
+    {
+        var read = ShellCommandLine.Of("dd", "if=/vmfs/volumes/ds 1/a-flat.vmdk", "bs=1048576", "skip=2", "count=1").DiscardErrors().Pipe("head", "-c", "10");
+        var next = ShellCommandLine.Of("dd", "if=/vmfs/volumes/ds 1/a-flat.vmdk", "bs=1048576", "skip=3").DiscardErrors();
+
+        Assert.Equal(
+            "dd 'if=/vmfs/volumes/ds 1/a-flat.vmdk' 'bs=1048576' 'skip=2' 'count=1' 2>/dev/null | head -c 10 && dd 'if=/vmfs/volumes/ds 1/a-flat.vmdk' 'bs=1048576' 'skip=3' 2>/dev/null",
+            read.And(next).ToString());
+    }
+
+    [Fact]
     public void A_command_line_is_immutable()
     {
         var first = ShellCommandLine.Of("true");
