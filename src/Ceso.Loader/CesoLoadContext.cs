@@ -13,10 +13,10 @@ namespace Ceso.Loader;
 /// PowerShell's types are the ones PowerShell itself uses.
 /// </summary>
 /// <remarks>
-/// Why the cmdlet assembly lives here and not in the default context: PowerShell reflects over cmdlet parameter and
-/// OutputType types (which are engine types) while it imports a binary module, before any IModuleAssemblyInitializer
-/// runs, so a resolver hooked in OnImport comes too late and the import fails with "Could not load file or assembly
-/// 'Ceso.Engine'". Loading the cmdlet assembly itself into this context makes its references resolve here from the
+/// Why the cmdlet assembly lives here and not in the default context: Import-Module calls GetExportedTypes() on a
+/// binary module's assembly (InitialSessionState.ImportCmdletsFromAssembly) before any IModuleAssemblyInitializer
+/// runs, and the exported types refer to engine types, so a resolver hooked in OnImport came too late and the import
+/// failed with "Could not load file or assembly 'Ceso.Engine'" (reproduced with the engine and YamlDotNet in bin/). Loading the cmdlet assembly itself into this context makes its references resolve here from the
 /// start (the shape PSOpenAD uses: a tiny loader in the default context, Import-Module -Assembly on the result).
 /// </remarks>
 public sealed class CesoLoadContext : AssemblyLoadContext
