@@ -104,7 +104,12 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
         return new HostCall(Transport, line, async ct =>
         {
             var r = (await ssh.RunAsync(line, ct).ConfigureAwait(false)).EnsureVimCmdSuccess(server);
-            vm.Id = r.Stdout.Trim().Split('\n')[^1].Trim(); // registervm prints the new vmid
+            var id = r.Stdout.Trim().Split('\n')[^1].Trim(); // registervm prints the new vmid
+            // Anything else (a warning, nothing) must not become the id every later step and the undo would use.
+            vm.Id = id.Length > 0 && id.All(char.IsAsciiDigit) ? id
+                : throw new CesoException("UnexpectedHostOutput", CesoErrorKind.HostError,
+                    $"'{line}' on {server} printed '{id}' where hostd prints the new VM's id; '{vm.Name}' may be registered. Check with vim-cmd vmsvc/getallvms and unregister it if it is there.")
+                { Host = server, Target = vm.Name, MayHaveTakenEffect = true };
         });
     }
 

@@ -19,6 +19,12 @@ internal sealed class CloneVm(OperationContext context, VmGuards guards)
 
         // -Hot on a powered-off (or suspended) source is a cold copy: there is nothing running to snapshot around.
         var hot = r.Hot && source.PowerState == CesoPowerState.PoweredOn;
+        if (hot)
+        {
+            // A hot copy changes the source: a snapshot taken and consolidated, a lock folder beside its .vmx.
+            guards.CheckNotProtected(source, "take a hot-copy snapshot of");
+        }
+
         return await new VmCopy(context, guards).PlanAsync(
             new CopySpec("CloneVm", source, vms, r.Name, r.Guest, r.Datastore, null, null, null, null, hot, r.PowerOn), ct).ConfigureAwait(false);
     }

@@ -359,6 +359,36 @@ public sealed class VmChaosTests(TestBed bed)
             Assert.Equal(1, (await vms.RefreshAsync("vm03"))!.SnapshotCount);
         });
 
+    [Fact]
+    public async Task A_protected_vm_gets_no_hot_copy_snapshot_but_can_still_be_copied_cold()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        // Ceso refuses to power a protected VM, so the test powers it on behind Ceso's back, over the API.
+        await using var soap = await bed.ConnectAsync(Transport.Soap);
+        var id = (await vms.RefreshAsync("vm04"))!.Id;
+        Task Power(string method) => soap.Soap!.InvokeTaskAsync(soap.ServiceContent!.PropertyCollector, method, new Ceso.Engine.Soap.MoRef("VirtualMachine", id), [], default);
+        await executor.ExecuteAsync((await vms.PlanProtectionAsync("vm04", true)).Plan);
+        try
+        {
+            Assert.NotEmpty((await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm04", Name = "prot-cold" })).Plan.Steps); // reads only on the source
+            await Power("PowerOnVM_Task");
+
+            var e = await Assert.ThrowsAsync<CesoException>(() => vms.PlanCloneAsync(new CloneVmRequest { Source = "vm04", Name = "prot-hot", Hot = true }));
+            Assert.Equal("VmProtected", e.ErrorId);
+            Assert.Contains("hot-copy snapshot", e.Message);
+        }
+        finally
+        {
+            if ((await vms.RefreshAsync("vm04"))!.PowerState == CesoPowerState.PoweredOn)
+            {
+                await Power("PowerOffVM_Task");
+            }
+
+            await executor.ExecuteAsync((await vms.PlanProtectionAsync("vm04", false)).Plan);
+        }
+    }
+
     [Theory]
     [InlineData(Transport.Ssh)]
     [InlineData(Transport.Soap)]
