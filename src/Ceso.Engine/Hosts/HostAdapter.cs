@@ -43,8 +43,9 @@ public sealed class HostAdapter
         var license = new FreeLicense();
         if (soap is { } api)
         {
-            IHostCommands commands = new SoapHostCommands(api.Client, api.Content);
-            IHostFiles files = new SoapFiles(api.Client, api.Content, server);
+            var soapFiles = new SoapFiles(api.Client, api.Content, server);
+            IHostCommands commands = new SoapHostCommands(api.Client, api.Content, soapFiles);
+            IHostFiles files = soapFiles;
             if (ssh is not null)
             {
                 commands = new FallbackHostCommands(commands, new SshHostCommands(ssh, server), license);

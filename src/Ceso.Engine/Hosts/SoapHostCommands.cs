@@ -11,7 +11,10 @@ namespace Ceso.Engine.Hosts;
 /// back to <see cref="SshHostCommands"/> through <see cref="FallbackHostCommands"/>. Standalone hostd's fixed objects
 /// (datacenter, VM folder, root pool) come from <see cref="StandaloneHost"/>.
 /// </summary>
-public sealed class SoapHostCommands(VimClient client, ServiceContent content) : IHostCommands
+/// <param name="client">The session's API client.</param>
+/// <param name="content">The host's service content.</param>
+/// <param name="files">The session's datastore files over the API: file writes go through them (a temporary name, then a move).</param>
+public sealed class SoapHostCommands(VimClient client, ServiceContent content, SoapFiles files) : IHostCommands
 {
     private static readonly XNamespace Vim = "urn:vim25";
     private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
@@ -80,7 +83,13 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content) :
     /// <inheritdoc />
     public HostCall WriteFile(DatastorePath file, string content) =>
         new(Transport, $"PUT /folder/{file.Path}?dsName={file.Datastore} <{content.Length} bytes: {file.FileName}>",
-            ct => client.PutFileAsync(file.Datastore, file.Path, Encoding.UTF8.GetBytes(content), ct))
+            async ct =>
+            {
+                // Atomic like the SSH twin: the bytes go to a temporary name and are moved over the .vmx only when all
+                // of them arrived, so a PUT cut off half-way never leaves a truncated .vmx behind.
+                var bytes = Encoding.UTF8.GetBytes(content);
+                await files.WriteAsync(file, new MemoryStream(bytes), bytes.Length, null, ct).ConfigureAwait(false);
+            })
         {
             Payload = content,
         };

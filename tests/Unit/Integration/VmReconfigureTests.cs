@@ -91,6 +91,25 @@ public sealed class VmReconfigureTests(TestBed bed)
     }
 
     [Fact]
+    public async Task A_vmx_written_over_the_api_goes_to_a_temporary_name_and_is_moved_into_place()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Soap);
+        await using var _ = session;
+        await WithCopyAsync(vms, executor, "atomic01", async () =>
+        {
+            var mark = bed.Calls().Count;
+            await executor.ExecuteAsync((await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "atomic01", NumCpu = 3 })).Plan);
+
+            var calls = bed.CallsSince(mark).Where(c => !c.Internal).ToList();
+            var put = calls.FindIndex(c => c.Channel == "http" && c.Name.StartsWith("PUT /folder/atomic01/", StringComparison.Ordinal));
+            Assert.True(put >= 0, "no PUT of the .vmx");
+            Assert.Contains(".part", calls[put].Name, StringComparison.Ordinal); // a temporary name, never straight onto the .vmx
+            Assert.Contains(calls.Skip(put), c => c.Channel == "soap" && c.Name == "MoveDatastoreFile_Task");
+            Assert.Equal(3, (await vms.RefreshAsync("atomic01"))!.NumCpu);
+        });
+    }
+
+    [Fact]
     public async Task Re_ip_writes_new_guestinfo_with_a_new_instance_id()
     {
         var (session, vms, executor) = await OpenAsync(Transport.Ssh);
