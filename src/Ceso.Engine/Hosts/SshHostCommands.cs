@@ -84,7 +84,19 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
         var shown = WriteAndMove($"<{content.Length} bytes: {file.FileName}>").ToString(); // the content is not shown (it may be long or hold secrets)
         return new HostCall(Transport, shown, async ct =>
         {
-            var r = await ssh.RunAsync(line, ct).ConfigureAwait(false);
+            SshResult r;
+            try
+            {
+                r = await ssh.RunAsync(line, ct).ConfigureAwait(false);
+            }
+            catch (SshConnectionException e) when (e.Message.Contains(line, StringComparison.Ordinal))
+            {
+                // The session's error quotes the command line, which here holds the whole file (guestinfo user-data,
+                // keys): say it with the placeholder text instead, and keep the original (with the content) out of the chain.
+                throw new SshConnectionException(e.ErrorId, e.Message.Replace(line, shown, StringComparison.Ordinal), e.InnerException)
+                { Host = e.Host, Command = shown };
+            }
+
             if (r.ExitCode != 0)
             {
                 await ssh.RunAsync(ShellQuote.Join("rm", "-f", temp), CancellationToken.None).ConfigureAwait(false);

@@ -75,6 +75,43 @@ public sealed class VmChaosTests(TestBed bed)
     }
 
     [Fact]
+    public async Task A_connection_dropped_while_a_vmx_is_written_never_quotes_the_file_in_the_error_or_the_audit_log()
+    {
+        // The .vmx carries guestinfo user-data (keys, tokens, encoded so no redactor can spot them): none of the file's
+        // body may reach an error or a record; the placeholder text stands for it.
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        await executor.ExecuteAsync((await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm02", Name = "dropvmx01" })).Plan);
+        try
+        {
+            var (plan, _) = await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "dropvmx01", NumCpu = 3 });
+            var log = bed.Home.File("audit", "audit.jsonl");
+            var mark = File.Exists(log) ? File.ReadAllLines(log).Length : 0;
+            bed.Fault("dropSsh=printf"); // the .vmx upload is `printf %s '<the whole file>' > tmp && mv tmp file`
+            try
+            {
+                var e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(plan));
+                Assert.Equal("SshConnectionLost", e.ErrorId);
+                Assert.Contains("bytes: dropvmx01.vmx>", e.Message);
+                for (Exception? x = e; x is not null; x = x.InnerException)
+                {
+                    Assert.DoesNotContain("displayName = ", x.Message, StringComparison.Ordinal);
+                }
+
+                Assert.All(File.ReadAllLines(log).Skip(mark), line => Assert.DoesNotContain("displayName = ", line, StringComparison.Ordinal));
+            }
+            finally
+            {
+                bed.ClearFaults();
+            }
+        }
+        finally
+        {
+            await executor.ExecuteAsync((await vms.PlanRemoveAsync("dropvmx01", false)).Plan);
+        }
+    }
+
+    [Fact]
     public async Task Ctrl_c_in_the_middle_of_a_plan_undoes_what_ran_and_leaves_the_host_as_it_was()
     {
         var (session, vms, executor) = await OpenAsync(Transport.Ssh);
