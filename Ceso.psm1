@@ -3,8 +3,15 @@
 # then imported from that assembly. See docs/ARCHITECTURE.md ("Load context").
 $importModule = Get-Command -Name Import-Module -Module Microsoft.PowerShell.Core
 
-if (-not ('Ceso.Loader.CesoLoadContext' -as [type])) {
+$loaderType = 'Ceso.Loader.CesoLoadContext' -as [type]
+if (-not $loaderType) {
     Add-Type -Path ([IO.Path]::Combine($PSScriptRoot, 'Ceso.Loader.dll'))
+}
+elseif ([IO.Path]::GetDirectoryName($loaderType.Assembly.Location) -ne [IO.Path]::GetFullPath($PSScriptRoot).TrimEnd([IO.Path]::DirectorySeparatorChar)) {
+    # Assemblies cannot be unloaded: a process that loaded Ceso from one folder would silently run that copy's engine.
+    throw [System.InvalidOperationException]::new(
+        "Ceso from '$([IO.Path]::GetDirectoryName($loaderType.Assembly.Location))' is already loaded in this PowerShell process; " +
+        "another copy ('$PSScriptRoot') cannot be loaded beside it. Start a new pwsh to use that one.")
 }
 
 $cmdletAssembly = [Ceso.Loader.CesoLoadContext]::Initialize()

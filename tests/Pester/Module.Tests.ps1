@@ -40,6 +40,26 @@ Describe 'The Ceso module' {
         $script:Module = Get-Module Ceso
     }
 
+    It 'refuses, saying to start a new pwsh, to load a second copy of Ceso from another folder into the same process' {
+        $copy = Join-Path ([IO.Path]::GetTempPath()) ('ceso-copy-' + [guid]::NewGuid().ToString('N'))
+        Copy-Item -Recurse (Split-Path $script:ModulePath) $copy
+        try {
+            $job = Start-Job -ArgumentList $script:ModulePath, (Join-Path $copy 'Ceso.psd1') -ScriptBlock {
+                param($First, $Second)
+                Import-Module $First -ErrorAction Stop
+                try { Import-Module $Second -ErrorAction Stop; 'imported' } catch { $_.Exception.Message }
+                (Get-Command Get-CesoVm).Module.Path
+            }
+            $out = $job | Wait-Job -Timeout 120 | Receive-Job
+            $job | Remove-Job -Force
+            $out[0] | Should -Match 'already loaded in this PowerShell process.*Start a new pwsh'
+            $out[1] | Should -BeLike "$(Split-Path $script:ModulePath)*" # the first copy still works
+        }
+        finally {
+            Remove-Item -Recurse -Force $copy -ErrorAction SilentlyContinue
+        }
+    }
+
     It 'works in a session that already loaded a different YamlDotNet, and reads config.yaml with its own' {
         $oldYaml = Join-Path $script:NuGetPackages 'yamldotnet' '13.1.1' 'lib' 'net6.0' 'YamlDotNet.dll'
         $oldYaml | Should -Exist -Because 'build/tools/Tools.csproj downloads YamlDotNet 13.1.1'
