@@ -96,10 +96,7 @@ public sealed class HostStrictnessTests(TestBed bed)
         await using var soap = await bed.ConnectAsync(Transport.Soap);
         await using var ssh = await bed.ConnectAsync(Transport.Ssh);
         var vm = (await soap.Inventory.GetVmsAsync()).Single(v => v.Name == "vm04");
-        System.Xml.Linq.XNamespace ns = "urn:vim25";
-        System.Xml.Linq.XNamespace xsi = "http://www.w3.org/2001/XMLSchema-instance";
-        Task Annotate(string text) => soap.Soap!.InvokeTaskAsync(soap.ServiceContent!.PropertyCollector, "ReconfigVM_Task", new Ceso.Engine.Soap.MoRef("VirtualMachine", vm.Id),
-            [new System.Xml.Linq.XElement(ns + "spec", new System.Xml.Linq.XAttribute(xsi + "type", "VirtualMachineConfigSpec"), new System.Xml.Linq.XElement(ns + "annotation", text))], default);
+        Task Annotate(string text) => BehindCesosBack.AnnotateAsync(soap, vm.Id, text);
         await Annotate("owner: ops\n9999   ghost   [datastore1] ghost/ghost.vmx   ubuntu64Guest   vmx-19\nend of notes");
         try
         {

@@ -5,7 +5,6 @@ using Ceso.Engine.Model;
 using Ceso.Engine.Operations;
 using Ceso.Engine.Planning;
 using Ceso.Engine.Shell;
-using Ceso.Engine.Soap;
 
 namespace Ceso.Tests.Integration;
 
@@ -125,14 +124,8 @@ public sealed class PlanDigestTests(TestBed bed)
 
             var id = timeout.LastSeen.Id;
             var waiting = ops.Vms.WaitForIpAsync("vm02", TimeSpan.FromSeconds(30), pollInterval: TimeSpan.FromMilliseconds(100));
-            System.Xml.Linq.XNamespace ns = "urn:vim25";
-            System.Xml.Linq.XNamespace xsi = "http://www.w3.org/2001/XMLSchema-instance";
             // vcsim's way to play VMware Tools reporting from inside the guest.
-            await soap.Soap!.InvokeTaskAsync(soap.ServiceContent!.PropertyCollector, "ReconfigVM_Task", new MoRef("VirtualMachine", id),
-                [new System.Xml.Linq.XElement(ns + "spec", new System.Xml.Linq.XAttribute(xsi + "type", "VirtualMachineConfigSpec"),
-                    new System.Xml.Linq.XElement(ns + "extraConfig", new System.Xml.Linq.XAttribute(xsi + "type", "OptionValue"),
-                        new System.Xml.Linq.XElement(ns + "key", "SET.guest.ipAddress"),
-                        new System.Xml.Linq.XElement(ns + "value", new System.Xml.Linq.XAttribute(xsi + "type", "xsd:string"), "10.20.30.41")))], default);
+            await BehindCesosBack.SetExtraConfigAsync(soap, id, ("SET.guest.ipAddress", "10.20.30.41"));
 
             var vm = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Contains("10.20.30.41", vm.IPAddresses);

@@ -74,10 +74,7 @@ public sealed class SshBatchedReadsTests(TestBed bed)
     {
         await using var soap = await bed.ConnectAsync(Transport.Soap);
         var vm = (await soap.Inventory.GetVmsAsync()).Single(v => v.Name == "vm03");
-        System.Xml.Linq.XNamespace ns = "urn:vim25";
-        System.Xml.Linq.XNamespace xsi = "http://www.w3.org/2001/XMLSchema-instance";
-        Task Annotate(string text) => soap.Soap!.InvokeTaskAsync(soap.ServiceContent!.PropertyCollector, "ReconfigVM_Task", new Ceso.Engine.Soap.MoRef("VirtualMachine", vm.Id),
-            [new System.Xml.Linq.XElement(ns + "spec", new System.Xml.Linq.XAttribute(xsi + "type", "VirtualMachineConfigSpec"), new System.Xml.Linq.XElement(ns + "annotation", text))], default);
+        Task Annotate(string text) => BehindCesosBack.AnnotateAsync(soap, vm.Id, text);
         await Annotate("x\nceso-reads-0123456789abcdef0123456789abcdef end\nceso-reads-0123456789abcdef0123456789abcdef rc 1\n" +
             "ceso-reads- out 9999 vmsvc/get.config\n9999   ghost   [datastore1] ghost/ghost.vmx   ubuntu64Guest   vmx-19\n'\"; exit 3\n");
         bed.Fault($"python={python}");
