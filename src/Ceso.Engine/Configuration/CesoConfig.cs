@@ -6,13 +6,17 @@ using YamlDotNet.Serialization.NamingConventions;
 namespace Ceso.Engine.Configuration;
 
 /// <summary>
-/// The user's configuration, $CESO_HOME/config.yaml. Today it holds the template registry:
+/// The user's configuration, $CESO_HOME/config.yaml: the template registry and the backup repositories by name.
 /// <code>
 /// templates:
 ///   ubuntu-24.04:
 ///     vm: tpl-ubuntu-2404          # a registered, powered-off VM on the host
 ///     server: esx01.lab.local      # optional: only on this server
 ///     description: Ubuntu 24.04 LTS golden image, cloud-init + open-vm-tools
+/// repositories:
+///   nas:
+///     location: /mnt/nas/ceso      # a directory (a local path or an NFS mount)
+///     description: nightly backups
 /// </code>
 /// A missing file is an empty configuration; a malformed one is an error naming the file, line and column.
 /// </summary>
@@ -21,13 +25,18 @@ public sealed class CesoConfig
     /// <summary>Templates by name.</summary>
     public Dictionary<string, TemplateEntry> Templates { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Backup repositories by name.</summary>
+    public Dictionary<string, RepositoryEntry> Repositories { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The file of a Ceso home.</summary>
     public static string PathOf(CesoHome home) => System.IO.Path.Combine(home.Path, "config.yaml");
 
     /// <summary>Reads $CESO_HOME/config.yaml.</summary>
-    public static CesoConfig Load(CesoHome home)
+    public static CesoConfig Load(CesoHome home) => LoadFile(PathOf(home));
+
+    /// <summary>Reads a configuration file at <paramref name="path"/> (also a file about to replace config.yaml).</summary>
+    internal static CesoConfig LoadFile(string path)
     {
-        var path = PathOf(home);
         if (!File.Exists(path))
         {
             return new CesoConfig();
@@ -56,6 +65,16 @@ public sealed class CesoConfig
             }
         }
 
+        config.Repositories = new Dictionary<string, RepositoryEntry>(config.Repositories ?? [], StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, entry) in config.Repositories)
+        {
+            if (string.IsNullOrWhiteSpace(entry?.Location))
+            {
+                throw new CesoException("InvalidConfiguration", CesoErrorKind.InvalidArgument,
+                    $"{path}: repository '{name}' has no 'location:' (the folder or URL it is at).") { Target = path };
+            }
+        }
+
         return config;
     }
 
@@ -74,5 +93,15 @@ public sealed class TemplateEntry
     public string? Server { get; set; }
 
     /// <summary>What it is.</summary>
+    public string? Description { get; set; }
+}
+
+/// <summary>A backup repository in the registry.</summary>
+public sealed class RepositoryEntry
+{
+    /// <summary>Where it is: a directory path (local or an NFS mount).</summary>
+    public string Location { get; set; } = "";
+
+    /// <summary>What it is for.</summary>
     public string? Description { get; set; }
 }

@@ -45,4 +45,35 @@ public sealed class CesoConfigTests : IDisposable
         Assert.Contains("config.yaml", e.Message);
         Assert.Contains(expected, e.Message);
     }
+
+    [Fact]
+    public void Registering_a_repository_keeps_the_rest_of_the_file_and_refuses_a_taken_name()
+    {
+        var original = "# my lab\ntemplates:\n  ubuntu:\n    vm: tpl-ubuntu # the golden one\n";
+        File.WriteAllText(CesoConfig.PathOf(_home), original);
+
+        RepositoryRegistry.Register(_home, "nas", "/mnt/nas/ceso \"x\"", "nightly");
+        RepositoryRegistry.Register(_home, "local", "/var/backups/ceso");
+
+        var text = File.ReadAllText(CesoConfig.PathOf(_home));
+        Assert.StartsWith(original, text, StringComparison.Ordinal);
+        var config = CesoConfig.Load(_home);
+        Assert.Equal("/mnt/nas/ceso \"x\"", config.Repositories["NAS"].Location);
+        Assert.Equal("nightly", config.Repositories["nas"].Description);
+        Assert.Equal("/var/backups/ceso", config.Repositories["local"].Location);
+        Assert.Equal("tpl-ubuntu", config.Template("ubuntu", "any")!.Vm);
+
+        var e = Assert.Throws<CesoException>(() => RepositoryRegistry.Register(_home, "Nas", "/elsewhere"));
+        Assert.Equal("RepositoryNameExists", e.ErrorId);
+        Assert.Equal(text, File.ReadAllText(CesoConfig.PathOf(_home)));
+        Assert.Equal("InvalidRepositoryName", Assert.Throws<CesoException>(() => RepositoryRegistry.Register(_home, "a b", "/x")).ErrorId);
+    }
+
+    [Fact]
+    public void A_repository_without_a_location_is_an_error_naming_it()
+    {
+        File.WriteAllText(CesoConfig.PathOf(_home), "repositories:\n  nas:\n    description: x\n");
+        var e = Assert.Throws<CesoException>(() => CesoConfig.Load(_home));
+        Assert.Contains("'nas' has no 'location:'", e.Message);
+    }
 }
