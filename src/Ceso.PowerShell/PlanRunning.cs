@@ -150,7 +150,7 @@ public abstract partial class CesoCmdlet
             if (p.StepPercent is { } percent)
             {
                 // A long step (a disk copy) gets its own bar under the plan's.
-                WriteProgress(new ProgressRecord(stepActivityId, p.Title, $"{percent}% done")
+                WriteProgress(new ProgressRecord(stepActivityId, p.Title, p.StepDetail ?? $"{percent}% done")
                 {
                     PercentComplete = percent,
                     ParentActivityId = activityId,

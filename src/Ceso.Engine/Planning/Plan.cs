@@ -38,6 +38,12 @@ public sealed record PlanStep
     /// <summary>Runs the step reporting percent done (long disk copies); null when the step cannot tell.</summary>
     public Func<IProgress<int>, CancellationToken, Task>? ExecuteWithProgress { get; init; }
 
+    /// <summary>
+    /// Runs the step reporting percent done and a line of detail (a backup's bytes read, sent and new); preferred over
+    /// <see cref="ExecuteWithProgress"/> when both are set; null when the step has no detail to tell.
+    /// </summary>
+    public Func<IProgress<StepStatus>, CancellationToken, Task>? ExecuteWithStatus { get; init; }
+
     /// <summary>Describes the undo, when there is one.</summary>
     public string? UndoCommand { get; init; }
 
@@ -111,4 +117,10 @@ public sealed record Plan
 /// <param name="Count">Number of steps.</param>
 /// <param name="Title">Title of the step.</param>
 /// <param name="StepPercent">How far the step itself is, when it can tell (a disk copy); null at its start.</param>
-public sealed record PlanProgress(int Step, int Count, string Title, int? StepPercent = null);
+/// <param name="StepDetail">A line about the step's own progress ("1.2 of 4.0 GiB read, 80 MiB new"), when it tells one.</param>
+public sealed record PlanProgress(int Step, int Count, string Title, int? StepPercent = null, string? StepDetail = null);
+
+/// <summary>How far a long step is.</summary>
+/// <param name="Percent">0–100.</param>
+/// <param name="Detail">What it has done so far, in a few words.</param>
+public sealed record StepStatus(int Percent, string? Detail);

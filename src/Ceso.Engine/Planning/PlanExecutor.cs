@@ -152,18 +152,22 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         return left;
     }
 
-    private static IProgress<int>? StepProgress(IProgress<PlanProgress>? progress, int index, int count, string title) =>
-        progress is null ? null : new InlineProgress<int>(p => progress.Report(new PlanProgress(index + 1, count, title, Math.Clamp(p, 0, 100))));
+    private static IProgress<StepStatus>? StepProgress(IProgress<PlanProgress>? progress, int index, int count, string title) =>
+        progress is null ? null : new InlineProgress<StepStatus>(s => progress.Report(new PlanProgress(index + 1, count, title, Math.Clamp(s.Percent, 0, 100), s.Detail)));
 
     /// <summary>Runs a step and audits it as it ran; returns the step as it ran, or throws <see cref="StepFailedException"/> with it.</summary>
-    private async Task<PlanStep> RunAsync(Plan plan, PlanStep step, CancellationToken ct, IProgress<int>? stepProgress, string failedResult)
+    private async Task<PlanStep> RunAsync(Plan plan, PlanStep step, CancellationToken ct, IProgress<StepStatus>? stepProgress, string failedResult)
     {
         var sw = Stopwatch.StartNew();
         try
         {
-            if (stepProgress is not null && step.ExecuteWithProgress is { } withProgress)
+            if (stepProgress is not null && step.ExecuteWithStatus is { } withStatus)
             {
-                await withProgress(stepProgress, ct).ConfigureAwait(false);
+                await withStatus(stepProgress, ct).ConfigureAwait(false);
+            }
+            else if (stepProgress is not null && step.ExecuteWithProgress is { } withProgress)
+            {
+                await withProgress(new InlineProgress<int>(p => stepProgress.Report(new StepStatus(p, null))), ct).ConfigureAwait(false);
             }
             else
             {
