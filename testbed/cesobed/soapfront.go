@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 // Front wraps vcsim's handler: call log, faults, strictness of a real standalone host, datastore url rewrite.
@@ -192,10 +194,16 @@ func (f *Front) serveSOAP(w http.ResponseWriter, r *http.Request, body []byte, i
 	}
 	r.Body = ioutil.NopCloser(bytes.NewReader(body))
 	rec := httptest.NewRecorder()
-	if f.ready && (method == "RemoveSnapshot_Task" || method == "RemoveAllSnapshots_Task") {
-		restore := guardSnapshotRemoval(f.St)
-		f.Mux.ServeHTTP(rec, r)
-		restore()
+	if f.ready {
+		// snapshot deltas, consolidation (with snapguard) and the lock table (disklocks.go)
+		var this types.ManagedObjectReference
+		if m := thisRe.FindSubmatch(body); m != nil {
+			this = types.ManagedObjectReference{Type: string(m[1]), Value: string(m[2])}
+		}
+		func() {
+			defer diskHook(f.St, method, this)()
+			f.Mux.ServeHTTP(rec, r)
+		}()
 	} else {
 		f.Mux.ServeHTTP(rec, r)
 	}

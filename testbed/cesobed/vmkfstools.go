@@ -30,7 +30,7 @@ const enospcText = "There is not enough space on the file system for the selecte
 
 var cylRe = regexp.MustCompile(`ddb\.geometry\.cylinders = "\d+"`)
 
-var extentRe = regexp.MustCompile(`(?m)^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(VMFS|FLAT|VMFSSPARSE|SPARSE)\s+"([^"]+)"`)
+var extentRe = regexp.MustCompile(`(?m)^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(VMFS|FLAT|VMFSSPARSE|SESPARSE|SPARSE)\s+"([^"]+)"`)
 
 func descriptor(flatName string, sizeBytes int64, kind string) string {
 	sectors := sizeBytes / 512
