@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -306,6 +307,23 @@ func (f *Front) serveFolder(w http.ResponseWriter, r *http.Request, internal boo
 		c.Fault = "507"
 		w.WriteHeader(http.StatusInsufficientStorage)
 		return
+	}
+	// A file a running VM holds (its current disk extent; for writes also the read-only parents of its snapshot
+	// chain): hostd answers 500 Internal Server Error, as for a file locked by another host (vmware/vic issue 6867:
+	// `govc datastore.download` of a powered-on VM's file -> "500 Internal Server Error").
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || write {
+		for _, d := range f.St.Datastores {
+			if d.Name == dsName {
+				p := filepath.Join(d.LocalDir, filepath.FromSlash(strings.TrimPrefix(r.URL.Path, "/folder/")))
+				if fileLocked(f.St.Dir, p, r.Method != http.MethodGet && r.Method != http.MethodHead) {
+					c.Fault = "500"
+					w.Header().Set("Content-Type", "text/plain")
+					w.WriteHeader(http.StatusInternalServerError)
+					fmt.Fprintf(w, "Unable to access file [%s] %s since it is locked\n", dsName, strings.TrimPrefix(r.URL.Path, "/folder/"))
+					return
+				}
+			}
+		}
 	}
 	if r.Method == http.MethodDelete { // vcsim ignores DELETE; a real host deletes the file
 		for _, d := range f.St.Datastores {
