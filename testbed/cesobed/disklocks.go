@@ -174,7 +174,6 @@ func diskHook(st *State, method string, this types.ManagedObjectReference) func(
 		} else {
 			afterSnapshotRemove(st, vm, minus(before, after), ids)
 		}
-		fixLayout(st, vm)
 		refreshLocks(st)
 	}
 }
@@ -211,5 +210,3 @@ func thisOf(req interface{}) (string, types.ManagedObjectReference) {
 	}
 	return method, types.ManagedObjectReference{}
 }
-
-// fixLayout: see layout.go.

@@ -439,7 +439,7 @@ func afterSnapshotRemove(st *State, vm *simulator.VirtualMachine, removed []stri
 		}
 		deltas := snapDeltas[snap]
 		delete(snapDeltas, snap)
-		for key, delta := range deltas {
+		for _, delta := range deltas {
 			parent := parentOf(delta)
 			if parent == "" {
 				continue
@@ -449,9 +449,11 @@ func afterSnapshotRemove(st *State, vm *simulator.VirtualMachine, removed []stri
 			}
 			disks, vmxLocal, _ := disksOf(st, vm)
 			for _, d := range disks {
-				if d.Key != key {
+				// by chain, not by device key: a reload/registervm re-creates the devices with new keys
+				if !contains(chainFiles(st, d.Leaf), delta) {
 					continue
 				}
+				key := d.Key
 				if d.Leaf == delta {
 					// the VM wrote into this delta: it writes into the parent from now on
 					var pp *types.VirtualDiskFlatVer2BackingInfo
@@ -516,3 +518,12 @@ func backingChain(st *State, files []string, model *types.VirtualDiskFlatVer2Bac
 }
 
 func logf(format string, a ...interface{}) { fmt.Fprintf(os.Stderr, "cesobed: "+format+"\n", a...) }
+
+func contains(l []string, x string) bool {
+	for _, e := range l {
+		if e == x {
+			return true
+		}
+	}
+	return false
+}
