@@ -14,6 +14,13 @@ if command -v "$CC" >/dev/null 2>&1; then
       "$CC" -O2 -Wall -o bin/esxtool.tmp esxtool/c/esxtool.c
     mv bin/esxtool.tmp bin/esxtool
   fi
+  # the disk locks of running VMs, preloaded into every SSH session's programs (cesolock/cesolock.c)
+  if [ ! -f bin/cesolock.so ] || [ cesolock/cesolock.c -nt bin/cesolock.so ] || [ build.sh -nt bin/cesolock.so ]; then
+    "$CC" -O2 -Wall -shared -fPIC -o bin/cesolock.so.tmp cesolock/cesolock.c -ldl
+    mv bin/cesolock.so.tmp bin/cesolock.so
+  fi
 else
   (cd esxtool && GO111MODULE=off go build -trimpath -ldflags=-s -o ../bin/esxtool .)
+  echo "build.sh: no C compiler: bin/cesolock.so (the disk locks of running VMs over SSH) cannot be built; apt-get install gcc libc6-dev" >&2
+  exit 1
 fi

@@ -6,8 +6,9 @@
 #   util-linux                                  unshare, for the test bed's /vmfs/volumes mount namespace
 #   qemu-utils                                  qemu-img checks every VMDK the test bed and Ceso write
 #   cloud-init                                  the real consumer of Ceso's guestinfo (contract tests)
+#   gcc libc6-dev                               esxtool and cesolock.so (the disk locks of running VMs over SSH)
 set -eu
-pkgs="golang-go golang-github-vmware-govmomi-dev openssh-server openssh-client util-linux qemu-utils cloud-init"
+pkgs="golang-go golang-github-vmware-govmomi-dev openssh-server openssh-client util-linux qemu-utils cloud-init gcc libc6-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -30,6 +30,8 @@ type Faults struct {
 	// python on the SSH PATH: "" (on), "off" (not found) or "refused" (exec refused, as execInstalledOnly does).
 	// Read by the shell wrapper STATEDIR/bin/python, not by Go.
 	Python string `json:"python,omitempty"`
+	// A running guest that keeps writing into its VM's current disk (guestwrite.go).
+	GuestWrites *GuestWrites `json:"guestWrites,omitempty"`
 }
 
 func readFaults(dir string) Faults {
@@ -88,7 +90,7 @@ func faultCmd(args []string) int {
 		dir = stateDir()
 	}
 	if dir == "" || len(kvs) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: cesobed fault -state STATEDIR KEY=VALUE...|clear  (keys: datastoreFull dropSsh dropSshAfterBytes delayMs snapshotFailure restricted vmkfstoolsBuffered diskCopyMBps powerOnFailText python)")
+		fmt.Fprintln(os.Stderr, "usage: cesobed fault -state STATEDIR KEY=VALUE...|clear  (keys: datastoreFull dropSsh dropSshAfterBytes delayMs snapshotFailure restricted vmkfstoolsBuffered diskCopyMBps powerOnFailText python guestWrites)")
 		return 2
 	}
 	var bad error
@@ -125,6 +127,8 @@ func faultCmd(args []string) int {
 				f.VmkfstoolsBuffered, err = onOffValue(v)
 			case "diskCopyMBps":
 				f.DiskCopyMBps, err = strconv.Atoi(v)
+			case "guestWrites":
+				f.GuestWrites, err = parseGuestWrites(v)
 			case "python":
 				switch v {
 				case "on", "":

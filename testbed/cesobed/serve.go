@@ -208,6 +208,8 @@ func serve(args []string) {
 		fail("initial inventory: %v", err)
 	}
 	front.ready = true
+	refreshLocks(st) // -autostart on: the initial VMs run
+	go guestWriterLoop(st)
 	if err := startToolServer(st, cl, model.Service, front); err != nil {
 		fail("tool socket: %v", err)
 	}

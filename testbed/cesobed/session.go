@@ -40,10 +40,12 @@ func session(args []string) int {
 	}
 	env := []string{}
 	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "PATH=") && !strings.HasPrefix(e, "CESOBED_STATE=") {
+		if !strings.HasPrefix(e, "PATH=") && !strings.HasPrefix(e, "CESOBED_STATE=") && !strings.HasPrefix(e, "LD_PRELOAD=") && !strings.HasPrefix(e, "CESOBED_LOCKS=") {
 			env = append(env, e)
 		}
 	}
+	// LD_PRELOAD: the disk locks of running VMs (cesolock.so, STATEDIR/locks; SPEC.md "Disks of running VMs")
+	env = append(env, "LD_PRELOAD="+filepath.Join(dir, "bin", "cesolock.so"), "CESOBED_LOCKS="+filepath.Join(dir, locksFile))
 	env = append(env, "PATH="+filepath.Join(dir, "bin")+":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "CESOBED_STATE="+dir)
 	var cmd *exec.Cmd
 	if persistent {

@@ -42,7 +42,6 @@ func (t *Tool) snapshot(ctx context.Context, c *vim25.Client, cmd string, a []st
 		return tk.Wait(ctx)
 	case "vmsvc/snapshot.removeall":
 		fmt.Fprintln(t.out, "Remove All Snapshots:")
-		defer guardSnapshotRemoval(t.St)()
 		tk, err := vm.RemoveAllSnapshot(ctx, nil)
 		if err != nil {
 			return err
@@ -65,7 +64,6 @@ func (t *Tool) snapshot(ctx context.Context, c *vim25.Client, cmd string, a []st
 			return object.NewTask(c, res.Returnval).Wait(ctx)
 		}
 		fmt.Fprintln(t.out, "Remove Snapshot:")
-		defer guardSnapshotRemoval(t.St)()
 		tk, err := vm.RemoveSnapshot(ctx, ref.Value, false, nil)
 		if err != nil {
 			return err

@@ -8,10 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 // Front wraps vcsim's handler: call log, faults, strictness of a real standalone host, datastore url rewrite.
@@ -192,10 +195,16 @@ func (f *Front) serveSOAP(w http.ResponseWriter, r *http.Request, body []byte, i
 	}
 	r.Body = ioutil.NopCloser(bytes.NewReader(body))
 	rec := httptest.NewRecorder()
-	if f.ready && (method == "RemoveSnapshot_Task" || method == "RemoveAllSnapshots_Task") {
-		restore := guardSnapshotRemoval(f.St)
-		f.Mux.ServeHTTP(rec, r)
-		restore()
+	if f.ready {
+		// snapshot deltas, consolidation (with snapguard) and the lock table (disklocks.go)
+		var this types.ManagedObjectReference
+		if m := thisRe.FindSubmatch(body); m != nil {
+			this = types.ManagedObjectReference{Type: string(m[1]), Value: string(m[2])}
+		}
+		func() {
+			defer diskHook(f.St, method, this)()
+			f.Mux.ServeHTTP(rec, r)
+		}()
 	} else {
 		f.Mux.ServeHTTP(rec, r)
 	}
@@ -298,6 +307,23 @@ func (f *Front) serveFolder(w http.ResponseWriter, r *http.Request, internal boo
 		c.Fault = "507"
 		w.WriteHeader(http.StatusInsufficientStorage)
 		return
+	}
+	// A file a running VM holds (its current disk extent; for writes also the read-only parents of its snapshot
+	// chain): hostd answers 500 Internal Server Error, as for a file locked by another host (vmware/vic issue 6867:
+	// `govc datastore.download` of a powered-on VM's file -> "500 Internal Server Error").
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || write {
+		for _, d := range f.St.Datastores {
+			if d.Name == dsName {
+				p := filepath.Join(d.LocalDir, filepath.FromSlash(strings.TrimPrefix(r.URL.Path, "/folder/")))
+				if fileLocked(f.St.Dir, p, r.Method != http.MethodGet && r.Method != http.MethodHead) {
+					c.Fault = "500"
+					w.Header().Set("Content-Type", "text/plain")
+					w.WriteHeader(http.StatusInternalServerError)
+					fmt.Fprintf(w, "Unable to access file [%s] %s since it is locked\n", dsName, strings.TrimPrefix(r.URL.Path, "/folder/"))
+					return
+				}
+			}
+		}
 	}
 	if r.Method == http.MethodDelete { // vcsim ignores DELETE; a real host deletes the file
 		for _, d := range f.St.Datastores {

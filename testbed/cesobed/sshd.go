@@ -145,6 +145,12 @@ func startSshd(st *State, cl *cleanup) (int, error) {
 		_ = os.Symlink(tool, filepath.Join(dir, "bin", t))
 	}
 	_ = os.Symlink(self, filepath.Join(dir, "bin", "cesobed"))
+	// The disk locks of running VMs for every program of a session (LD_PRELOAD, testbed/cesolock).
+	lockLib := filepath.Join(filepath.Dir(self), "cesolock.so")
+	if _, err := os.Stat(lockLib); err != nil {
+		return 0, fmt.Errorf("%s is missing: run testbed/build.sh (it needs gcc: apt-get install gcc libc6-dev); the SSH sessions need it for the disk locks of running VMs", lockLib)
+	}
+	_ = os.Symlink(lockLib, filepath.Join(dir, "bin", "cesolock.so"))
 	if err := writePythonWrapper(dir); err != nil {
 		return 0, err
 	}

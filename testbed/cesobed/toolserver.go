@@ -87,7 +87,15 @@ func (r *inprocRT) RoundTrip(ctx context.Context, req, res soap.HasFault) (err e
 	if v := reflect.ValueOf(req).Elem().FieldByName("Req"); v.IsValid() && !v.IsNil() {
 		method = v.Elem().Type().Name()
 	}
-	err = r.svc.RoundTrip(ctx, req, res)
+	after := func() {}
+	if r.front.ready {
+		m, this := thisOf(req)
+		after = diskHook(r.front.St, m, this)
+	}
+	func() {
+		defer after() // also when vcsim panics: diskMu must not stay held
+		err = r.svc.RoundTrip(ctx, req, res)
+	}()
 	if soap.IsSoapFault(err) { // as decoded from XML: the fault detail is a value (types.NotFound), not a pointer
 		sf := soap.ToSoapFault(err)
 		if v := reflect.ValueOf(sf.Detail.Fault); v.Kind() == reflect.Ptr && !v.IsNil() {

@@ -146,6 +146,10 @@ func (f *Front) serveVdisk(w http.ResponseWriter, method string, body []byte, fa
 			if err != nil {
 				return nil, fileFault(new(types.FileNotFound), req.SourceName)
 			}
+			if diskLocked(f.St, src, false) {
+				return nil, lockedFault(req.SourceName)
+			}
+			_ = sflat
 			if _, err := os.Stat(dst); err == nil && (req.Force == nil || !*req.Force) {
 				return nil, fileFault(new(types.FileAlreadyExists), req.DestName)
 			}
@@ -160,7 +164,7 @@ func (f *Front) serveVdisk(w http.ResponseWriter, method string, body []byte, fa
 				def = "thin"
 			}
 			dflat := strings.TrimSuffix(dst, ".vmdk") + "-flat.vmdk"
-			if err := sparseCopy(sflat, dflat, size, faults.DiskCopyMBps, func(int) {}); err != nil {
+			if err := materialize(f.St, src, dflat, faults.DiskCopyMBps, func(int) {}); err != nil {
 				_ = os.Remove(dflat)
 				return nil, ioFault(err, req.DestName, dds)
 			}
@@ -181,6 +185,9 @@ func (f *Front) serveVdisk(w http.ResponseWriter, method string, body []byte, fa
 			if err != nil {
 				return nil, fileFault(new(types.FileNotFound), req.Name)
 			}
+			if diskLocked(f.St, local, true) {
+				return nil, lockedFault(req.Name)
+			}
 			_ = os.Remove(flat)
 			if err := os.Remove(local); err != nil {
 				return nil, ioFault(err, req.Name, ds)
@@ -197,6 +204,9 @@ func (f *Front) serveVdisk(w http.ResponseWriter, method string, body []byte, fa
 			_, cur, err := flatOf(local)
 			if err != nil {
 				return nil, fileFault(new(types.FileNotFound), req.Name)
+			}
+			if diskLocked(f.St, local, true) {
+				return nil, lockedFault(req.Name)
 			}
 			n := req.NewCapacityKb * 1024
 			if n < cur {
@@ -247,4 +257,10 @@ func extendDisk(vmdk string, n int64) error {
 	}
 	nd = cylRe.ReplaceAllString(nd, fmt.Sprintf(`ddb.geometry.cylinders = "%d"`, cyl))
 	return ioutil.WriteFile(vmdk, []byte(nd), 0600)
+}
+
+// lockedFault: the fault hostd answers for a disk a running VM holds, FileLocked "Unable to access file <f> since it
+// is locked" (the text quoted from ESXi 8.0.3 in https://github.com/apache/cloudstack/issues/12035).
+func lockedFault(file string) *taskFault {
+	return &taskFault{&types.FileLocked{FileFault: types.FileFault{File: file}}, fmt.Sprintf("Unable to access file %s since it is locked", file)}
 }

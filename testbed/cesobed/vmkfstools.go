@@ -26,11 +26,14 @@ import (
 //   - `-c` / `-X` / `-U` / `-q` ("Disk X is a Non-rdm disk.") and "Create: 100% done." for eagerzeroedthick: no public
 //     sample found; modelled on the clone messages above ("Failed to create virtual disk: <DiskLib text> (<code>).").
 
+// lockText: what vmkfstools says about a disk a running VM holds (ghettoVCB issue 226, cited at cloneDisk).
+const lockText = "Failed to lock the file (16392)."
+
 const enospcText = "There is not enough space on the file system for the selected operation (13)."
 
 var cylRe = regexp.MustCompile(`ddb\.geometry\.cylinders = "\d+"`)
 
-var extentRe = regexp.MustCompile(`(?m)^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(VMFS|FLAT|VMFSSPARSE|SPARSE)\s+"([^"]+)"`)
+var extentRe = regexp.MustCompile(`(?m)^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(VMFS|FLAT|VMFSSPARSE|SESPARSE|SPARSE)\s+"([^"]+)"`)
 
 func descriptor(flatName string, sizeBytes int64, kind string) string {
 	sectors := sizeBytes / 512
@@ -183,6 +186,10 @@ func (t *Tool) vmkfstools(args []string) int {
 	full := ds != nil && t.Faults.dsFull(ds.Name)
 	switch op {
 	case "c":
+		if _, err := os.Stat(target); err == nil && diskLocked(t.St, target, true) {
+			fmt.Fprintf(t.errw, "Failed to create virtual disk: %s\n", lockText)
+			return 1
+		}
 		n, err := parseSize(size)
 		if err != nil || n <= 0 {
 			fmt.Fprintln(t.errw, "Failed to create virtual disk: The value of a parameter was invalid (1).")
@@ -205,6 +212,10 @@ func (t *Tool) vmkfstools(args []string) int {
 	case "i":
 		return t.cloneDisk(src, rest[0], target, kind, full)
 	case "X":
+		if diskLocked(t.St, target, true) {
+			fmt.Fprintf(t.errw, "Failed to open '%s': %s\n", rest[0], lockText)
+			return 1
+		}
 		n, err := parseSize(size)
 		_, cur, ferr := flatOf(target)
 		if err != nil || ferr != nil {
@@ -223,6 +234,10 @@ func (t *Tool) vmkfstools(args []string) int {
 			return t.diskErr("Failed to extend disk", err)
 		}
 	case "U":
+		if diskLocked(t.St, target, true) {
+			fmt.Fprintf(t.errw, "Failed to delete virtual disk: %s\n", lockText)
+			return 1
+		}
 		flat, _, err := flatOf(target)
 		if err != nil {
 			fmt.Fprintf(t.errw, "Failed to delete virtual disk: %v\n", err)
@@ -281,6 +296,12 @@ func (t *Tool) cloneDisk(srcArg, dstArg, dst, kind string, full bool) int {
 		fmt.Fprintf(t.errw, "Failed to open '%s': Could not find the file (33).\n", srcArg)
 		return 1
 	}
+	if diskLocked(t.St, src, false) {
+		// A running VM's current disk (ghettoVCB issue 226, ESXi 7.0U1c: "Failed to open
+		// '/vmfs/volumes/datastore1/XXXX.vmdk': Failed to lock the file (16392).")
+		fmt.Fprintf(t.errw, "Failed to open '%s': %s\n", srcArg, lockText)
+		return 1
+	}
 	if _, err := os.Stat(dst); err == nil {
 		fmt.Fprintln(t.errw, "Failed to clone disk: The file already exists (39).")
 		return 1
@@ -292,7 +313,8 @@ func (t *Tool) cloneDisk(srcArg, dstArg, dst, kind string, full bool) int {
 		return 1
 	}
 	dflat := strings.TrimSuffix(dst, ".vmdk") + "-flat.vmdk"
-	if err := sparseCopy(sflat, dflat, size, t.Faults.DiskCopyMBps, func(pct int) { fmt.Fprintf(out, "Clone: %d%% done.\r", pct) }); err != nil {
+	_ = sflat
+	if err := materialize(t.St, src, dflat, t.Faults.DiskCopyMBps, func(pct int) { fmt.Fprintf(out, "Clone: %d%% done.\r", pct) }); err != nil {
 		_ = os.Remove(dflat)
 		return diskErrTo(out, errw, "Failed to clone disk", err)
 	}

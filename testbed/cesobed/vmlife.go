@@ -154,6 +154,7 @@ func syncFromVmx(ctx context.Context, c *vim25.Client, st *State, vm *object.Vir
 		ctrlKey = pc.GetVirtualController().Key
 	}
 	unit := int32(0)
+	var deltas [][2]string // base, delta (local) of disks whose .vmx fileName is a snapshot delta
 	for _, k := range keys {
 		m := diskKeyRe.FindStringSubmatch(k)
 		if m == nil || strings.ToUpper(vmx[m[1]+m[2]+":"+m[3]+".present"]) == "FALSE" {
@@ -180,6 +181,13 @@ func syncFromVmx(ctx context.Context, c *vim25.Client, st *State, vm *object.Vir
 		disk.Backing = &types.VirtualDiskFlatVer2BackingInfo{DiskMode: "persistent", ThinProvisioned: types.NewBool(true),
 			VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: dsPath(st, dl),
 				Datastore: &types.ManagedObjectReference{Type: "Datastore", Value: dds.UUID}}}
+		if chain := chainFiles(st, dl); len(chain) > 1 {
+			// A snapshot delta: vcsim refuses a disk whose "-flat" twin is missing, so the disk is added as its base
+			// and pointed at the delta (with the backing chain) once vcsim has it.
+			base := chain[len(chain)-1]
+			disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo).FileName = dsPath(st, base)
+			deltas = append(deltas, [2]string{base, dl})
+		}
 		add = append(add, disk)
 	}
 	for i := 0; i < 10; i++ {
@@ -224,6 +232,17 @@ func syncFromVmx(ctx context.Context, c *vim25.Client, st *State, vm *object.Vir
 	}
 	if err := tk.Wait(ctx); err != nil {
 		return err
+	}
+	if svm, ok := simulator.Map.Get(vm.Reference()).(*simulator.VirtualMachine); ok && len(deltas) > 0 {
+		disks, _, _ := disksOf(st, svm)
+		for _, bd := range deltas {
+			for _, d := range disks {
+				if d.Leaf == bd[0] {
+					setLeaf(st, svm, d.Key, bd[1], backingChain(st, chainFiles(st, bd[1])[1:], d.Backing))
+				}
+			}
+		}
+		refreshLocks(st)
 	}
 	// A reconfigure spec cannot say "no annotation" (an empty string means "unchanged"), but a .vmx without notes
 	// means none: clear them in vcsim directly, as hostd does when it reloads such a file.

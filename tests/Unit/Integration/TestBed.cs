@@ -46,7 +46,7 @@ public class TestBed : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var exe = Path.Combine(RepoRoot, "testbed", "bin", "cesobed");
-        if (!File.Exists(exe))
+        if (!File.Exists(exe) || !File.Exists(Path.Combine(RepoRoot, "testbed", "bin", "cesolock.so")))
         {
             var build = Run(Path.Combine(RepoRoot, "testbed", "build.sh"), []);
             if (build.Code != 0 || !File.Exists(exe))
@@ -144,6 +144,19 @@ public class TestBed : IAsyncLifetime
     {
         var r = Run(Path.Combine(RepoRoot, "testbed", "bin", "cesobed"), ["fault", "-state", Info.StateDir, .. settings]);
         Assert.True(r.Code == 0, "cesobed fault failed: " + r.Output);
+    }
+
+    /// <summary>
+    /// Makes the running VM's guest write <paramref name="data"/> at <paramref name="offset"/> of its first disk, into
+    /// its current disk (the base without a snapshot, the newest delta with one): <c>cesobed guest-write</c>. Returns
+    /// the write's record (a guestwrites.jsonl line: file, target base|delta, offset, length, seq).
+    /// </summary>
+    public string GuestWrite(string vm, long offset, string data)
+    {
+        var r = Run(Path.Combine(RepoRoot, "testbed", "bin", "cesobed"),
+            ["guest-write", "-state", Info.StateDir, "-data", data, vm, offset.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(r.Code == 0, "cesobed guest-write failed: " + r.Output);
+        return r.Output;
     }
 
     /// <summary>Clears every fault.</summary>
