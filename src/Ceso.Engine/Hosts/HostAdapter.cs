@@ -10,13 +10,27 @@ namespace Ceso.Engine.Hosts;
 /// </summary>
 public sealed class HostAdapter
 {
-    private HostAdapter(IHostInventory inventory, IHostCommands commands, IHostFiles files, FreeLicense license)
+    private HostAdapter(string server, IHostInventory inventory, IHostCommands commands, IHostFiles files, FreeLicense license, SshSession? ssh)
     {
+        Server = server;
         Inventory = inventory;
         Commands = commands;
         Files = files;
         FreeLicense = license;
+        Ssh = ssh;
     }
+
+    /// <summary>The host's name as given (for messages).</summary>
+    public string Server { get; }
+
+    /// <summary>
+    /// The session's SSH shell, or null without SSH: for the disk block readers and writers
+    /// (<see cref="DiskIo.DiskBlockIo"/>), whose bulk streams run on ssh processes of their own.
+    /// </summary>
+    public SshSession? Ssh { get; }
+
+    /// <summary>Whether the host's python runs the disk helper scripts; learnt once per session (<see cref="DiskIo.DiskBlockIo"/>).</summary>
+    internal DiskIo.HostPython Python { get; } = new();
 
     /// <summary>Reads: VMs, datastores, networks, the host.</summary>
     public IHostInventory Inventory { get; }
@@ -52,7 +66,7 @@ public sealed class HostAdapter
                 files = new FallbackHostFiles(files, new SshFiles(ssh, server), license, server);
             }
 
-            return new HostAdapter(new SoapInventory(server, api.Client, api.Content), commands, files, license);
+            return new HostAdapter(server, new SoapInventory(server, api.Client, api.Content), commands, files, license, ssh);
         }
 
         if (ssh is null)
@@ -60,6 +74,6 @@ public sealed class HostAdapter
             throw new CesoException("NoTransport", CesoErrorKind.InvalidArgument, $"Session {server} has neither API nor SSH.") { Host = server };
         }
 
-        return new HostAdapter(new SshInventory(server, ssh), new SshHostCommands(ssh, server), new SshFiles(ssh, server), license);
+        return new HostAdapter(server, new SshInventory(server, ssh), new SshHostCommands(ssh, server), new SshFiles(ssh, server), license, ssh);
     }
 }
