@@ -128,7 +128,7 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
     }
 
     // The copy's cloud-init input: its own name and instance-id; cloud-init matches the NIC to configure by the first NIC's new MAC.
-    private static GuestInfoRequest GuestRequest(GuestInfoRequest? guest, string name, IdentitySeed seed, IReadOnlyList<string> macs)
+    internal static GuestInfoRequest GuestRequest(GuestInfoRequest? guest, string name, IdentitySeed seed, IReadOnlyList<string> macs)
     {
         var request = (guest ?? new GuestInfoRequest { VmName = name }) with { VmName = name };
         request = request with { InstanceId = request.InstanceId ?? "i-" + seed.Hex("instance-id", 16) };
