@@ -25,11 +25,12 @@ public sealed partial class BackupRepository
         return names;
     }
 
-    internal async Task<SnapshotManifest> LoadManifestAsync(string name, CancellationToken ct)
+    /// <summary>A manifest, decoded once and kept; <paramref name="fresh"/> reads it again (check and prune trust no cache).</summary>
+    internal async Task<SnapshotManifest> LoadManifestAsync(string name, CancellationToken ct, bool fresh = false)
     {
         lock (_manifests)
         {
-            if (_manifests.TryGetValue(name, out var known)) return known;
+            if (!fresh && _manifests.TryGetValue(name, out var known)) return known;
         }
 
         var bytes = await SealedFile.LoadAsync(Backend, FileKind.Snapshot, name, ct).ConfigureAwait(false);

@@ -39,7 +39,7 @@ public sealed partial class BackupRepository
     /// <summary>True when the repository is encrypted.</summary>
     public bool Encrypted => Config.Encrypted;
 
-    /// <summary>Problems met while loading index files at open (each names the file); <c>CheckAsync</c> reports them.</summary>
+    /// <summary>Problems met while loading index files at open (each names the file); <see cref="CheckAsync"/> reports them.</summary>
     public IReadOnlyList<string> LoadProblems { get; private set; } = [];
 
     /// <summary>The size at which a backup closes a pack (16 MiB; smaller in tests).</summary>
@@ -243,6 +243,16 @@ public sealed partial class BackupRepository
         var (name, bytes) = SealedFile.Write(_keys, IndexFile.Purpose, index.Encode());
         await Backend.SaveAsync(FileKind.Index, name, new MemoryStream(bytes), ct).ConfigureAwait(false);
         return name;
+    }
+
+    /// <summary>
+    /// Checks the repository (structure; with <see cref="CheckOptions.ReadData"/> every blob too) and reports each
+    /// problem with the snapshots and disks it affects. Takes a shared lock. Reports, never throws, for damage it finds.
+    /// </summary>
+    public async Task<CheckReport> CheckAsync(CheckOptions? options = null, IProgress<CheckProgress>? progress = null, CancellationToken ct = default)
+    {
+        await using var held = await LockAsync(exclusive: false, ct).ConfigureAwait(false);
+        return await new RepositoryChecker(this, options ?? new CheckOptions(), progress).RunAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>Takes a shared or exclusive lock on the repository.</summary>
