@@ -127,8 +127,8 @@ public sealed record CesoBackupCheck
     /// <summary>The repository checked.</summary>
     public required string Repository { get; init; }
 
-    /// <summary>True when no problem was found.</summary>
-    public bool Ok => Problems.Count == 0;
+    /// <summary>True when no error was found (warnings, such as data no backup uses, do not count).</summary>
+    public bool Ok { get; init; }
 
     /// <summary>Whether blob data was read, decrypted and hashed (-ReadData / -ReadDataSubset).</summary>
     public bool ReadData { get; init; }

@@ -185,6 +185,28 @@ public static class BackupOperations
         return new BackupVm(context, new VmGuards(context)).PlanAsync(request, repo.Repository, repo.Label, ct);
     }
 
+    /// <summary>
+    /// Test-CesoBackup: the repository's structure (config, keys, index, manifests, packs) and, with
+    /// <paramref name="readData"/> or a <paramref name="subset"/> (<c>n/m</c> or a percentage), every blob decrypted
+    /// and hashed. Each problem names the backups and disks it affects.
+    /// </summary>
+    public static async Task<CesoBackupCheck> CheckAsync(OpenedRepository repo, bool readData, string? subset, IProgress<CheckProgress>? progress = null, CancellationToken ct = default)
+    {
+        var report = await repo.Repository.CheckAsync(new CheckOptions { ReadData = readData, ReadDataSubset = subset }, progress, ct).ConfigureAwait(false);
+        return new CesoBackupCheck
+        {
+            Repository = repo.Name ?? repo.Repository.Backend.Location,
+            Ok = report.Ok,
+            ReadData = readData || subset is not null,
+            Backups = report.Snapshots,
+            Packs = report.Packs,
+            BlobsRead = report.BlobsRead,
+            Problems = report.Problems.Select(p => $"{p.Severity}: {p.Message}"
+                + (p.Snapshots.Count == 0 ? "" : $" (backups: {string.Join(", ", p.Snapshots.Select(x => x.Length > 8 ? x[..8] : x))})")
+                + (p.Disks.Count == 0 ? "" : $" (disks: {string.Join(", ", p.Disks)})")).ToList(),
+        };
+    }
+
     private static void TryRemove(string dir, bool created)
     {
         try

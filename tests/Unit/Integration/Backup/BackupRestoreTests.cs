@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Ceso.Engine.Backup;
 using Ceso.Engine.Connection;
+using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Operations;
 using Ceso.Engine.Planning;
