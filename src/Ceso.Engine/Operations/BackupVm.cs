@@ -37,6 +37,9 @@ public sealed class BackupRun
 /// </summary>
 internal sealed class BackupVm(OperationContext context, VmGuards guards)
 {
+    // What undoes the steps that only add data to the repository: the abandoned backup leaves no snapshot.
+    private const string Abandoned = "nothing to undo: the backup is abandoned, so no snapshot refers to what it stored (the next backup reuses it)";
+
     /// <summary>Plans the backup of one VM into <paramref name="repository"/> (reads only).</summary>
     public async Task<(Plan Plan, BackupRun Run)> PlanAsync(BackupVmRequest r, BackupRepository repository, string repositoryLabel, CancellationToken ct)
     {
@@ -111,11 +114,16 @@ internal sealed class BackupVm(OperationContext context, VmGuards guards)
                 {
                     await writer.AddFileAsync(nvram.FileName, await ReadSmallFileAsync(nvram, ct2).ConfigureAwait(false), ct2).ConfigureAwait(false);
                 }
-            }) with { Transport = via });
+            }) with { Transport = via, UndoCommand = Abandoned, Undo = _ => Task.CompletedTask, Inside = open });
 
         foreach (var (disk, flat, capacity) in disks)
         {
-            steps.Add(DiskStep(disk, flat, capacity, source.Id, repository, reader, () => writer!, run, target, via));
+            steps.Add(DiskStep(disk, flat, capacity, source.Id, repository, reader, () => writer!, run, target, via) with
+            {
+                UndoCommand = Abandoned,
+                Undo = _ => Task.CompletedTask,
+                Inside = open,
+            });
         }
 
         steps.Add(Local($"Write the backup of '{source.Name}' to repository {repositoryLabel}", target,
