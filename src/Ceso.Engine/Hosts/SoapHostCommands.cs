@@ -81,18 +81,34 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content, S
         Task("DeleteVirtualDisk_Task", () => DiskManager, () => $"DeleteVirtualDisk_Task(name=\"{disk}\")", E("name", disk.ToString()), Ref("datacenter", Datacenter));
 
     /// <inheritdoc />
-    public HostCall WriteFile(DatastorePath file, string content) =>
-        new(Transport, $"PUT /folder/{file.Path}?dsName={file.Datastore} <{content.Length} bytes: {file.FileName}>",
-            async ct =>
-            {
-                // Atomic like the SSH twin: the bytes go to a temporary name and are moved over the .vmx only when all
-                // of them arrived, so a PUT cut off half-way never leaves a truncated .vmx behind.
-                var bytes = Encoding.UTF8.GetBytes(content);
-                await files.WriteAsync(file, new MemoryStream(bytes), bytes.Length, null, ct).ConfigureAwait(false);
-            })
+    /// <remarks>
+    /// The text says what is sent: a PUT to a hidden temporary name in the same folder, then MoveDatastoreFile_Task over
+    /// the target. The temporary name is drawn when the call runs (a placeholder until then, so the preview and the
+    /// plan's digest do not change from plan to plan); after the run the text names the one that was used.
+    /// </remarks>
+    public HostCall WriteFile(DatastorePath file, string content)
+    {
+        DatastorePath? used = null;
+        string Shown()
+        {
+            var temp = used ?? file.Folder.Child("." + file.FileName + ".ceso-<8 random hex digits>.part");
+            return $"PUT /folder/{temp.Path}?dsName={file.Datastore} <{content.Length} bytes: {file.FileName}>; " +
+                $"MoveDatastoreFile_Task(sourceName=\"{temp}\", destinationName=\"{file}\", force=true)";
+        }
+
+        return new(Transport, Shown, async ct =>
+        {
+            // Atomic like the SSH twin: the bytes go to a temporary name and are moved over the .vmx only when all
+            // of them arrived, so a PUT cut off half-way never leaves a truncated .vmx behind.
+            var temp = HostFileErrors.TempFor(file);
+            used = temp;
+            var bytes = Encoding.UTF8.GetBytes(content);
+            await files.WriteAsync(file, temp, new MemoryStream(bytes), bytes.Length, null, ct).ConfigureAwait(false);
+        })
         {
             Payload = content,
         };
+    }
 
     /// <inheritdoc />
     public HostCall Register(DatastorePath vmx, VmHandle vm) =>

@@ -98,7 +98,12 @@ public sealed class VmReconfigureTests(TestBed bed)
         await WithCopyAsync(vms, executor, "atomic01", async () =>
         {
             var mark = bed.Calls().Count;
-            await executor.ExecuteAsync((await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "atomic01", NumCpu = 3 })).Plan);
+            var (plan, _) = await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "atomic01", NumCpu = 3 });
+            // -WhatIf says what is sent: a PUT to a temporary name (drawn at run time), then the move over the .vmx.
+            var write = Assert.Single(plan.Steps, s => s.Command.Contains("atomic01.vmx", StringComparison.Ordinal) && s.Command.StartsWith("PUT", StringComparison.Ordinal));
+            Assert.StartsWith("PUT /folder/atomic01/.atomic01.vmx.ceso-<8 random hex digits>.part?dsName=datastore1 <", write.Command);
+            Assert.Contains("MoveDatastoreFile_Task(sourceName=\"[datastore1] atomic01/.atomic01.vmx.ceso-<8 random hex digits>.part\", destinationName=\"[datastore1] atomic01/atomic01.vmx\", force=true)", write.Command);
+            await executor.ExecuteAsync(plan);
 
             var calls = bed.CallsSince(mark).Where(c => !c.Internal).ToList();
             var put = calls.FindIndex(c => c.Channel == "http" && c.Name.StartsWith("PUT /folder/atomic01/", StringComparison.Ordinal));
@@ -106,6 +111,11 @@ public sealed class VmReconfigureTests(TestBed bed)
             Assert.Contains(".part", calls[put].Name, StringComparison.Ordinal); // a temporary name, never straight onto the .vmx
             Assert.Contains(calls.Skip(put), c => c.Channel == "soap" && c.Name == "MoveDatastoreFile_Task");
             Assert.Equal(3, (await vms.RefreshAsync("atomic01"))!.NumCpu);
+            // The audit record names the temporary file that was really used.
+            var tempName = calls[put].Name["PUT /folder/atomic01/".Length..].Split('?')[0];
+            var records = Ceso.Engine.Security.AuditLog.Open(bed.Home, new Ceso.Engine.Security.Redactor()).Read()
+                .Where(r => r.Vm == "atomic01" && r.Result == "ok" && r.Command.Contains("MoveDatastoreFile_Task", StringComparison.Ordinal)).ToList();
+            Assert.Contains($"sourceName=\"[datastore1] atomic01/{tempName}\"", records[^1].Command, StringComparison.Ordinal);
         });
     }
 
