@@ -224,6 +224,36 @@ public sealed class VmReconfigureTests(TestBed bed)
     }
 
     [Fact]
+    public async Task A_hot_add_a_free_license_refuses_at_run_time_marks_the_session_so_the_next_plan_refuses_it()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Auto);
+        await using var _ = session;
+        await WithCopyAsync(vms, executor, "hotfree01", async () =>
+        {
+            await executor.ExecuteAsync((await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "hotfree01", HotAdd = true })).Plan);
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("hotfree01", PowerAction.Start)).Plan);
+            var (plan, _) = await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "hotfree01", NumCpu = 4 }); // planned before the session knows
+            bed.Fault("restricted=on");
+            try
+            {
+                var e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(plan));
+                Assert.Equal("HotAddNotSupported", e.ErrorId);
+                Assert.Contains("Stop-CesoVm", e.Message);
+                Assert.True(session.Host.FreeLicense.Detected);
+
+                var next = await Assert.ThrowsAsync<CesoException>(() => vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "hotfree01", NumCpu = 4 }));
+                Assert.Equal("HotAddNotPossible", next.ErrorId);
+                Assert.Equal(2, (await vms.RefreshAsync("hotfree01"))!.NumCpu);
+                await executor.ExecuteAsync((await vms.PlanPowerAsync("hotfree01", PowerAction.Kill)).Plan); // over SSH now
+            }
+            finally
+            {
+                bed.ClearFaults();
+            }
+        });
+    }
+
+    [Fact]
     public async Task A_vm_listed_in_the_protection_file_is_refused()
     {
         var home = new CesoHome(Directory.CreateTempSubdirectory("ceso-prot-").FullName);
