@@ -9,7 +9,11 @@ namespace Ceso.Engine.Hosts;
 /// (<paramref name="license"/>), so its later calls go straight to SSH. <see cref="HostCall.Ran"/> tells what ran and
 /// which call was refused first, for the audit log.
 /// </summary>
-public sealed class FallbackHostCommands(IHostCommands primary, IHostCommands fallback, FreeLicense license) : IHostCommands
+/// <param name="primary">The API's commands.</param>
+/// <param name="fallback">Their SSH twins.</param>
+/// <param name="license">What the session has learnt about the host's license.</param>
+/// <param name="host">The host's name, for errors.</param>
+public sealed class FallbackHostCommands(IHostCommands primary, IHostCommands fallback, FreeLicense license, string host = "the host") : IHostCommands
 {
     /// <inheritdoc />
     public string Transport => primary.Transport;
@@ -18,7 +22,42 @@ public sealed class FallbackHostCommands(IHostCommands primary, IHostCommands fa
     public bool SupportsHotAdd => primary.SupportsHotAdd && !license.Detected;
 
     /// <inheritdoc />
-    public HostCall HotAdd(VmHandle vm, int? numCpu, long? memoryMB) => primary.HotAdd(vm, numCpu, memoryMB);
+    /// <remarks>
+    /// A hot-add the host refuses (<see cref="FreeLicense.IsRefusal"/>) has no twin to run instead, so it fails — as
+    /// <c>HotAddNotSupported</c>, with the host's answer inside — but the session learns the license like any other
+    /// refusal: the next plan of the session refuses hot-add before it plans (<see cref="SupportsHotAdd"/>) and sends
+    /// its writes straight to SSH.
+    /// </remarks>
+    public HostCall HotAdd(VmHandle vm, int? numCpu, long? memoryMB)
+    {
+        if (license.Detected)
+        {
+            throw SshHostCommands.HotAddNotSupported(host, vm.Name, "on this host's license (it refuses the API's changes)");
+        }
+
+        var call = primary.HotAdd(vm, numCpu, memoryMB);
+        async Task RunAsync(Func<Task> run)
+        {
+            try
+            {
+                await run().ConfigureAwait(false);
+            }
+            catch (Exception e) when (FreeLicense.IsRefusal(e))
+            {
+                license.Remember();
+                throw new CesoException("HotAddNotSupported", CesoErrorKind.NotSupported,
+                    $"{host} refused to hot-add CPUs or memory to '{vm.Name}' ({e.Message}): its license does not allow changes over the API, and there is " +
+                    $"no other way to hot-add. Stop the VM (Stop-CesoVm '{vm.Name}') and change it while it is off; this session now plans that way.", e)
+                { Host = host, Target = vm.Name };
+            }
+        }
+
+        return call with
+        {
+            Run = ct => RunAsync(() => call.Run(ct)),
+            RunWithProgress = (progress, ct) => RunAsync(() => call.RunWithProgress is { } p ? p(progress, ct) : call.Run(ct)),
+        };
+    }
 
     /// <inheritdoc />
     public HostCall Combine(Func<IHostCommands, HostCall> build) => Either(build(primary), build(fallback));

@@ -62,7 +62,7 @@ public sealed class HostAdapter
             IHostFiles files = soapFiles;
             if (ssh is not null)
             {
-                commands = new FallbackHostCommands(commands, new SshHostCommands(ssh, server), license);
+                commands = new FallbackHostCommands(commands, new SshHostCommands(ssh, server), license, server);
                 files = new FallbackHostFiles(files, new SshFiles(ssh, server), license, server);
             }
 

@@ -78,6 +78,12 @@ public sealed class SnapshotHandle(string name)
     /// <summary>The API's managed object id (VirtualMachineSnapshot), once known.</summary>
     public string? SoapRef { get; set; }
 
+    /// <summary>
+    /// Set by a removal that found no snapshot of this name (and no id was known): it was never made (the snapshot step
+    /// failed or was cancelled before hostd made it), so there was nothing to remove.
+    /// </summary>
+    public bool Absent { get; set; }
+
     /// <summary>A placeholder for -WhatIf text until the host has made the snapshot.</summary>
     public string Placeholder => $"<id of snapshot '{Name}'>";
 }
@@ -156,8 +162,10 @@ public interface IHostCommands
     HostCall CreateSnapshot(VmHandle vm, SnapshotHandle snapshot);
 
     /// <summary>
-    /// Removes exactly the snapshot Ceso made (consolidating it into its parent), found by its id, or by its unique
-    /// name when it was made over the other transport. Never "remove all": the users' own snapshots stay.
+    /// Removes exactly the snapshot Ceso made (consolidating it into its parent), found by its id, or — when the id is
+    /// not known (made over the other transport, or the step that made it failed or was cancelled) — by its unique
+    /// name: none of that name is nothing to do (<see cref="SnapshotHandle.Absent"/>), more than one is an error.
+    /// Never "remove all": the users' own snapshots stay.
     /// </summary>
     HostCall RemoveSnapshot(VmHandle vm, SnapshotHandle snapshot);
 }

@@ -75,7 +75,11 @@ public sealed class SoapFiles(VimClient client, ServiceContent content, string h
     }
 
     /// <inheritdoc />
-    public async Task WriteAsync(DatastorePath path, Stream source, long? length = null, IProgress<long>? progress = null, CancellationToken ct = default)
+    public Task WriteAsync(DatastorePath path, Stream source, long? length = null, IProgress<long>? progress = null, CancellationToken ct = default) =>
+        WriteAsync(path, HostFileErrors.TempFor(path), source, length, progress, ct);
+
+    /// <summary>As <see cref="WriteAsync(DatastorePath, Stream, long?, IProgress{long}?, CancellationToken)"/>, through the temporary name <paramref name="temp"/> (a caller that shows it).</summary>
+    internal async Task WriteAsync(DatastorePath path, DatastorePath temp, Stream source, long? length, IProgress<long>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (length is null && source.CanSeek)
@@ -83,7 +87,6 @@ public sealed class SoapFiles(VimClient client, ServiceContent content, string h
             length = source.Length - source.Position; // a known Content-Length: the body streams without chunking
         }
 
-        var temp = HostFileErrors.TempFor(path);
         var counted = new ProgressReadStream(source, progress);
         try
         {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Xml.Linq;
 using Ceso.Engine.Formats;
 using Ceso.Engine.Soap;
+using Ceso.Engine.Vmodl;
 
 namespace Ceso.Engine.Hosts;
 
@@ -81,18 +82,34 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content, S
         Task("DeleteVirtualDisk_Task", () => DiskManager, () => $"DeleteVirtualDisk_Task(name=\"{disk}\")", E("name", disk.ToString()), Ref("datacenter", Datacenter));
 
     /// <inheritdoc />
-    public HostCall WriteFile(DatastorePath file, string content) =>
-        new(Transport, $"PUT /folder/{file.Path}?dsName={file.Datastore} <{content.Length} bytes: {file.FileName}>",
-            async ct =>
-            {
-                // Atomic like the SSH twin: the bytes go to a temporary name and are moved over the .vmx only when all
-                // of them arrived, so a PUT cut off half-way never leaves a truncated .vmx behind.
-                var bytes = Encoding.UTF8.GetBytes(content);
-                await files.WriteAsync(file, new MemoryStream(bytes), bytes.Length, null, ct).ConfigureAwait(false);
-            })
+    /// <remarks>
+    /// The text says what is sent: a PUT to a hidden temporary name in the same folder, then MoveDatastoreFile_Task over
+    /// the target. The temporary name is drawn when the call runs (a placeholder until then, so the preview and the
+    /// plan's digest do not change from plan to plan); after the run the text names the one that was used.
+    /// </remarks>
+    public HostCall WriteFile(DatastorePath file, string content)
+    {
+        DatastorePath? used = null;
+        string Shown()
+        {
+            var temp = used ?? file.Folder.Child("." + file.FileName + ".ceso-<8 random hex digits>.part");
+            return $"PUT /folder/{temp.Path}?dsName={file.Datastore} <{content.Length} bytes: {file.FileName}>; " +
+                $"MoveDatastoreFile_Task(sourceName=\"{temp}\", destinationName=\"{file}\", force=true)";
+        }
+
+        return new(Transport, Shown, async ct =>
+        {
+            // Atomic like the SSH twin: the bytes go to a temporary name and are moved over the .vmx only when all
+            // of them arrived, so a PUT cut off half-way never leaves a truncated .vmx behind.
+            var temp = HostFileErrors.TempFor(file);
+            used = temp;
+            var bytes = Encoding.UTF8.GetBytes(content);
+            await files.WriteAsync(file, temp, new MemoryStream(bytes), bytes.Length, null, ct).ConfigureAwait(false);
+        })
         {
             Payload = content,
         };
+    }
 
     /// <inheritdoc />
     public HostCall Register(DatastorePath vmx, VmHandle vm) =>
@@ -156,10 +173,63 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content, S
         });
 
     /// <inheritdoc />
-    public HostCall RemoveSnapshot(VmHandle vm, SnapshotHandle snapshot) =>
-        Task("RemoveSnapshot_Task",
-            () => new MoRef("VirtualMachineSnapshot", snapshot.SoapRef ?? throw new CesoException("SnapshotNotFound", CesoErrorKind.NotFound,
-                $"The snapshot '{snapshot.Name}' of '{vm.Name}' was not made over the API; remove it over SSH (vim-cmd vmsvc/snapshot.remove).") { Target = vm.Name }),
-            () => $"RemoveSnapshot_Task({snapshot.SoapRef ?? snapshot.Placeholder}, removeChildren=false, consolidate=true)",
-            E("removeChildren", "false"), E("consolidate", "true"));
+    /// <remarks>
+    /// When the id is not known (the snapshot step failed or was cancelled after hostd may have made it, or it was made
+    /// over SSH), the VM's snapshot tree is read and the one snapshot with the unique name is removed; none = nothing to
+    /// do (<see cref="SnapshotHandle.Absent"/>); more than one = an error, and none is touched.
+    /// </remarks>
+    public HostCall RemoveSnapshot(VmHandle vm, SnapshotHandle snapshot)
+    {
+        string Shown() => snapshot.Absent
+            ? $"nothing to remove: '{vm.Name}' has no snapshot named '{snapshot.Name}'"
+            : $"RemoveSnapshot_Task({snapshot.SoapRef ?? snapshot.Placeholder}, removeChildren=false, consolidate=true)";
+
+        async Task RunAsync(IProgress<int>? progress, CancellationToken ct)
+        {
+            snapshot.Absent = false;
+            if (snapshot.SoapRef is null)
+            {
+                var found = await FindSnapshotsAsync(vm, snapshot.Name, ct).ConfigureAwait(false);
+                switch (found.Count)
+                {
+                    case 0:
+                        snapshot.Absent = true;
+                        return;
+                    case > 1:
+                        throw new CesoException("SnapshotAmbiguous", CesoErrorKind.InvalidState,
+                            $"'{vm.Name}' has {found.Count} snapshots named '{snapshot.Name}'; Ceso removes none of them. Remove the one that is Ceso's by hand.") { Target = vm.Name };
+                }
+
+                snapshot.SoapRef = found[0];
+            }
+
+            await client.InvokeTaskAsync(content.PropertyCollector, "RemoveSnapshot_Task", new MoRef("VirtualMachineSnapshot", snapshot.SoapRef),
+                [E("removeChildren", "false"), E("consolidate", "true")], ct, progress).ConfigureAwait(false);
+        }
+
+        return new HostCall(Transport, Shown, ct => RunAsync(null, ct)) { RunWithProgress = RunAsync };
+    }
+
+    // The references of the VM's snapshots named `name` (its `snapshot` property: the tree of rootSnapshotList).
+    private async Task<List<string>> FindSnapshotsAsync(VmHandle vm, string name, CancellationToken ct)
+    {
+        var objects = await client.RetrievePropertiesAsync(content.PropertyCollector, [new PropertySpec("VirtualMachine", ["snapshot"])],
+            [new ObjectSpec(VmRef(vm), false)], ct).ConfigureAwait(false);
+        var found = new List<string>();
+        void Walk(VmodlNode? list)
+        {
+            foreach (var s in list?.AsList() ?? [])
+            {
+                if (s.String("name") == name && s.Get("snapshot")?.Scalar is { } r)
+                {
+                    found.Add(r);
+                }
+
+                Walk(s.Get("childSnapshotList"));
+            }
+        }
+
+        Walk(objects.FirstOrDefault()?.Properties.GetValueOrDefault("snapshot")?.Get("rootSnapshotList"));
+        return found;
+    }
 }

@@ -167,28 +167,47 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
     public HostCall RemoveSnapshot(VmHandle vm, SnapshotHandle snapshot)
     {
         string Line() => ShellQuote.Join("vim-cmd", "vmsvc/snapshot.remove", vm.Display, snapshot.SshId ?? snapshot.Placeholder);
-        return new HostCall(Transport, Line, async ct =>
+        string Shown() => snapshot.Absent ? $"nothing to remove: '{vm.Name}' has no snapshot named '{snapshot.Name}'" : Line();
+        return new HostCall(Transport, Shown, async ct =>
         {
             _ = vm.Required;
-            snapshot.SshId ??= await FindSnapshotIdAsync(vm, snapshot, ct).ConfigureAwait(false)
-                ?? throw new CesoException("SnapshotNotFound", CesoErrorKind.NotFound,
-                    $"'{vm.Name}' has no snapshot named '{snapshot.Name}' any more; nothing of Ceso's is left to remove.") { Host = server, Target = vm.Name };
+            snapshot.Absent = false;
+            if (snapshot.SshId is null)
+            {
+                var ids = SnapshotIdsOf(await SnapshotTreeAsync(vm, ct).ConfigureAwait(false), snapshot.Name);
+                switch (ids.Count)
+                {
+                    case 0:
+                        snapshot.Absent = true; // never made: nothing of Ceso's to remove
+                        return;
+                    case > 1:
+                        throw new CesoException("SnapshotAmbiguous", CesoErrorKind.InvalidState,
+                            $"'{vm.Name}' has {ids.Count} snapshots named '{snapshot.Name}'; Ceso removes none of them. Remove the one that is Ceso's by hand.")
+                        { Host = server, Target = vm.Name };
+                }
+
+                snapshot.SshId = ids[0];
+            }
+
             (await ssh.RunAsync(Line(), ct).ConfigureAwait(false)).EnsureVimCmdSuccess(server);
         });
     }
 
-    private async Task<string?> FindSnapshotIdAsync(VmHandle vm, SnapshotHandle snapshot, CancellationToken ct)
-    {
-        var tree = (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.get", vm.Required), ct).ConfigureAwait(false)).EnsureVimCmdSuccess(server);
-        return SnapshotIdOf(tree.Stdout, snapshot.Name);
-    }
+    private async Task<string?> FindSnapshotIdAsync(VmHandle vm, SnapshotHandle snapshot, CancellationToken ct) =>
+        SnapshotIdOf(await SnapshotTreeAsync(vm, ct).ConfigureAwait(false), snapshot.Name);
+
+    private async Task<string> SnapshotTreeAsync(VmHandle vm, CancellationToken ct) =>
+        (await ssh.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.get", vm.Required), ct).ConfigureAwait(false)).EnsureVimCmdSuccess(server).Stdout;
 
     /// <summary>
     /// The id of the snapshot named <paramref name="name"/> in <c>vim-cmd vmsvc/snapshot.get</c> output (a tree of
     /// "--Snapshot Name : x" / "--Snapshot Id : n" lines, children indented with more dashes); null when it is not
     /// there or when more than one snapshot has that name (Ceso then touches none).
     /// </summary>
-    internal static string? SnapshotIdOf(string tree, string name)
+    internal static string? SnapshotIdOf(string tree, string name) => SnapshotIdsOf(tree, name) is [var only] ? only : null;
+
+    /// <summary>The ids of every snapshot named <paramref name="name"/> in <c>vim-cmd vmsvc/snapshot.get</c> output.</summary>
+    internal static List<string> SnapshotIdsOf(string tree, string name)
     {
         string? pending = null;
         var ids = new List<string>();
@@ -218,6 +237,6 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
             }
         }
 
-        return ids.Count == 1 ? ids[0] : null;
+        return ids;
     }
 }

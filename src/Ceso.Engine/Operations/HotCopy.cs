@@ -13,7 +13,7 @@ namespace Ceso.Engine.Operations;
 /// backup later) goes between <see cref="Acquire"/> and <see cref="Release"/>.
 /// </summary>
 /// <param name="Acquire">Lock, then snapshot: the first steps of the plan.</param>
-/// <param name="Release">Remove the snapshot Ceso made, then unlock: the plan's last steps, each released only if its acquire step completed.</param>
+/// <param name="Release">Remove the snapshot Ceso made, then unlock (only if the removal did not fail): the plan's last steps, each run when its acquire step started.</param>
 internal sealed record HotCopy(IReadOnlyList<PlanStep> Acquire, IReadOnlyList<PlanStep> Release)
 {
     /// <summary>The hot-copy steps for <paramref name="source"/>.</summary>
@@ -28,25 +28,37 @@ internal sealed record HotCopy(IReadOnlyList<PlanStep> Acquire, IReadOnlyList<Pl
     {
         var src = new VmHandle(source.Name, source.Id);
         var target = $"{context.Host}/{source.Name}";
-        var hotLock = sourceVmx.Folder.Child(".ceso-hot-copy.lock");
+        var hotLock = new FolderLock(sourceVmx.Folder.Child(".ceso-hot-copy.lock"), context.Host);
         var lockTitle = $"Lock '{source.Name}' against other hot copies";
         var snapshotTitle = $"Snapshot '{source.Name}' for a consistent copy";
+        var removeTitle = $"Remove the snapshot Ceso made of '{source.Name}'";
         // Two hot copies of one VM must not overlap: removing one's snapshot consolidates into the base disk the
-        // other is still reading. Creating a folder is atomic on VMFS and over both transports, so it is the lock.
+        // other is still reading. Creating a folder is atomic on VMFS and over both transports, so it is the lock; the
+        // lock knows whether this run made it, so a second hot copy that finds it there never removes it.
         PlanStep[] acquire =
         [
-            context.Step(lockTitle, target, t => t.MakeDirectory(hotLock), t => t.DeleteDirectory(hotLock)),
+            context.Step(lockTitle, target, hotLock.Acquire, t => t.DeleteDirectory(hotLock.Folder)),
             context.Step(snapshotTitle, target, t => t.CreateSnapshot(src, snapshot), t => t.RemoveSnapshot(src, snapshot)),
         ];
-        // Cleanups: they run after the copy is finished or undone, and after Ctrl+C. Should one fail, the copy stays
-        // and a warning names what is left (a snapshot or the lock folder) with the command that removes it.
+        // Cleanups: they run after the copy is finished or undone, and after Ctrl+C — also when their acquire step
+        // failed or was cancelled (hostd may have made the snapshot all the same: it is then found by its unique name).
+        // Should one fail, the copy stays and a warning names what is left with the command that removes it. The unlock
+        // waits on the snapshot's removal: while hostd may still be consolidating, no other hot copy may start.
         PlanStep[] release =
         [
-            context.Step($"Remove the snapshot Ceso made of '{source.Name}'", target, t => t.RemoveSnapshot(src, snapshot))
-                with { Kind = StepKind.Cleanup, Releases = snapshotTitle },
-            context.Step($"Unlock '{source.Name}'", target, t => t.DeleteDirectory(hotLock))
-                with { Kind = StepKind.Cleanup, Releases = lockTitle },
+            context.Step(removeTitle, target, t => t.RemoveSnapshot(src, snapshot))
+                with { Kind = StepKind.Cleanup, Releases = snapshotTitle, Bound = ConsolidationBound(source) },
+            context.Step($"Unlock '{source.Name}'", target, t => hotLock.Release(t, context.ExistsAsync))
+                with { Kind = StepKind.Cleanup, Releases = lockTitle, After = removeTitle, Leaves = $"the lock folder {hotLock.Folder}" },
         ];
         return new HotCopy(acquire, release);
     }
+
+    /// <summary>
+    /// How long removing the snapshot may take: consolidating writes the delta back into the base disks, and the delta
+    /// can grow to the disks' size while the copy runs. 10 minutes plus 30 s per GiB provisioned (about 34 MiB/s, a
+    /// slow datastore) — a bound for a host that hangs, not a guess at the usual time; the API reports progress.
+    /// </summary>
+    internal static TimeSpan ConsolidationBound(CesoVm source) =>
+        TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(30 * Math.Ceiling(source.Disks.Sum(d => d.CapacityBytes) / 1073741824.0));
 }

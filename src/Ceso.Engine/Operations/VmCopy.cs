@@ -64,10 +64,12 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
 
         var vmxText = await context.ReadTextAsync(sourceVmx, ct).ConfigureAwait(false);
         // The same request against the same source gives the same new identity: -WhatIf shows what the run writes.
-        var seed = IdentitySeed.For(context.Home, c.Operation, Host, source.Id, vmxText, name, System.Text.Json.JsonSerializer.Serialize(c.Guest), ds, c.Network,
+        var baseSeed = IdentitySeed.For(context.Home, c.Operation, Host, source.Id, vmxText, name, System.Text.Json.JsonSerializer.Serialize(c.Guest), ds, c.Network,
             c.NumCpu?.ToString(System.Globalization.CultureInfo.InvariantCulture), c.MemoryMB?.ToString(System.Globalization.CultureInfo.InvariantCulture),
             c.DiskGB?.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Hot ? "hot" : "cold", c.PowerOn ? "on" : "off");
-        var rewrite = VmxIdentity.Rewrite(context.ParseVmx(vmxText, sourceVmx), new VmxIdentity.Target(name, c.NumCpu, c.MemoryMB, c.Network, new Dictionary<string, string>(), null), seed);
+        var issued = new IssuedIdentities(context.Home);
+        var (seed, rewrite) = NewIdentity(baseSeed, context.ParseVmx(vmxText, sourceVmx), new VmxIdentity.Target(name, c.NumCpu, c.MemoryMB, c.Network, new Dictionary<string, string>(), null),
+            Taken(c.Vms, issued));
         var info = GuestInfoBuilder.Build(GuestRequest(c.Guest, name, seed, rewrite.Macs));
         foreach (var (key, value) in info.ExtraConfig)
         {
@@ -97,7 +99,8 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
         var finalVmx = rewrite.Vmx.ToString();
         notes.Add($"new BIOS UUID {VmxIdentity.ApiUuid(rewrite.BiosUuid)}, MAC(s) {string.Join(", ", rewrite.Macs)}, cloud-init instance-id {info.InstanceId}");
         // The .vmx carries the guestinfo, so the choices made for the user are shown with the step that writes it.
-        steps.Add(context.Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"removed with the folder {folder}", inside: createFolder) with { Notes = notes.ToList() });
+        var writeVmx = context.Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"removed with the folder {folder}", inside: createFolder) with { Notes = notes.ToList() };
+        steps.Add(RecordingIdentity(writeVmx, issued, [rewrite.BiosUuid, .. rewrite.Macs]));
         steps.Add(context.Step($"Register '{name}'", target, t => t.Register(vmxPath, vm), t => t.Unregister(vm)));
         if (c.PowerOn)
         {
@@ -106,6 +109,74 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
 
         steps.AddRange(hot?.Release ?? []);
         return (new Plan { Operation = c.Operation, Host = Host, Vm = name, Steps = steps, Notes = notes }, vm);
+    }
+
+    /// <summary>
+    /// The copy's identity: derived from <paramref name="seed"/>, or — when its BIOS UUID or a MAC is one a VM on the host
+    /// has, or one this installation issued before — from <see cref="IdentitySeed.Retry"/> 1, 2, … until none is. A
+    /// MAC has 22 random bits, so among a few hundred VMs a collision is rare but not negligible; the retry is part of
+    /// the derivation, so the same request against the same host state still gives the same identity.
+    /// </summary>
+    private (IdentitySeed Seed, VmxIdentity.Result Rewrite) NewIdentity(IdentitySeed seed, VmxFile source, VmxIdentity.Target target, IReadOnlySet<string> taken)
+    {
+        for (var attempt = 0; attempt < 64; attempt++)
+        {
+            var s = attempt == 0 ? seed : seed.Retry(attempt);
+            var rewrite = VmxIdentity.Rewrite(source, target, s);
+            var keys = rewrite.Macs.Select(IssuedIdentities.Key).Append(IssuedIdentities.Key(rewrite.BiosUuid)).ToList();
+            if (keys.Distinct(StringComparer.Ordinal).Count() == keys.Count && !keys.Any(taken.Contains))
+            {
+                return (s, rewrite);
+            }
+        }
+
+        throw new CesoException("IdentityExhausted", CesoErrorKind.InvalidState,
+            $"Ceso found no BIOS UUID and MACs for '{target.Name}' on {Host} that no VM has in 64 tries; the host has too many VMs with static MACs in 00:50:56:00-3F.")
+        { Host = Host, Target = target.Name };
+    }
+
+    // Every BIOS UUID and MAC of the host's VMs (the inventory the plan read) and every one this installation issued.
+    private static HashSet<string> Taken(IReadOnlyList<CesoVm> vms, IssuedIdentities issued)
+    {
+        var taken = new HashSet<string>(issued.Read(), StringComparer.Ordinal);
+        foreach (var vm in vms)
+        {
+            if (vm.BiosUuid is { Length: > 0 } uuid)
+            {
+                taken.Add(IssuedIdentities.Key(uuid));
+            }
+
+            foreach (var nic in vm.Nics)
+            {
+                if (nic.MacAddress is { Length: > 0 } mac)
+                {
+                    taken.Add(IssuedIdentities.Key(mac));
+                }
+            }
+        }
+
+        return taken;
+    }
+
+    // The step that writes the new identity records it as issued first (also if the write then fails: it may have
+    // landed), so no later plan of this installation gives it out again.
+    private static PlanStep RecordingIdentity(PlanStep step, IssuedIdentities issued, IReadOnlyList<string> identity)
+    {
+        var run = step.Execute;
+        var withProgress = step.ExecuteWithProgress;
+        return step with
+        {
+            Execute = ct =>
+            {
+                issued.Record(identity);
+                return run(ct);
+            },
+            ExecuteWithProgress = withProgress is null ? null : (progress, ct) =>
+            {
+                issued.Record(identity);
+                return withProgress(progress, ct);
+            },
+        };
     }
 
     // The datastore must exist, and so must the portgroup when one is asked for.

@@ -28,6 +28,13 @@ public sealed class IdentitySeed : Formats.IIdentitySource
     /// <summary>A seed of random bytes: identities that repeat nothing (tests, callers without a home).</summary>
     public static IdentitySeed Random() => new(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>
+    /// Another seed derived from this one and <paramref name="counter"/>: what a plan derives from when the identities
+    /// of this one are taken already (by a VM on the host, or issued before). The same counter, the same seed.
+    /// </summary>
+    public IdentitySeed Retry(int counter) =>
+        new(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"retry\u001f{counter.ToString(System.Globalization.CultureInfo.InvariantCulture)}")));
+
     /// <summary><paramref name="count"/> bytes for one purpose ("bios-uuid", "mac-0", …): the same purpose, the same bytes.</summary>
     public byte[] Bytes(string purpose, int count)
     {

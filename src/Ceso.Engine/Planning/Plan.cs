@@ -70,10 +70,28 @@ public sealed record PlanStep
     public StepKind Kind { get; init; } = StepKind.Change;
 
     /// <summary>
-    /// For a cleanup: the title of the change step whose hold it releases (a snapshot, a lock). It runs only when that
-    /// step completed, and that step is then not undone on failure: the cleanup releases it. Null: it always runs.
+    /// For a cleanup: the title of the change step whose hold it releases (a snapshot, a lock). It runs when that step
+    /// started — also when it failed or was cancelled, since the host may have done it all the same, so the cleanup
+    /// must find out what is there (a snapshot by its unique name, a lock this run made) and release only that — and
+    /// that step is then not undone on failure: the cleanup releases it. Null: it always runs.
     /// </summary>
     public string? Releases { get; init; }
+
+    /// <summary>
+    /// For a cleanup: the title of an earlier cleanup that must not have failed for this one to run (the unlock waits
+    /// on the snapshot's removal: while hostd may still consolidate, no other hot copy may start). When that one
+    /// failed, this one does not run and the warning names <see cref="Leaves"/> and this step's command. Null: none.
+    /// </summary>
+    public string? After { get; init; }
+
+    /// <summary>For a cleanup: what stays on the host when it does not run ("the lock folder [ds] vm/.ceso-hot-copy.lock").</summary>
+    public string? Leaves { get; init; }
+
+    /// <summary>
+    /// For a cleanup: how long it may take before it is given up (a snapshot's consolidation grows with the disks);
+    /// null = 10 minutes.
+    /// </summary>
+    public TimeSpan? Bound { get; init; }
 }
 
 /// <summary>What a step is to the executor.</summary>

@@ -67,7 +67,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
     /// </summary>
     public async Task<PlanResult> ExecuteAsync(Plan plan, IProgress<PlanProgress>? progress = null, CancellationToken ct = default)
     {
-        var run = new RunState(plan);
+        var run = new RunState(plan) { Progress = progress };
         for (var i = 0; i < plan.Steps.Count; i++)
         {
             var step = plan.Steps[i];
@@ -87,6 +87,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             }
 
             PlanStep ran;
+            run.Started.Add(step.Title);
             try
             {
                 ran = await RunAsync(plan, step, ct, StepProgress(progress, i, plan.Steps.Count, redactor.Redact(step.Title)), "failed").ConfigureAwait(false);
@@ -100,7 +101,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             run.Completed.Add(step.Title);
         }
 
-        return new PlanResult(await CleanUpAsync(run, progress).ConfigureAwait(false));
+        return new PlanResult(await CleanUpAsync(run).ConfigureAwait(false));
     }
 
     /// <summary>What one run of a plan has done so far.</summary>
@@ -111,6 +112,14 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         public Stack<PlanStep> Done { get; } = new();
 
         public HashSet<string> Completed { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Titles of the changes that started (completed, failed or cancelled while they ran).</summary>
+        public HashSet<string> Started { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Titles of the changes whose cleanup released them without error.</summary>
+        public HashSet<string> ReleasedOk { get; } = new(StringComparer.Ordinal);
+
+        public IProgress<PlanProgress>? Progress { get; init; }
 
         /// <summary>Titles of changes that a cleanup releases (not undone on failure: the cleanup does it).</summary>
         public HashSet<string> Released { get; } = plan.Steps.Where(s => s.Kind == StepKind.Cleanup && s.Releases is not null).Select(s => s.Releases!).ToHashSet(StringComparer.Ordinal);
@@ -123,34 +132,58 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
     }
 
     /// <summary>
-    /// Runs the cleanups whose change completed (in plan order), even after Ctrl+C: a snapshot or lock left behind is
-    /// worse than a late stop. Returns what each failed cleanup leaves on the host and how to remove it.
+    /// Runs the cleanups whose change started (in plan order), even after Ctrl+C: a snapshot or lock left behind is worse
+    /// than a late stop. A change that failed or was cancelled may have been done by the host all the same, so its
+    /// cleanup runs too and finds out what is there. A cleanup whose <see cref="PlanStep.After"/> failed does not run.
+    /// Returns what each failed or skipped cleanup leaves on the host and how to remove it.
     /// </summary>
-    private async Task<List<string>> CleanUpAsync(RunState run, IProgress<PlanProgress>? progress)
+    private async Task<List<string>> CleanUpAsync(RunState run)
     {
         var left = new List<string>();
+        var failed = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < run.Plan.Steps.Count; i++)
         {
             var step = run.Plan.Steps[i];
-            if (step.Kind != StepKind.Cleanup || (step.Releases is { } holder && !run.Completed.Contains(holder)))
+            if (step.Kind != StepKind.Cleanup || (step.Releases is { } holder && !run.Started.Contains(holder)))
             {
                 continue;
             }
 
-            progress?.Report(new PlanProgress(i + 1, run.Plan.Steps.Count, redactor.Redact(step.Title)));
-            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+            if (step.After is { } after && failed.Contains(after))
+            {
+                failed.Add(step.Title);
+                Audit(Record(run.Plan, step, "cleanup-skipped", $"'{after}' failed", 0));
+                left.Add($"{redactor.Redact(step.Title)} did not run because '{redactor.Redact(after)}' failed, so what it releases may still be in use" +
+                    $"{(step.Leaves is null ? "" : $"; left on the host: {redactor.Redact(step.Leaves)}")}. Once '{redactor.Redact(after)}' is done by hand, do it with: {Show(step)}");
+                continue;
+            }
+
+            var title = redactor.Redact(step.Title);
+            run.Progress?.Report(new PlanProgress(i + 1, run.Plan.Steps.Count, title));
+            using var cts = new CancellationTokenSource(step.Bound ?? TimeSpan.FromMinutes(10));
             try
             {
-                await RunAsync(run.Plan, step, cts.Token, null, "cleanup-failed").ConfigureAwait(false);
+                await RunAsync(run.Plan, step, cts.Token, StepProgress(run.Progress, i, run.Plan.Steps.Count, title), "cleanup-failed").ConfigureAwait(false);
+                if (step.Releases is { } released)
+                {
+                    run.ReleasedOk.Add(released);
+                }
             }
             catch (StepFailedException e)
             {
-                left.Add($"{redactor.Redact(step.Title)} failed ({redactor.Redact(e.InnerException!.Message)}); do it by hand with: {Show(e.Step)}");
+                failed.Add(step.Title);
+                var why = e.InnerException is OperationCanceledException && cts.IsCancellationRequested
+                    ? $"it did not finish within {Describe(step.Bound ?? TimeSpan.FromMinutes(10))}"
+                    : redactor.Redact(e.InnerException!.Message);
+                left.Add($"{title} failed ({why}); do it by hand with: {Show(e.Step)}");
             }
         }
 
         return left;
     }
+
+    private static string Describe(TimeSpan t) =>
+        t >= TimeSpan.FromMinutes(1) ? $"{t.TotalMinutes:0} minutes" : $"{t.TotalSeconds:0.#} s";
 
     private static IProgress<StepStatus>? StepProgress(IProgress<PlanProgress>? progress, int index, int count, string title) =>
         progress is null ? null : new InlineProgress<StepStatus>(s => progress.Report(new PlanProgress(index + 1, count, title, Math.Clamp(s.Percent, 0, 100), s.Detail)));
@@ -245,10 +278,11 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             }
         }
 
-        left.AddRange(await CleanUpAsync(run, null).ConfigureAwait(false));
+        left.AddRange(await CleanUpAsync(run).ConfigureAwait(false));
 
-        // A step that may have run halfway is no longer in doubt when the undo of the step it lies inside succeeded.
-        var removedWith = failed.Inside is { } inside && undoneTitles.Contains(inside);
+        // A step that may have run halfway is no longer in doubt when the undo of the step it lies inside succeeded,
+        // or when the cleanup that releases it (and finds out what is there) succeeded.
+        var removedWith = (failed.Inside is { } inside && undoneTitles.Contains(inside)) || run.ReleasedOk.Contains(failed.Title);
         var outcome = new FailedStepOutcome(started && !removedWith && MayHaveTakenEffect(error), Show(failed));
         return new PlanFailedException(plan, redactor.Redact(failed.Title), redactor.Redact(error.Message), undone, left, error, outcome);
     }

@@ -47,6 +47,25 @@ public sealed class FallbackHostCommandsTests
     }
 
     [Fact]
+    public async Task A_refused_hot_add_fails_clearly_and_the_session_learns_the_free_license()
+    {
+        var log = new List<string>();
+        var license = new FreeLicense();
+        var commands = new FallbackHostCommands(new RecordingHostCommands("soap", [], refuse: true), new RecordingHostCommands("ssh", log), license, "esx");
+        Assert.True(commands.SupportsHotAdd);
+
+        var e = await Assert.ThrowsAsync<CesoException>(() => commands.HotAdd(new VmHandle("web01", "9"), 4, null).Run(CancellationToken.None));
+
+        Assert.Equal("HotAddNotSupported", e.ErrorId);
+        Assert.IsType<VimFaultException>(e.InnerException);
+        Assert.Contains("'web01'", e.Message);
+        Assert.True(license.Detected);
+        Assert.False(commands.SupportsHotAdd); // the next plan refuses before it plans
+        Assert.Equal("HotAddNotSupported", Assert.Throws<CesoException>(() => commands.HotAdd(new VmHandle("web01", "9"), 4, null)).ErrorId);
+        Assert.Empty(log);
+    }
+
+    [Fact]
     public void Hot_add_over_ssh_is_a_clear_not_supported_error()
     {
         var e = Assert.Throws<CesoException>(() => new SshHostCommands(null!, "esx").HotAdd(new VmHandle("web01", "9"), 4, null));

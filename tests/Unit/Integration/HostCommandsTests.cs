@@ -204,6 +204,39 @@ public abstract class HostCommandsConformance(TestBed bed, Transport transport, 
         Assert.DoesNotContain(cesos.Name, tree);
         AssertTransports();
     }
+
+    [Fact]
+    public async Task A_snapshot_whose_id_was_never_learnt_is_removed_by_its_unique_name_and_one_never_made_is_nothing_to_do()
+    {
+        var vm = await RegisterAsync();
+        var name = "ceso-copy-" + Guid.NewGuid().ToString("N")[..8];
+        await RunAsync(Commands.CreateSnapshot(vm, new SnapshotHandle("users-own")));
+        await RunAsync(Commands.CreateSnapshot(vm, new SnapshotHandle(name)));
+
+        // As after a snapshot step that failed or was cancelled once hostd had made it: only the name is known.
+        var cut = new SnapshotHandle(name);
+        await RunAsync(Commands.RemoveSnapshot(vm, cut));
+        Assert.False(cut.Absent);
+        Assert.EndsWith($" | {vm.Name}:{CesoPowerState.PoweredOff}:1", await HostStateAsync());
+
+        var never = new SnapshotHandle(name);
+        var call = Commands.RemoveSnapshot(vm, never);
+        await RunAsync(call);
+        Assert.True(never.Absent);
+        Assert.StartsWith("nothing to remove:", call.Ran().Command);
+        Assert.EndsWith($" | {vm.Name}:{CesoPowerState.PoweredOff}:1", await HostStateAsync()); // the user's stays
+
+        // Two of that name: Ceso cannot tell which is its own and removes neither.
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+        for (var i = 0; i < 2; i++)
+        {
+            (await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.create", vm.Id!, name, "twin", "0", "0"))).EnsureSuccess("bed");
+        }
+
+        var e = await Assert.ThrowsAnyAsync<Ceso.Engine.CesoException>(() => RunAsync(Commands.RemoveSnapshot(vm, new SnapshotHandle(name))));
+        Assert.Equal("SnapshotAmbiguous", e.ErrorId);
+        Assert.EndsWith($" | {vm.Name}:{CesoPowerState.PoweredOff}:3", await HostStateAsync());
+    }
 }
 
 [Collection(TestBedCollection.Name)]

@@ -89,6 +89,78 @@ public sealed class PlanDigestTests(TestBed bed)
         }
     }
 
+    private static (string Uuid, string Mac) IdentityOf(Plan plan)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(plan.Notes.Single(n => n.StartsWith("new BIOS UUID", StringComparison.Ordinal)),
+            "^new BIOS UUID ([0-9a-f-]+), MAC\\(s\\) ([0-9a-f:]+)");
+        Assert.True(m.Success, "no identity note");
+        return (m.Groups[1].Value, m.Groups[2].Value);
+    }
+
+    [Fact]
+    public async Task A_vm_removed_and_planned_again_from_the_same_request_gets_a_new_identity()
+    {
+        var ops = await Open(Transport.Ssh);
+        await using var _ = ops.Session;
+        var (plan, _) = await ops.Vms.PlanCreateAsync(Web("again01"));
+        var first = IdentityOf(plan);
+        await ops.Executor.ExecuteAsync(plan);
+        await ops.Executor.ExecuteAsync((await ops.Vms.PlanRemoveAsync("again01", false)).Plan);
+
+        // The host is as it was before the first run, and the request is the same: the old identity must not come back.
+        var (again, _) = await ops.Vms.PlanCreateAsync(Web("again01"));
+        var second = IdentityOf(again);
+        Assert.NotEqual(first.Uuid, second.Uuid);
+        Assert.NotEqual(first.Mac, second.Mac);
+        Assert.Equal(PlanDigest.Of(again), PlanDigest.Of((await ops.Vms.PlanCreateAsync(Web("again01"))).Plan)); // still stable
+    }
+
+    [Theory]
+    [InlineData(Transport.Ssh)]
+    [InlineData(Transport.Soap)]
+    public async Task A_derived_mac_or_bios_uuid_that_a_vm_on_the_host_has_is_derived_again(Transport transport)
+    {
+        var ops = await Open(transport);
+        await using var _ = ops.Session;
+        var name = "clash-" + transport.ToString().ToLowerInvariant();
+        var other = name + "-other";
+        var (plan, _) = await ops.Vms.PlanCreateAsync(Web(name));
+        var derived = IdentityOf(plan);
+
+        // Another VM (made behind Ceso's back) has exactly the UUID and MAC the plan derived.
+        await using var ssh = await bed.ConnectAsync(Transport.Ssh);
+        var local = Path.Combine(bed.Info.Datastores[0].LocalDir, other);
+        (await ssh.Ssh!.RunAsync(ShellQuote.Join("cp", "-r", "/vmfs/volumes/datastore1/vm04", "/vmfs/volumes/datastore1/" + other))).EnsureSuccess("bed");
+        var vmxFile = Path.Combine(local, "vm04.vmx");
+        var vmx = Ceso.Engine.Formats.VmxFile.Parse(File.ReadAllText(vmxFile));
+        var hex = derived.Uuid.Replace("-", "", StringComparison.Ordinal);
+        var pairs = Enumerable.Range(0, 16).Select(i => hex.Substring(i * 2, 2)).ToArray();
+        vmx.Set("displayName", other);
+        vmx.Set("uuid.bios", string.Join(' ', pairs[..8]) + "-" + string.Join(' ', pairs[8..]));
+        vmx.Remove("ethernet0.generatedAddress");
+        vmx.Set("ethernet0.addressType", "static");
+        vmx.Set("ethernet0.address", derived.Mac);
+        File.WriteAllText(vmxFile, vmx.ToString());
+        var id = (await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "solo/registervm", $"/vmfs/volumes/datastore1/{other}/vm04.vmx", other))).EnsureSuccess("bed").Stdout.Trim();
+        try
+        {
+            var seen = (await ops.Vms.RefreshAsync(other))!;
+            Assert.Equal(derived.Mac, seen.Nics[0].MacAddress, ignoreCase: true); // the inventory shows what the plan checks against
+            Assert.Equal(derived.Uuid, seen.BiosUuid, ignoreCase: true);
+
+            var (replanned, _) = await ops.Vms.PlanCreateAsync(Web(name));
+            var fresh = IdentityOf(replanned);
+            Assert.NotEqual(derived.Uuid, fresh.Uuid);
+            Assert.NotEqual(derived.Mac, fresh.Mac);
+            Assert.Equal(PlanDigest.Of(replanned), PlanDigest.Of((await ops.Vms.PlanCreateAsync(Web(name))).Plan));
+        }
+        finally
+        {
+            await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/unregister", id));
+            await ssh.Ssh!.RunAsync(ShellQuote.Join("rm", "-rf", "/vmfs/volumes/datastore1/" + other));
+        }
+    }
+
     [Fact]
     public async Task A_hot_copy_plans_the_same_snapshot_name_twice_and_no_user_snapshot_has_it()
     {

@@ -236,7 +236,10 @@ public sealed class VmChaosTests(TestBed bed)
             {
                 var e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(second));
                 Assert.StartsWith("Lock", e.FailedStep);
+                Assert.Equal("HotCopyLocked", e.ErrorId);
                 Assert.Empty(e.Left);
+                // The second copy's unlock ran (its lock step started) but found the lock was not its own: the first keeps it.
+                Assert.Equal("locked", await LockStateAsync(session));
                 Assert.Null(await vms.RefreshAsync("hotB"));
                 Assert.Equal(0, (await vms.RefreshAsync("vm03"))!.SnapshotCount);
             }
@@ -338,7 +341,9 @@ public sealed class VmChaosTests(TestBed bed)
         }
         finally
         {
+            bed.ClearFaults();
             await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.removeall", id));
+            await ssh.Ssh!.RunAsync("rm -rf /vmfs/volumes/datastore1/vm03/.ceso-hot-copy.lock");
             if (await vms.RefreshAsync(copy) is not null)
             {
                 await executor.ExecuteAsync((await vms.PlanRemoveAsync(copy, false)).Plan);
@@ -369,13 +374,100 @@ public sealed class VmChaosTests(TestBed bed)
 
             var result = await executor.ExecuteAsync(rigged);
 
-            var warning = Assert.Single(result.Warnings);
-            Assert.StartsWith("Remove the snapshot Ceso made", warning);
-            Assert.Contains("by hand", warning);
+            Assert.Equal(2, result.Warnings.Count);
+            Assert.StartsWith("Remove the snapshot Ceso made", result.Warnings[0]);
+            Assert.Contains("by hand", result.Warnings[0]);
             Assert.NotNull(await vms.RefreshAsync("release01")); // the finished copy stays
-            var lockLeft = await ssh.Ssh!.RunAsync("test -e /vmfs/volumes/datastore1/vm03/.ceso-hot-copy.lock && echo locked || echo free");
-            Assert.Equal("free", lockLeft.Stdout.Trim()); // the next cleanup ran anyway
+            // The unlock waits on the snapshot's removal (hostd may still be consolidating): the lock stays, and the
+            // warning names the folder and the command that removes it.
+            Assert.Equal("locked", await LockStateAsync(ssh));
+            Assert.StartsWith("Unlock 'vm03' did not run because 'Remove the snapshot Ceso made of 'vm03'' failed", result.Warnings[1]);
+            Assert.Contains("the lock folder [datastore1] vm03/.ceso-hot-copy.lock", result.Warnings[1]);
+            Assert.Contains(transport == Transport.Ssh ? "rm -rf /vmfs/volumes/datastore1/vm03/.ceso-hot-copy.lock" : "DeleteDatastoreFile_Task(name=\"[datastore1] vm03/.ceso-hot-copy.lock\")", result.Warnings[1]);
         });
+
+    private static async Task<string> LockStateAsync(CesoSession ssh) =>
+        (await ssh.Ssh!.RunAsync("test -e /vmfs/volumes/datastore1/vm03/.ceso-hot-copy.lock && echo locked || echo free")).Stdout.Trim();
+
+    [Fact]
+    public Task A_snapshot_step_cancelled_after_hostd_made_the_snapshot_still_has_it_removed_by_its_name() =>
+        WithRunningSourceAsync(Transport.Soap, "cancel01", async (vms, executor, ssh, id) =>
+        {
+            var (plan, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "cancel01", Hot = true });
+            using var cts = new CancellationTokenSource();
+            // A slow host: every API call takes 1 s. Ctrl+C 1.5 s into the snapshot step lands while Ceso waits on the
+            // task hostd has already started (and finishes): the snapshot exists, but Ceso never learnt its id.
+            var progress = new InlineProgressForTests<PlanProgress>(p =>
+            {
+                if (p.Title.StartsWith("Snapshot", StringComparison.Ordinal) && p.StepPercent is null)
+                {
+                    cts.CancelAfter(TimeSpan.FromMilliseconds(1500));
+                }
+            });
+            bed.Fault("delayMs=1000");
+            PlanFailedException e;
+            try
+            {
+                e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(plan, progress, cts.Token));
+            }
+            finally
+            {
+                bed.ClearFaults();
+            }
+
+            Assert.StartsWith("Snapshot", e.FailedStep);
+            Assert.Equal("OperationCancelled", e.ErrorId);
+            Assert.Empty(e.Left);
+            Assert.Equal(0, (await vms.RefreshAsync("vm03"))!.SnapshotCount);
+            Assert.Equal("free", await LockStateAsync(ssh));
+            Assert.Null(await vms.RefreshAsync("cancel01"));
+        });
+
+    [Fact]
+    public Task A_snapshot_step_cut_off_after_vim_cmd_made_the_snapshot_has_it_removed_over_a_new_connection() =>
+        WithRunningSourceAsync(Transport.Ssh, "cut01", async (vms, executor, ssh, id) =>
+        {
+            var (plan, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "cut01", Hot = true });
+            // snapshot.create runs; the connection dies on the snapshot.get that would have told Ceso its id.
+            bed.Fault("dropSsh=vmsvc/snapshot.get");
+            var e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(plan));
+
+            Assert.StartsWith("Snapshot", e.FailedStep);
+            Assert.Equal("SshConnectionLost", e.ErrorId);
+            Assert.Empty(e.Left);
+            Assert.False(e.FailedStepMayHaveTakenEffect); // its cleanup found out and removed it
+            Assert.Equal(0, (await vms.RefreshAsync("vm03"))!.SnapshotCount);
+            Assert.Equal("free", await LockStateAsync(ssh));
+        });
+
+    [Fact]
+    public Task A_lock_step_cut_off_before_the_mkdir_ran_leaves_nothing_and_touches_no_one_elses_lock() =>
+        WithRunningSourceAsync(Transport.Ssh, "cutlock01", async (vms, executor, ssh, id) =>
+        {
+            var (plan, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "cutlock01", Hot = true });
+
+            // The mkdir never reached the host: its outcome is unknown to Ceso, and the folder is not there.
+            bed.Fault("dropSsh=.ceso-hot-copy.lock");
+            var e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(plan));
+            Assert.StartsWith("Lock", e.FailedStep);
+            Assert.Empty(e.Left);
+            Assert.Equal("free", await LockStateAsync(ssh));
+
+            // The same, while another hot copy holds the lock: Ceso cannot tell the folder is not its own, so it stays.
+            (await ssh.Ssh!.RunAsync("mkdir /vmfs/volumes/datastore1/vm03/.ceso-hot-copy.lock")).EnsureSuccess("bed");
+            bed.Fault("dropSsh=.ceso-hot-copy.lock");
+            e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(plan));
+            var left = Assert.Single(e.Left);
+            Assert.StartsWith("Unlock 'vm03' failed (Ceso cannot tell whether this run made the lock folder [datastore1] vm03/.ceso-hot-copy.lock", left);
+            Assert.Contains("rm -rf /vmfs/volumes/datastore1/vm03/.ceso-hot-copy.lock", left);
+            Assert.Equal("locked", await LockStateAsync(ssh));
+            Assert.Equal(0, (await vms.RefreshAsync("vm03"))!.SnapshotCount);
+        });
+
+    private sealed class InlineProgressForTests<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
 
     [Theory]
     [InlineData(Transport.Ssh)]

@@ -98,7 +98,12 @@ public sealed class VmReconfigureTests(TestBed bed)
         await WithCopyAsync(vms, executor, "atomic01", async () =>
         {
             var mark = bed.Calls().Count;
-            await executor.ExecuteAsync((await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "atomic01", NumCpu = 3 })).Plan);
+            var (plan, _) = await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "atomic01", NumCpu = 3 });
+            // -WhatIf says what is sent: a PUT to a temporary name (drawn at run time), then the move over the .vmx.
+            var write = Assert.Single(plan.Steps, s => s.Command.Contains("atomic01.vmx", StringComparison.Ordinal) && s.Command.StartsWith("PUT", StringComparison.Ordinal));
+            Assert.StartsWith("PUT /folder/atomic01/.atomic01.vmx.ceso-<8 random hex digits>.part?dsName=datastore1 <", write.Command);
+            Assert.Contains("MoveDatastoreFile_Task(sourceName=\"[datastore1] atomic01/.atomic01.vmx.ceso-<8 random hex digits>.part\", destinationName=\"[datastore1] atomic01/atomic01.vmx\", force=true)", write.Command);
+            await executor.ExecuteAsync(plan);
 
             var calls = bed.CallsSince(mark).Where(c => !c.Internal).ToList();
             var put = calls.FindIndex(c => c.Channel == "http" && c.Name.StartsWith("PUT /folder/atomic01/", StringComparison.Ordinal));
@@ -106,6 +111,11 @@ public sealed class VmReconfigureTests(TestBed bed)
             Assert.Contains(".part", calls[put].Name, StringComparison.Ordinal); // a temporary name, never straight onto the .vmx
             Assert.Contains(calls.Skip(put), c => c.Channel == "soap" && c.Name == "MoveDatastoreFile_Task");
             Assert.Equal(3, (await vms.RefreshAsync("atomic01"))!.NumCpu);
+            // The audit record names the temporary file that was really used.
+            var tempName = calls[put].Name["PUT /folder/atomic01/".Length..].Split('?')[0];
+            var records = Ceso.Engine.Security.AuditLog.Open(bed.Home, new Ceso.Engine.Security.Redactor()).Read()
+                .Where(r => r.Vm == "atomic01" && r.Result == "ok" && r.Command.Contains("MoveDatastoreFile_Task", StringComparison.Ordinal)).ToList();
+            Assert.Contains($"sourceName=\"[datastore1] atomic01/{tempName}\"", records[^1].Command, StringComparison.Ordinal);
         });
     }
 
@@ -211,6 +221,36 @@ public sealed class VmReconfigureTests(TestBed bed)
                 await executor.ExecuteAsync((await vms.PlanPowerAsync("hotadd01", PowerAction.Kill)).Plan);
             }
         }
+    }
+
+    [Fact]
+    public async Task A_hot_add_a_free_license_refuses_at_run_time_marks_the_session_so_the_next_plan_refuses_it()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Auto);
+        await using var _ = session;
+        await WithCopyAsync(vms, executor, "hotfree01", async () =>
+        {
+            await executor.ExecuteAsync((await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "hotfree01", HotAdd = true })).Plan);
+            await executor.ExecuteAsync((await vms.PlanPowerAsync("hotfree01", PowerAction.Start)).Plan);
+            var (plan, _) = await vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "hotfree01", NumCpu = 4 }); // planned before the session knows
+            bed.Fault("restricted=on");
+            try
+            {
+                var e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(plan));
+                Assert.Equal("HotAddNotSupported", e.ErrorId);
+                Assert.Contains("Stop-CesoVm", e.Message);
+                Assert.True(session.Host.FreeLicense.Detected);
+
+                var next = await Assert.ThrowsAsync<CesoException>(() => vms.PlanReconfigureAsync(new ReconfigureRequest { Vm = "hotfree01", NumCpu = 4 }));
+                Assert.Equal("HotAddNotPossible", next.ErrorId);
+                Assert.Equal(2, (await vms.RefreshAsync("hotfree01"))!.NumCpu);
+                await executor.ExecuteAsync((await vms.PlanPowerAsync("hotfree01", PowerAction.Kill)).Plan); // over SSH now
+            }
+            finally
+            {
+                bed.ClearFaults();
+            }
+        });
     }
 
     [Fact]
