@@ -72,8 +72,9 @@ public abstract partial class CesoCmdlet
     /// <param name="build">The engine call that plans; it must not change the host.</param>
     /// <param name="subject">What the planner returned alongside the plan (the VM), when it planned.</param>
     /// <param name="parentActivityId">Progress activity to nest under; -1 for none.</param>
+    /// <param name="secrets">More secrets to mask (a repository password), besides the session's.</param>
     protected PlanOutcome RunPlan<T>(CesoSession session, object? target, Func<CancellationToken, Task<(Plan Plan, T Subject)>> build,
-        out T? subject, int parentActivityId = -1)
+        out T? subject, int parentActivityId = -1, IEnumerable<string?>? secrets = null)
     {
         subject = default;
         if (!TryRunEngine(build, target, out var built))
@@ -83,11 +84,41 @@ public abstract partial class CesoCmdlet
 
         var (plan, planned) = built;
         subject = planned;
+        return RunBuiltPlan(plan, target, () =>
+        {
+            var runner = PlanRunner.Open(Home, session, CurrentActor());
+            foreach (var secret in secrets ?? [])
+            {
+                runner.Redactor.Add(secret);
+            }
+
+            return runner;
+        }, parentActivityId);
+    }
+
+    /// <summary>
+    /// Runs a plan that changes no host (a backup repository's): the same approval, preview, audit and progress as
+    /// <see cref="RunPlan{T}"/>, with a runner that masks <paramref name="secrets"/> (there is no session password).
+    /// </summary>
+    protected PlanOutcome RunLocalPlan(Plan plan, object? target, IEnumerable<string?>? secrets = null, int parentActivityId = -1) =>
+        RunBuiltPlan(plan, target, () =>
+        {
+            var redactor = new Redactor();
+            foreach (var secret in secrets ?? [])
+            {
+                redactor.Add(secret);
+            }
+
+            return PlanRunner.Open(Home, redactor, CurrentActor());
+        }, parentActivityId);
+
+    private PlanOutcome RunBuiltPlan(Plan plan, object? target, Func<PlanRunner> open, int parentActivityId)
+    {
         PlanRunner runner;
         var home = Home;
         try
         {
-            runner = PlanRunner.Open(home, session, CurrentActor());
+            runner = open();
         }
         catch (CesoException e)
         {
