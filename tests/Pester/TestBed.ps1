@@ -45,6 +45,8 @@ function Stop-CesoTestBed {
         if (-not $TestBed.Process.WaitForExit(15000)) { $TestBed.Process.Kill($true) }
     }
     Remove-Item -Recurse -Force $TestBed.CesoHome -ErrorAction SilentlyContinue
+    # Every Pester file runs in the same pwsh: a repository password set by one must not reach the next.
+    Remove-Item Env:CESO_REPOSITORY_PASSWORD -ErrorAction SilentlyContinue
 }
 
 function Get-CesoTestBedCredential {
@@ -101,4 +103,28 @@ Import-CesoBuiltModule
     $stderr = $p.StandardError.ReadToEndAsync()
     if (-not $p.WaitForExit(120000)) { $p.Kill($true); throw 'the prompted pwsh did not finish in 120 s' }
     $stdout.Result + $stderr.Result
+}
+
+function New-CesoTestRepository {
+    # A backup repository under the test bed's (throw-away) CESO_HOME, registered as $Name; its password is put in
+    # CESO_REPOSITORY_PASSWORD (Stop-CesoTestBed removes it). Returns the repository's directory.
+    param($TestBed, [string] $Name = 'pester', [string] $Password = 'pester-correct-horse')
+    $env:CESO_REPOSITORY_PASSWORD = $Password
+    $path = Join-Path $TestBed.CesoHome "repo-$Name"
+    $null = New-CesoBackupRepository -Name $Name -Path $path -Confirm:$false -ErrorAction Stop
+    $path
+}
+
+function Get-CesoTestRepositoryState {
+    # Every file of a repository directory with its size and hash: -WhatIf must change none.
+    param([string] $Path)
+    @(Get-ChildItem -Recurse -File $Path | Sort-Object FullName | ForEach-Object {
+        "$($_.FullName.Substring($Path.Length)) $($_.Length) $((Get-FileHash -Algorithm SHA256 $_.FullName).Hash)"
+    })
+}
+
+function Get-CesoTestBedFlatDisk {
+    # The local file behind a VM's flat disk on the test bed's first datastore.
+    param($TestBed, [string] $Vm)
+    Join-Path $TestBed.Info.datastores[0].localDir $Vm "$Vm-flat.vmdk"
 }

@@ -1,0 +1,78 @@
+using System.Management.Automation;
+using System.Net;
+using System.Security;
+using Ceso.Engine;
+using Ceso.Engine.Configuration;
+using Ceso.Engine.Operations;
+
+namespace Ceso.PowerShell;
+
+/// <summary>
+/// Base of the backup cmdlets: where a repository password comes from (-Password, else CESO_REPOSITORY_PASSWORD, read
+/// here at the edge), opening a repository by name or path, and the registered repositories. A password never reaches
+/// an error, a verbose line, -WhatIf text or the audit log: the plan runners get it as a secret to mask.
+/// </summary>
+public abstract class BackupCmdlet : CesoCmdlet
+{
+    /// <summary>The environment variable a repository password is read from when -Password is not given.</summary>
+    protected const string PasswordVariable = "CESO_REPOSITORY_PASSWORD";
+
+    /// <summary>The password in plain text: <paramref name="password"/>, else $env:CESO_REPOSITORY_PASSWORD, else null.</summary>
+    protected static string? PlainPassword(SecureString? password) =>
+        password is not null
+            ? new NetworkCredential("", password).Password
+            : Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+
+    /// <summary>
+    /// Opens a repository (a name in config.yaml, or a path relative to the PowerShell location); on failure writes one
+    /// non-terminating error for <paramref name="target"/> and returns null, or with <paramref name="terminating"/>
+    /// ends the cmdlet with it (every input would fail the same way). An encrypted repository opened without any
+    /// password is <c>RepositoryPasswordRequired</c>, which says where a password can come from.
+    /// </summary>
+    protected OpenedRepository? OpenRepository(string nameOrPath, string? password, object? target, bool terminating = false)
+    {
+        var given = LooksLikePath(nameOrPath) ? ProviderPath(nameOrPath)! : nameOrPath;
+        Exception failure;
+        try
+        {
+            return RunEngine(ct => BackupOperations.OpenAsync(Home, given, password, ct));
+        }
+        catch (CesoException e) when (password is null && e.ErrorId == "RepositoryPasswordWrong")
+        {
+            failure = new CesoException("RepositoryPasswordRequired", CesoErrorKind.Security,
+                $"The backup repository '{nameOrPath}' is encrypted and no password was given. Give -Password (a SecureString, e.g. (Read-Host -AsSecureString)), or set $env:{PasswordVariable}.", e)
+            { Target = nameOrPath };
+        }
+        catch (Exception e) when (ErrorMapper.IsEngineError(e))
+        {
+            failure = e;
+        }
+
+        if (terminating && !(failure is OperationCanceledException && Stopping))
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(failure, target ?? nameOrPath));
+        }
+
+        WriteEngineError(failure, target ?? nameOrPath);
+        return null;
+    }
+
+    /// <summary>The names registered in config.yaml, in file order; a malformed file ends the cmdlet (nothing can be listed).</summary>
+    protected IReadOnlyList<string> RegisteredRepositories()
+    {
+        try
+        {
+            return CesoConfig.Load(Home).Repositories.Keys.ToList();
+        }
+        catch (CesoException e)
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(e, CesoConfig.PathOf(Home)));
+            return [];
+        }
+    }
+
+    /// <summary>A repository argument that is a path (as opposed to a registered name).</summary>
+    protected static bool LooksLikePath(string nameOrPath) =>
+        nameOrPath.Contains('/', StringComparison.Ordinal) || nameOrPath.Contains('\\', StringComparison.Ordinal) ||
+        nameOrPath.StartsWith('~') || nameOrPath.StartsWith('.') || Path.IsPathRooted(nameOrPath);
+}
