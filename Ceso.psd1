@@ -20,6 +20,7 @@
         'Get-CesoNetwork'
         'Get-CesoServer'
         'Get-CesoVm'
+        'New-CesoBackupRepository'
         'New-CesoVm'
         'Protect-CesoVm'
         'Remove-CesoVm'
