@@ -11,6 +11,7 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('Ceso.Format.ps1xml')
     CmdletsToExport      = @(
+        'Backup-CesoVm'
         'Connect-CesoServer'
         'Copy-CesoVm'
         'Disconnect-CesoServer'
