@@ -16,6 +16,7 @@
         'Copy-CesoVm'
         'Disconnect-CesoServer'
         'Get-CesoAuditLog'
+        'Get-CesoBackup'
         'Get-CesoDatastore'
         'Get-CesoHost'
         'Get-CesoNetwork'
