@@ -25,6 +25,7 @@
         'New-CesoBackupRepository'
         'New-CesoVm'
         'Protect-CesoVm'
+        'Remove-CesoBackup'
         'Remove-CesoVm'
         'Restart-CesoVm'
         'Set-CesoVm'
