@@ -32,6 +32,7 @@
         'Start-CesoVm'
         'Stop-CesoVm'
         'Test-CesoAuditLog'
+        'Test-CesoBackup'
         'Unprotect-CesoVm'
     )
     FunctionsToExport    = @()
