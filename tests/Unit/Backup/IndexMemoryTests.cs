@@ -3,6 +3,11 @@ using Xunit.Abstractions;
 
 namespace Ceso.Tests.Backup;
 
+/// <summary>Measured alone: GC.GetTotalMemory is process-wide, and tests running beside it would be counted.</summary>
+[CollectionDefinition(nameof(IndexMemoryTests), DisableParallelization = true)]
+public sealed class IndexMemoryCollection;
+
+[Collection(nameof(IndexMemoryTests))]
 public sealed class IndexMemoryTests(ITestOutputHelper output)
 {
     [Fact]
@@ -34,6 +39,7 @@ public sealed class IndexMemoryTests(ITestOutputHelper output)
         Assert.True(index.TryGet(probe, out var found) && found.Offset == 123_456);
         Assert.Equal(48, System.Runtime.CompilerServices.Unsafe.SizeOf<IndexEntry>());
         Assert.InRange(perEntry, 40, 64);
+        Assert.Equal(n, index.Entries.Length);
         GC.KeepAlive(index);
         GC.KeepAlive(packs);
         GC.KeepAlive(entries);
