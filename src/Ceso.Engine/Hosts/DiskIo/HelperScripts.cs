@@ -26,8 +26,8 @@ internal static class HelperScripts
     /// <summary>The block reader script.</summary>
     public static byte[] Reader { get; } = Load("read_blocks.py");
 
-    /// <summary>The block writer script (loaded when first used, so a build without it can still read disks).</summary>
-    public static byte[] Writer => Load("write_blocks.py");
+    /// <summary>The block writer script.</summary>
+    public static byte[] Writer { get; } = Load("write_blocks.py");
 
     /// <summary>What goes first on stdin: the script's length line, the script, one JSON line of parameters.</summary>
     public static byte[] Preamble(byte[] script, IReadOnlyDictionary<string, object> parameters)
