@@ -28,6 +28,7 @@
         'Remove-CesoBackup'
         'Remove-CesoVm'
         'Restart-CesoVm'
+        'Restore-CesoVm'
         'Set-CesoVm'
         'Start-CesoVm'
         'Stop-CesoVm'
