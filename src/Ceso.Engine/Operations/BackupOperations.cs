@@ -199,7 +199,7 @@ public static class BackupOperations
     /// </summary>
     public static async Task<CesoBackupCheck> CheckAsync(OpenedRepository repo, bool readData, string? subset, IProgress<CheckProgress>? progress = null, CancellationToken ct = default)
     {
-        var report = await repo.Repository.CheckAsync(new CheckOptions { ReadData = readData, ReadDataSubset = subset }, progress, ct).ConfigureAwait(false);
+        var report = await repo.Repository.CheckAsync(new CheckOptions { ReadData = readData || subset is not null, ReadDataSubset = subset }, progress, ct).ConfigureAwait(false);
         return new CesoBackupCheck
         {
             Repository = repo.Name ?? repo.Repository.Backend.Location,

@@ -161,7 +161,7 @@ internal sealed class BackupVm(OperationContext context, VmGuards guards)
 
         var notes = new List<string>
         {
-            $"repository {repositoryLabel}: {repository.Backend.Location}, {FormatBytes(repository.BlockSize)} blocks, {(repository.Encrypted ? "encrypted (AES-256-GCM)" : "NOT encrypted")}",
+            $"repository {repositoryLabel}: {FormatBytes(repository.BlockSize)} blocks, {(repository.Encrypted ? "encrypted (AES-256-GCM)" : "NOT encrypted")}",
         };
         if (hot)
         {

@@ -32,7 +32,7 @@ internal sealed class RestoreVm(OperationContext context, VmGuards guards)
         var vms = await context.Session.Inventory.GetVmsAsync(ct).ConfigureAwait(false);
         if (vms.Any(v => v.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
         {
-            throw context.Invalid("VmExists", $"A VM named '{name}' already exists on {context.Host}. Choose another name for the restored VM, or restore in place with -InPlace.", name);
+            throw context.Invalid("VmExists", $"A VM named '{name}' already exists on {context.Host}. Choose another name for the restored VM (-AsNew NAME).", name);
         }
 
         if (manifest.Header.VmxText is not { } vmxText)
