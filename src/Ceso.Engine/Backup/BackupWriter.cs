@@ -35,7 +35,7 @@ public sealed class BackupWriter : IAsyncDisposable
     internal BackupWriter(BackupRepository repo, SnapshotHeader header, RepositoryLock held)
     {
         _repo = repo;
-        _header = header;
+        _header = header with { ClientHost = header.ClientHost ?? Environment.MachineName, ClientUser = header.ClientUser ?? Environment.UserName };
         _lock = held;
         _started = repo.Clock.GetUtcNow();
         var workers = Math.Clamp(Environment.ProcessorCount, 1, 16);

@@ -139,7 +139,15 @@ public sealed class DirectoryBackend : IBackupBackend
     {
         CheckName(name);
         var path = PathOf(kind, name);
-        File.Delete(path);
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Task.CompletedTask; // its folder is gone too: nothing to remove
+        }
+
         SyncDirectory(Path.GetDirectoryName(path)!);
         return Task.CompletedTask;
     }

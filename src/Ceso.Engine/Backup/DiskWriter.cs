@@ -46,7 +46,8 @@ public sealed class DiskWriter
         var length = (int)Math.Min(BlockSize, Capacity - block.Index * BlockSize);
         if (block.Data is { } data && data.Length != length)
         {
-            throw BackupErrors.Invalid($"Block {block.Index} of disk '{Name}' is {data.Length} bytes; it must be {length}.");
+            var hint = data.Length == 0 ? " A skipped block has Data = null; note that 'known ? null : memory' yields an empty memory, not null: cast the null to ReadOnlyMemory<byte>?." : "";
+            throw BackupErrors.Invalid($"Block {block.Index} of disk '{Name}' is {data.Length} bytes; it must be {length}.{hint}");
         }
 
         if (block.Data is { } bytes && !bytes.Span.ContainsAnyExcept((byte)0))

@@ -13,7 +13,7 @@ internal static class ManifestCodec
     private const int RecordSize = 8 + BlockHash.Size;
 
     private sealed record Dto(int Version, DateTimeOffset Time, string VmName, string VmId, string Host, BackupMode Mode,
-        string[] Tags, string? Vmx, string ClientHost, string ClientUser, FileDto[] Files, DiskDto[] Disks, BackupStatistics Statistics);
+        string[] Tags, string? Vmx, string? ClientHost, string? ClientUser, FileDto[] Files, DiskDto[] Disks, BackupStatistics Statistics);
 
     private sealed record FileDto(string Name, long Size, string Hash);
 

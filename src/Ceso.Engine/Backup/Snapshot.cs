@@ -18,11 +18,11 @@ public enum BackupMode
 /// <param name="VmxText">The .vmx text at backup time, kept inside the encrypted manifest.</param>
 public sealed record SnapshotHeader(string VmName, string VmId, string Host, BackupMode Mode, IReadOnlyList<string> Tags, string? VmxText)
 {
-    /// <summary>The machine that ran the backup; the local machine's name when not set.</summary>
-    public string ClientHost { get; init; } = Environment.MachineName;
+    /// <summary>The machine that ran the backup; when null, <see cref="BackupRepository.BeginBackupAsync"/> records this machine's name.</summary>
+    public string? ClientHost { get; init; }
 
-    /// <summary>The user that ran the backup; the current user when not set.</summary>
-    public string ClientUser { get; init; } = Environment.UserName;
+    /// <summary>The user that ran the backup; when null, <see cref="BackupRepository.BeginBackupAsync"/> records the current user.</summary>
+    public string? ClientUser { get; init; }
 }
 
 /// <summary>One non-zero block of a backed-up disk: its index (offset = index × block size) and its plaintext hash.</summary>
@@ -76,7 +76,7 @@ public sealed record SnapshotManifest
 
     /// <summary>The summary of this manifest.</summary>
     public BackupSnapshot ToSummary() => new(Id, Time, Header.VmName, Header.VmId, Header.Host, Header.Mode, Header.Tags,
-        Disks.Count, Disks.Sum(d => d.Capacity), Statistics.NewBytesStored, Header.ClientHost);
+        Disks.Count, Disks.Sum(d => d.Capacity), Statistics.NewBytesStored, Header.ClientHost ?? "");
 }
 
 /// <summary>One snapshot in a listing (<see cref="BackupRepository.ListSnapshotsAsync"/>) and in the catalog.</summary>

@@ -27,6 +27,8 @@ public sealed class RepositoryRoundTripTests : IDisposable
         Assert.True(restored.AsSpan().SequenceEqual(disk));
         Assert.Equal(Disks.Vmx, Encoding.UTF8.GetString(await reopened.ReadFileAsync(Assert.Single(manifest.Files))));
         Assert.Equal(Disks.Vmx, manifest.Header.VmxText);
+        Assert.Equal(Environment.MachineName, manifest.Header.ClientHost);
+        Assert.Equal("4211-aaaa", manifest.Header.VmId);
         Assert.Equal(disk.LongLength, manifest.Disks[0].Capacity);
         Assert.True(Directory.GetFiles(Path.Combine(_repo.Path, "data"), "*", SearchOption.AllDirectories).Length > 3, "several packs");
     }
@@ -134,9 +136,11 @@ public sealed class RepositoryRoundTripTests : IDisposable
         var a = Disks.Synthetic(6, 8 << 20);
         var b = Disks.Synthetic(7, 8 << 20);
 
+        var other = await _repo.OpenAsync(); // as a second process would
+
         var snaps = await Task.WhenAll(
             Task.Run(() => Disks.BackupAsync(repo, a, Disks.Header("a", "id-a"))),
-            Task.Run(() => Disks.BackupAsync(repo, b, Disks.Header("b", "id-b"))));
+            Task.Run(() => Disks.BackupAsync(other, b, Disks.Header("b", "id-b"))));
 
         var reopened = await _repo.OpenAsync();
         Assert.Equal(2, Directory.GetFiles(Path.Combine(_repo.Path, "index")).Length);

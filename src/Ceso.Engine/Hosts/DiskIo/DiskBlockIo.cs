@@ -17,10 +17,41 @@ public static class DiskBlockIo
     /// <summary>The read path that streams the whole flat file and cuts and hashes it here.</summary>
     public const string PlainStream = "plain-stream";
 
+    /// <summary>The write path of one <c>dd of=FLAT bs=BS seek=N conv=notrunc</c> per run of consecutive blocks.</summary>
+    public const string DdRuns = "dd";
+
+    /// <summary>The write path of an API-only session: the whole flat file through a datastore HTTP PUT (the disk ends up fully allocated).</summary>
+    public const string WholeFileHttp = "http-whole-file";
+
     /// <summary>A block reader for the session's host (the path is picked, and reported, when a read starts).</summary>
     public static IDiskBlockReader ReaderFor(HostAdapter host)
     {
         ArgumentNullException.ThrowIfNull(host);
         return new ChoosingBlockReader(host);
+    }
+
+    /// <summary>
+    /// A block writer for the session's host. Over SSH the restored disk stays thin (the helper, or dd without
+    /// python). An API-only session can only PUT whole files: the disk's zeros are written too, so it is no longer
+    /// thin and every byte of the capacity crosses the wire — allowed only with <paramref name="allowWholeFileOverHttp"/>,
+    /// else <c>DiskWriteNeedsSsh</c>.
+    /// </summary>
+    public static IDiskBlockWriter WriterFor(HostAdapter host, bool allowWholeFileOverHttp = false)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        if (host.Ssh is not null)
+        {
+            return new ChoosingBlockWriter(host);
+        }
+
+        if (!allowWholeFileOverHttp)
+        {
+            throw new CesoException("DiskWriteNeedsSsh", CesoErrorKind.NotSupported,
+                $"Restoring a disk block by block on {host.Server} needs SSH: the API can only upload whole files (datastore HTTP PUT), " +
+                "which writes the disk's zeros too so the disk is no longer thin. Connect with SSH as well, or allow a whole-file upload.")
+            { Host = host.Server };
+        }
+
+        return new WholeFileHttpWriter(host.Files, host.Server);
     }
 }

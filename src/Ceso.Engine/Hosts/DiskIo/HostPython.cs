@@ -1,3 +1,6 @@
+using Ceso.Engine.Shell;
+using Ceso.Engine.Ssh;
+
 namespace Ceso.Engine.Hosts.DiskIo;
 
 /// <summary>
@@ -20,6 +23,40 @@ internal sealed class HostPython
 
     /// <summary>A helper never said hello; the reason names what the host answered.</summary>
     public void Unusable(string reason) => _verdict = new Verdict(false, reason);
+
+    /// <summary>
+    /// Asks the host once, on the session's shell, whether its python runs a Python 3 script with the modules the
+    /// helpers use (a few ms; the reader learns it from the helper's hello instead, the writer must know before it
+    /// sends the first block). Keeps and returns the verdict; a verdict already known is not asked again.
+    /// </summary>
+    public async Task<bool> ProbeAsync(SshSession ssh, CancellationToken ct)
+    {
+        if (Usable is { } known)
+        {
+            return known;
+        }
+
+        var r = await ssh.RunAsync(Probe, ct).ConfigureAwait(false);
+        if (r.ExitCode == 0 && r.Stdout.Contains(ProbeAnswer, StringComparison.Ordinal))
+        {
+            Works();
+            return true;
+        }
+
+        var why = r.ExitCode switch
+        {
+            127 => "python was not found on the host",
+            126 => "the host refused to run python (execInstalledOnly?)",
+            _ => "python did not run the helper (not Python 3?)",
+        };
+        Unusable($"{why} (exit code {r.ExitCode}{(r.Stderr.Trim().Length > 0 ? ": " + r.Stderr.Trim() : "")})");
+        return false;
+    }
+
+    private const string ProbeAnswer = "ceso-diskio python ok";
+
+    private static readonly string Probe = ShellQuote.Join("python", "-c",
+        "import sys,errno,hashlib,json,os,struct;sys.stdout.write(\"" + ProbeAnswer + "\\n\" if sys.version_info[0] == 3 else \"\")");
 
     private sealed record Verdict(bool Usable, string Reason);
 }
