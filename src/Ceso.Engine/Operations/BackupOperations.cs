@@ -185,6 +185,13 @@ public static class BackupOperations
         return new BackupVm(context, new VmGuards(context)).PlanAsync(request, repo.Repository, repo.Label, ct);
     }
 
+    /// <summary>Plans Restore-CesoVm -AsNew of a backup in <paramref name="repo"/> (reads only).</summary>
+    public static Task<(Plan Plan, VmHandle Vm)> PlanRestoreAsync(CesoSession session, CesoHome home, OpenedRepository repo, RestoreVmRequest request, CancellationToken ct = default)
+    {
+        var context = new OperationContext(session, home);
+        return new RestoreVm(context, new VmGuards(context)).PlanAsync(request, repo.Repository, repo.Label, ct);
+    }
+
     /// <summary>
     /// Test-CesoBackup: the repository's structure (config, keys, index, manifests, packs) and, with
     /// <paramref name="readData"/> or a <paramref name="subset"/> (<c>n/m</c> or a percentage), every blob decrypted

@@ -24,6 +24,9 @@ public sealed class BackupRun
     /// <summary>The read path of each disk (<c>host-helper</c> or <c>plain-stream</c>) with its reason, by disk path.</summary>
     public Dictionary<string, string> ReadPaths { get; } = [];
 
+    /// <summary>Files that could not be read and are not in the backup (a running VM's .nvram), with why.</summary>
+    public List<string> Skipped { get; } = [];
+
     /// <summary>Totals of the whole backup.</summary>
     public BackupStatistics? Statistics { get; internal set; }
 }
@@ -112,7 +115,22 @@ internal sealed class BackupVm(OperationContext context, VmGuards guards)
                 await writer!.AddFileAsync(vmxPath.FileName, System.Text.Encoding.UTF8.GetBytes(vmxText), ct2).ConfigureAwait(false);
                 if (hasNvram)
                 {
-                    await writer.AddFileAsync(nvram.FileName, await ReadSmallFileAsync(nvram, ct2).ConfigureAwait(false), ct2).ConfigureAwait(false);
+                    byte[]? bytes = null;
+                    try
+                    {
+                        bytes = await ReadSmallFileAsync(nvram, ct2).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (hot && e is CesoException or IOException)
+                    {
+                        // A running VM may hold its .nvram open; the disks matter, and ESXi makes a new .nvram when
+                        // a restored VM first powers on (its UEFI boot entries are found again).
+                        run.Skipped.Add($"{nvram} (the running VM holds it: {e.Message})");
+                    }
+
+                    if (bytes is not null)
+                    {
+                        await writer.AddFileAsync(nvram.FileName, bytes, ct2).ConfigureAwait(false);
+                    }
                 }
             }) with { Transport = via, UndoCommand = Abandoned, Undo = _ => Task.CompletedTask, Inside = open });
 

@@ -126,6 +126,66 @@ public sealed class DiskBlockWriterTests(TestBed bed, ITestOutputHelper output) 
         Assert.False(File.Exists(System.IO.Path.Combine(LocalDir, "none-flat.vmdk")));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Cancelling_a_write_stops_the_helper_on_the_host()
+    {
+        var disk = DiskImage.Mixed(bed);
+        await using var session = await bed.ConnectAsync(Transport.Ssh);
+        var target = await CreateThinAsync(session, "c", disk.Capacity);
+        using var cts = new CancellationTokenSource();
+        var running = 0;
+
+        async IAsyncEnumerable<(long Index, ReadOnlyMemory<byte> Data)> CancelAfterTwo()
+        {
+            var n = 0;
+            await foreach (var b in DiskImage.LocalData(disk.LocalPath, disk.Capacity, disk.BlockSize))
+            {
+                if (++n == 3)
+                {
+                    // the first blocks may still sit in ssh's buffers while the helper starts on the host
+                    var wait = System.Diagnostics.Stopwatch.StartNew();
+                    while ((running = DiskBlockReaderTests.HostHelpers().Count) == 0 && wait.Elapsed < TimeSpan.FromSeconds(5))
+                    {
+                        await Task.Delay(20);
+                    }
+
+                    cts.Cancel();
+                }
+
+                yield return b;
+            }
+        }
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            DiskBlockIo.WriterFor(session.Host).WriteAsync(target.Path, disk.Capacity, disk.BlockSize, CancelAfterTwo(), null, cts.Token));
+
+        Assert.True(running > 0, "no helper process ran on the host during the write");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (DiskBlockReaderTests.HostHelpers().Count > 0 && sw.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Empty(DiskBlockReaderTests.HostHelpers());
+    }
+
+    [Theory(Timeout = 120_000)]
+    [InlineData("")]
+    [InlineData("off")]
+    public async Task A_full_datastore_is_reported_as_DatastoreFull_on_both_paths(string pythonFault)
+    {
+        var disk = DiskImage.Small(bed);
+        await using var session = await bed.ConnectAsync(Transport.Ssh);
+        var target = await CreateThinAsync(session, "full", disk.Capacity);
+        bed.Fault(pythonFault.Length > 0 ? ["datastoreFull=datastore1", "python=" + pythonFault] : ["datastoreFull=datastore1"]);
+
+        var e = await Assert.ThrowsAnyAsync<CesoException>(() => DiskBlockIo.WriterFor(session.Host)
+            .WriteAsync(target.Path, disk.Capacity, disk.BlockSize, DiskImage.LocalData(disk.LocalPath, disk.Capacity, disk.BlockSize), null, CancellationToken.None));
+
+        Assert.Equal("DatastoreFull", e.ErrorId);
+        output.WriteLine(e.Message);
+    }
+
     private async Task<(DatastorePath Path, string Local)> CreateThinAsync(CesoSession session, string name, long capacity)
     {
         var vmdk = new DatastorePath("datastore1", _folder + "/" + name + ".vmdk");
