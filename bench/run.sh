@@ -7,23 +7,27 @@
 # runs, default 20), VMS (default 1000), LIFECYCLE_RUNS (runs per transport and operation, default 20),
 # LIFECYCLE_VMS (VMs of the lifecycle test bed, default 4). BENCH=reads (not part of all: ~5 min) runs SSH discovery
 # and one New-CesoVm before/after the batched reads with delayMs=READS_DELAY_MS (150) on beds of READS_VMS ("4 50")
-# VMs, READS_RUNS (3) rounds each.
+# VMs, READS_RUNS (3) rounds each. BENCH=backup (not part of all: ~10 min) backs up a 4 GiB disk image (v1, then v2)
+# with Ceso, restic and borg on a 2-VM test bed and restores it (RUNS rounds, default 3; PLAIN=1: the host has no
+# python, so Ceso reads a plain stream; images from BENCH_IMAGES, default /var/tmp/ceso-bench).
 set -eu
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+BACKUP_RUNS="${RUNS:-3}"
 ROOT=$(dirname "$BENCH_DIR")
 export RUNS="${RUNS:-15}" SSH_RUNS="${SSH_RUNS:-200}" FRESH_RUNS="${FRESH_RUNS:-20}" LIFECYCLE_RUNS="${LIFECYCLE_RUNS:-20}"
 VMS="${VMS:-1000}"
 LIFECYCLE_VMS="${LIFECYCLE_VMS:-4}"
 
 # Which benchmarks run on the big test bed (MAIN) and whether the lifecycle one runs on its small bed (LIFE).
-MAIN="" LIFE="" READS=""
+MAIN="" LIFE="" READS="" BACKUP=""
 for b in $(echo "${BENCH:-all}" | tr ',' ' '); do
     case "$b" in
         all) MAIN="discovery,ssh" LIFE=1 ;;
         discovery|ssh) MAIN="${MAIN:+$MAIN,}$b" ;;
         lifecycle) LIFE=1 ;;
         reads) READS=1 ;;
-        *) echo "BENCH=$b: use all, or a comma-separated list of discovery, ssh, lifecycle, reads" >&2; exit 2 ;;
+        backup) BACKUP=1 ;;
+        *) echo "BENCH=$b: use all, or a comma-separated list of discovery, ssh, lifecycle, reads, backup" >&2; exit 2 ;;
     esac
 done
 
@@ -65,6 +69,14 @@ start_bed() {
     if grep -q '"error"' "$WORK/$2.json"; then cat "$WORK/$2.json" >&2; exit 1; fi
 }
 
+if [ -n "$BACKUP" ]; then
+    IMAGES="${BENCH_IMAGES:-/var/tmp/ceso-bench}"
+    [ -f "$IMAGES/disk-v1.img" ] && [ -f "$IMAGES/disk-v2.img" ] || { echo "no $IMAGES/disk-v1.img and disk-v2.img: run /work/shared/bench/make-disk-image.sh $IMAGES" >&2; exit 1; }
+    for p in restic:restic borg:borgbackup pv:pv; do
+        command -v "${p%%:*}" >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${p#*:}" >/dev/null; }
+    done
+fi
+
 echo "== $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(dotnet --version) SDK, $(go version | cut -d' ' -f3), $(ssh -V 2>&1 | cut -d, -f1)"
 if [ -n "$MAIN" ]; then
     start_bed "$VMS" bed
@@ -83,4 +95,11 @@ if [ -n "$READS" ]; then
         CESOBED="$ROOT/testbed/bin/cesobed" BENCH=reads dotnet "$DRIVER" "$WORK/reads-bed-$n.json"
         stop_bed
     done
+fi
+if [ -n "$BACKUP" ]; then
+    echo "== restic $(restic version | cut -d' ' -f2), $(borg --version), PLAIN=${PLAIN:-0}"
+    start_bed 2 backup-bed
+    CESOBED="$ROOT/testbed/bin/cesobed" BENCH_IMAGES="$IMAGES" BACKUP_RUNS="$BACKUP_RUNS" BENCH_WORK="$WORK" PLAIN="${PLAIN:-0}" \
+        BENCH=backup dotnet "$DRIVER" "$WORK/backup-bed.json"
+    stop_bed
 fi

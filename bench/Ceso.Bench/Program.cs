@@ -5,6 +5,7 @@
 //   ssh        vim-cmd through SshSession.RunAsync (one persistent shell) vs RunDetachedAsync (one ssh process each)
 //   lifecycle  engine overhead (wall time - host wait) of New-CesoVm and Copy-CesoVm over SOAP and over SSH
 //              (run.sh gives it its own small test bed)
+//   backup     Backup-CesoVm cold + incremental and restore of a 4 GiB disk vs restic and borg (BackupBench.cs)
 //   reads      SSH discovery and one New-CesoVm with the bed's per-command delay of a real host (run.sh: delayMs=150,
 //              4 and 50 VMs): before (one shell command per vim-cmd) and after (batched: python helper, shell loop)
 // BENCH selects: all (default), or a comma-separated list of discovery, ssh, lifecycle, reads.
@@ -39,9 +40,9 @@ try
     // all, or a comma-separated list of discovery, ssh, lifecycle
     var only = (Environment.GetEnvironmentVariable("BENCH") is { Length: > 0 } b ? b : "all").Split(',', StringSplitOptions.TrimEntries);
     bool Selected(string name) => only.Contains("all") || only.Contains(name);
-    if (only.Except(["all", "discovery", "ssh", "lifecycle", "reads"]).FirstOrDefault() is { } unknown)
+    if (only.Except(["all", "discovery", "ssh", "lifecycle", "reads", "backup"]).FirstOrDefault() is { } unknown)
     {
-        throw new ArgumentException($"BENCH={unknown}: use all, discovery, ssh, lifecycle or reads (or a comma-separated list)");
+        throw new ArgumentException($"BENCH={unknown}: use all, discovery, ssh, lifecycle, reads or backup (or a comma-separated list)");
     }
 
     if (Selected("discovery"))
@@ -63,6 +64,12 @@ try
     if (only.Contains("reads"))
     {
         await Reads();
+    }
+
+    // Only by name too: a 2-VM test bed, a 4 GiB disk, restic and borg (BackupBench.cs).
+    if (only.Contains("backup"))
+    {
+        await Ceso.Bench.BackupBench.RunAsync(bed, home, Env("BACKUP_RUNS", 3));
     }
 }
 finally
