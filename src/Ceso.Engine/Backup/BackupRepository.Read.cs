@@ -114,21 +114,53 @@ public sealed partial class BackupRepository
 
     /// <summary>
     /// The non-zero blocks of a snapshot's disk in order, with their bytes (verified), for a restore: every block not
-    /// delivered is zeros.
+    /// delivered is zeros. Blocks are read, decrypted and decompressed a few ahead of the consumer, in parallel (at most
+    /// <see cref="ReadAhead"/> in flight, so memory stays bounded), while it writes the previous ones to the host.
     /// </summary>
     public async IAsyncEnumerable<DiskBlock> ReadDiskAsync(SnapshotDisk disk, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        foreach (var block in disk.Blocks)
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var ahead = new Queue<(BlockRef Block, Task<byte[]> Data)>();
+        var next = 0;
+        try
         {
-            var data = await ReadBlobAsync(block.Hash, ct).ConfigureAwait(false);
-            if (data.Length != disk.LengthOf(block.Index))
+            while (next < disk.Blocks.Count || ahead.Count > 0)
             {
-                throw BackupErrors.Corrupt($"block {block.Index} of disk '{disk.Name}'", $"is {data.Length} bytes, not {disk.LengthOf(block.Index)}");
-            }
+                while (next < disk.Blocks.Count && ahead.Count < ReadAhead)
+                {
+                    var block = disk.Blocks[next++];
+                    ahead.Enqueue((block, Task.Run(() => ReadBlobAsync(block.Hash, stop.Token), stop.Token)));
+                }
 
-            yield return new DiskBlock(block.Index, block.Hash, data);
+                var (b, read) = ahead.Dequeue();
+                var data = await read.ConfigureAwait(false);
+                if (data.Length != disk.LengthOf(b.Index))
+                {
+                    throw BackupErrors.Corrupt($"block {b.Index} of disk '{disk.Name}'", $"is {data.Length} bytes, not {disk.LengthOf(b.Index)}");
+                }
+
+                yield return new DiskBlock(b.Index, b.Hash, data);
+            }
+        }
+        finally
+        {
+            // A consumer that stops early, or a failed read, leaves reads in flight: stop them and observe their end.
+            stop.Cancel();
+            foreach (var (_, pending) in ahead)
+            {
+                try
+                {
+                    await pending.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or CesoException or IOException)
+                {
+                }
+            }
         }
     }
+
+    /// <summary>How many blocks <see cref="ReadDiskAsync"/> reads ahead of its consumer.</summary>
+    internal static int ReadAhead { get; } = Math.Clamp(Environment.ProcessorCount * 2, 4, 16);
 
     /// <summary>
     /// The block and file hashes of the latest snapshot of VM <paramref name="vmId"/> (empty when there is none): what
