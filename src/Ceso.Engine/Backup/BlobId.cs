@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace Ceso.Engine.Backup;
@@ -15,13 +14,8 @@ public readonly record struct BlobId(ulong A, ulong B, ulong C, ulong D) : IComp
     /// <summary>The id from its 32 bytes.</summary>
     public static BlobId FromBytes(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length != Size)
-        {
-            throw new ArgumentException($"A blob id is {Size} bytes, not {bytes.Length}.", nameof(bytes));
-        }
-
-        return new(BinaryPrimitives.ReadUInt64BigEndian(bytes), BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]),
-            BinaryPrimitives.ReadUInt64BigEndian(bytes[16..]), BinaryPrimitives.ReadUInt64BigEndian(bytes[24..]));
+        var (a, b, c, d) = Words256.Read(bytes, "blob id");
+        return new(a, b, c, d);
     }
 
     /// <summary>The id of a block with hash <paramref name="hash"/> under <paramref name="idKey"/>.</summary>
@@ -38,13 +32,7 @@ public readonly record struct BlobId(ulong A, ulong B, ulong C, ulong D) : IComp
     public static BlobId Parse(string hex) => FromBytes(Convert.FromHexString(hex));
 
     /// <summary>Writes the 32 bytes into <paramref name="into"/>.</summary>
-    public void WriteTo(Span<byte> into)
-    {
-        BinaryPrimitives.WriteUInt64BigEndian(into, A);
-        BinaryPrimitives.WriteUInt64BigEndian(into[8..], B);
-        BinaryPrimitives.WriteUInt64BigEndian(into[16..], C);
-        BinaryPrimitives.WriteUInt64BigEndian(into[24..], D);
-    }
+    public void WriteTo(Span<byte> into) => Words256.Write(into, A, B, C, D);
 
     /// <summary>The 32 bytes.</summary>
     public byte[] ToBytes()
