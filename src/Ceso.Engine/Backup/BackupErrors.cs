@@ -29,4 +29,22 @@ internal static class BackupErrors
     public static CesoException Invalid(string message) => new("BackupInvalidArgument", CesoErrorKind.InvalidArgument, message);
 
     public static CesoException State(string id, string message) => new(id, CesoErrorKind.InvalidState, message);
+
+    /// <summary>
+    /// A failure that may pass if tried again (connection dropped or refused, a timeout, a server answering 5xx or
+    /// "slow down"): <see cref="RetryingBackend"/> retries exactly these, with backoff. Backends raise it for nothing else.
+    /// </summary>
+    public static CesoException Unavailable(string location, string detail, Exception? inner = null) =>
+        new("RepositoryUnavailable", CesoErrorKind.Connection,
+            $"The backup repository '{location}' did not answer: {detail}. Check the network and the server, then try again; a file whose save failed is not visible in the repository.",
+            inner) { Target = location };
+
+    /// <summary>The target refused the credentials or the operation (S3 403, SFTP permission denied): never retried.</summary>
+    public static CesoException AccessDenied(string location, string detail, Exception? inner = null) =>
+        new("RepositoryAccessDenied", CesoErrorKind.Security,
+            $"The backup repository '{location}' refused access: {detail}. Check the credentials and the permissions on the target; nothing was written.",
+            inner) { Target = location };
+
+    /// <summary>True for the errors a retry may cure (<see cref="Unavailable"/>).</summary>
+    public static bool IsTransient(Exception ex) => ex is CesoException { ErrorId: "RepositoryUnavailable" };
 }
