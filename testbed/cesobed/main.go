@@ -149,7 +149,7 @@ func toolWrites(tool string, args []string) bool {
 	case "vmkfstools":
 		for _, a := range args {
 			switch a {
-			case "-c", "-i", "-X", "-U", "--createvirtualdisk", "--clonevirtualdisk", "--extendvirtualdisk", "--deletevirtualdisk":
+			case "-c", "-i", "-X", "-U", "-E", "--createvirtualdisk", "--clonevirtualdisk", "--extendvirtualdisk", "--deletevirtualdisk", "--renamevirtualdisk":
 				return true
 			}
 		}

@@ -21,7 +21,7 @@ import (
 
 // vdiskMethods are answered here instead of by vcsim.
 var vdiskMethods = map[string]bool{"CreateVirtualDisk_Task": true, "CopyVirtualDisk_Task": true,
-	"DeleteVirtualDisk_Task": true, "ExtendVirtualDisk_Task": true}
+	"DeleteVirtualDisk_Task": true, "ExtendVirtualDisk_Task": true, "MoveVirtualDisk_Task": true}
 
 type taskFault struct {
 	fault types.BaseMethodFault
@@ -194,6 +194,31 @@ func (f *Front) serveVdisk(w http.ResponseWriter, method string, body []byte, fa
 			}
 			return nil, nil
 		}
+	case *types.MoveVirtualDisk_Task:
+		this, name = req.This, "moveVirtualDisk"
+		fn = func() (types.AnyType, *taskFault) {
+			src, sds := localPath(f.St, req.SourceName)
+			dst, dds := localPath(f.St, req.DestName)
+			if sds == nil {
+				return nil, fileFault(new(types.InvalidDatastorePath), req.SourceName)
+			}
+			if dds == nil || !strings.HasSuffix(dst, ".vmdk") {
+				return nil, fileFault(new(types.InvalidDatastorePath), req.DestName)
+			}
+			if _, _, err := flatOf(src); err != nil {
+				return nil, fileFault(new(types.FileNotFound), req.SourceName)
+			}
+			if diskLocked(f.St, src, true) {
+				return nil, lockedFault(req.SourceName)
+			}
+			if _, err := os.Stat(dst); err == nil {
+				return nil, fileFault(new(types.FileAlreadyExists), req.DestName)
+			}
+			if err := moveDisk(src, dst); err != nil {
+				return nil, ioFault(err, req.DestName, dds)
+			}
+			return nil, nil
+		}
 	case *types.ExtendVirtualDisk_Task:
 		this, name = req.This, "extendVirtualDisk"
 		fn = func() (types.AnyType, *taskFault) {
@@ -263,4 +288,27 @@ func extendDisk(vmdk string, n int64) error {
 // is locked" (the text quoted from ESXi 8.0.3 in https://github.com/apache/cloudstack/issues/12035).
 func lockedFault(file string) *taskFault {
 	return &taskFault{&types.FileLocked{FileFault: types.FileFault{File: file}}, fmt.Sprintf("Unable to access file %s since it is locked", file)}
+}
+
+// moveDisk renames a flat disk as ESXi does (vmkfstools -E, MoveVirtualDisk_Task): the extent becomes NEW-flat.vmdk,
+// the descriptor NEW.vmdk with its extent line rewritten; the descriptor is written last, so a failure leaves the source.
+func moveDisk(src, dst string) error {
+	sflat, _, err := flatOf(src)
+	if err != nil {
+		return err
+	}
+	b, err := ioutil.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	dflat := strings.TrimSuffix(dst, ".vmdk") + "-flat.vmdk"
+	text := strings.Replace(string(b), `"`+filepath.Base(sflat)+`"`, `"`+filepath.Base(dflat)+`"`, 1)
+	if err := os.Rename(sflat, dflat); err != nil {
+		return err
+	}
+	if err := ioutil.WriteFile(dst, []byte(text), 0600); err != nil {
+		_ = os.Rename(dflat, sflat)
+		return err
+	}
+	return os.Remove(src)
 }

@@ -170,6 +170,8 @@ func (t *Tool) vmkfstools(args []string) int {
 			op, size = "X", next()
 		case "-U", "--deletevirtualdisk":
 			op = "U"
+		case "-E", "--renamevirtualdisk":
+			op, src = "E", next()
 		case "-q", "--queryrdm":
 			op = "q"
 		case "-a", "--adaptertype":
@@ -179,7 +181,7 @@ func (t *Tool) vmkfstools(args []string) int {
 		}
 	}
 	if op == "" || len(rest) != 1 {
-		fmt.Fprintln(t.errw, "vmkfstools: unsupported arguments (test bed supports -c/-i/-X/-U/-q)")
+		fmt.Fprintln(t.errw, "vmkfstools: unsupported arguments (test bed supports -c/-i/-X/-U/-E/-q)")
 		return 1
 	}
 	target, ds := t.path(rest[0])
@@ -232,6 +234,23 @@ func (t *Tool) vmkfstools(args []string) int {
 		}
 		if err := extendDisk(target, n); err != nil {
 			return t.diskErr("Failed to extend disk", err)
+		}
+	case "E":
+		from, _ := t.path(src)
+		if _, _, err := flatOf(from); err != nil {
+			fmt.Fprintf(t.errw, "Failed to rename virtual disk: Failed to open '%s': Could not find the file (33).\n", src)
+			return 1
+		}
+		if diskLocked(t.St, from, true) {
+			fmt.Fprintf(t.errw, "Failed to rename virtual disk: %s\n", lockText)
+			return 1
+		}
+		if _, err := os.Stat(target); err == nil {
+			fmt.Fprintln(t.errw, "Failed to rename virtual disk: The file already exists (39).")
+			return 1
+		}
+		if err := moveDisk(from, target); err != nil {
+			return t.diskErr("Failed to rename virtual disk", err)
 		}
 	case "U":
 		if diskLocked(t.St, target, true) {

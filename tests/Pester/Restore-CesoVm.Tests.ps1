@@ -88,4 +88,51 @@ Describe 'Restore-CesoVm' {
             (Get-FileHash $restored).Hash | Should -Be (Get-FileHash (Get-CesoTestBedFlatDisk $script:Bed vm01)).Hash
         }
     }
+
+    Context '-InPlace' {
+        BeforeAll {
+            $null = Connect-CesoTestBed $script:Bed -Transport Auto
+            $script:Before = Get-CesoVm vm02
+            $script:Flat = Get-CesoTestBedFlatDisk $script:Bed vm02
+            $script:InPlaceBackup = Backup-CesoVm vm02 -Repository nas -Tag inplace -Confirm:$false
+            $script:AtBackup = (Get-FileHash $script:Flat).Hash
+            # After the backup the disk changes.
+            $f = [IO.File]::Open($script:Flat, 'Open', 'Write')
+            try { $bytes = [byte[]]::new(2MB); [Random]::new(5).NextBytes($bytes); $f.Position = 3MB; $f.Write($bytes, 0, $bytes.Length) } finally { $f.Dispose() }
+            $script:Changed = (Get-FileHash $script:Flat).Hash
+        }
+        AfterAll { Get-CesoServer | Disconnect-CesoServer -Confirm:$false }
+
+        It 'previews every step under -WhatIf, asks nothing and changes nothing' {
+            $writes = (Get-CesoTestBedWrites $script:Bed).Count
+            $out = $script:InPlaceBackup | Restore-CesoVm -InPlace -WhatIf 6>&1 | Out-String
+            $out | Should -Match "RestoreVmInPlace of 'vm02' on .*, 8 step\(s\)"
+            $out | Should -Match 'keeps its identity'
+            (Get-CesoTestBedWrites $script:Bed).Count | Should -Be $writes
+            (Get-FileHash $script:Flat).Hash | Should -Be $script:Changed
+        }
+
+        It 'refuses a running VM with VmPoweredOn' {
+            Start-CesoVm vm02 -Confirm:$false
+            try {
+                { $script:InPlaceBackup | Restore-CesoVm -InPlace -Force -ErrorAction Stop } | Should -Throw -ErrorId 'VmPoweredOn,Ceso.PowerShell.Commands.RestoreCesoVmCommand'
+            } finally { Stop-CesoVm vm02 -Kill -Confirm:$false }
+        }
+
+        It 'puts the backed-up disk back, keeps the identity and returns the VM' {
+            $vm = $script:InPlaceBackup | Restore-CesoVm -InPlace -Force
+            $vm | Should -HaveCount 1
+            $vm.Id | Should -Be $script:Before.Id
+            $vm.BiosUuid | Should -Be $script:Before.BiosUuid
+            (Get-FileHash $script:Flat).Hash | Should -Be $script:AtBackup
+            Get-ChildItem (Split-Path $script:Flat) -Filter '*ceso-*' | Should -BeNullOrEmpty
+        }
+
+        It 'has help for -InPlace, -Vm and -Force' {
+            $help = Get-Help Restore-CesoVm -Full
+            ($help.parameters.parameter | Where-Object name -eq InPlace).description.Text | Should -Match 'keeps its identity'
+            ($help.parameters.parameter | Where-Object name -eq Force).description | Should -Not -BeNullOrEmpty
+            ($help.examples.example.code -join "`n") | Should -Match '-InPlace'
+        }
+    }
 }

@@ -81,6 +81,9 @@ public sealed class FallbackHostCommands(IHostCommands primary, IHostCommands fa
     public HostCall DeleteDisk(DatastorePath disk) => Combine(t => t.DeleteDisk(disk));
 
     /// <inheritdoc />
+    public HostCall MoveDisk(DatastorePath source, DatastorePath target) => Combine(t => t.MoveDisk(source, target));
+
+    /// <inheritdoc />
     public HostCall WriteFile(DatastorePath file, string content) => Combine(t => t.WriteFile(file, content));
 
     /// <inheritdoc />

@@ -131,6 +131,9 @@ public interface IHostCommands
     /// <summary>Deletes a virtual disk (descriptor and extents).</summary>
     HostCall DeleteDisk(DatastorePath disk);
 
+    /// <summary>Renames a virtual disk (descriptor and extent, the descriptor's extent line rewritten); refused when the target exists.</summary>
+    HostCall MoveDisk(DatastorePath source, DatastorePath target);
+
     /// <summary>Writes a small text file (a .vmx).</summary>
     HostCall WriteFile(DatastorePath file, string content);
 

@@ -82,6 +82,12 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content, S
         Task("DeleteVirtualDisk_Task", () => DiskManager, () => $"DeleteVirtualDisk_Task(name=\"{disk}\")", E("name", disk.ToString()), Ref("datacenter", Datacenter));
 
     /// <inheritdoc />
+    public HostCall MoveDisk(DatastorePath source, DatastorePath target) =>
+        Task("MoveVirtualDisk_Task", () => DiskManager, () => $"MoveVirtualDisk_Task(sourceName=\"{source}\", destName=\"{target}\", force=false)",
+            E("sourceName", source.ToString()), Ref("sourceDatacenter", Datacenter),
+            E("destName", target.ToString()), Ref("destDatacenter", Datacenter), E("force", "false"));
+
+    /// <inheritdoc />
     /// <remarks>
     /// The text says what is sent: a PUT to a hidden temporary name in the same folder, then MoveDatastoreFile_Task over
     /// the target. The temporary name is drawn when the call runs (a placeholder until then, so the preview and the

@@ -73,6 +73,9 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
     public HostCall DeleteDisk(DatastorePath disk) => Call("vmkfstools", "-U", disk.Vmfs);
 
     /// <inheritdoc />
+    public HostCall MoveDisk(DatastorePath source, DatastorePath target) => Call("vmkfstools", "-E", source.Vmfs, target.Vmfs);
+
+    /// <inheritdoc />
     public HostCall WriteFile(DatastorePath file, string content)
     {
         // printf is a shell builtin on ESXi's ash: no exec, so no argument-length limit; the content is one quoted word.

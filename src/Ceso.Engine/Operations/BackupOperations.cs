@@ -192,6 +192,13 @@ public static class BackupOperations
         return new RestoreVm(context, new VmGuards(context)).PlanAsync(request, repo.Repository, repo.Label, ct);
     }
 
+    /// <summary>The plan of Restore-CesoVm -InPlace (reads only); the VM keeps its identity and must be powered off.</summary>
+    public static Task<(Plan Plan, VmHandle Vm)> PlanRestoreInPlaceAsync(CesoSession session, CesoHome home, OpenedRepository repo, RestoreInPlaceRequest request, CancellationToken ct = default)
+    {
+        var context = new OperationContext(session, home);
+        return new RestoreVmInPlace(context, new VmGuards(context)).PlanAsync(request, repo.Repository, repo.Label, ct);
+    }
+
     /// <summary>
     /// Test-CesoBackup: the repository's structure (config, keys, index, manifests, packs) and, with
     /// <paramref name="readData"/> or a <paramref name="subset"/> (<c>n/m</c> or a percentage), every blob decrypted

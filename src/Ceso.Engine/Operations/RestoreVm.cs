@@ -134,7 +134,7 @@ internal sealed class RestoreVm(OperationContext context, VmGuards guards)
         }
     }
 
-    private static PlanStep WriteDiskStep(SnapshotDisk disk, DatastorePath flat, BackupRepository repository, string repositoryLabel, IDiskBlockWriter writer, string target, string inside)
+    internal static PlanStep WriteDiskStep(SnapshotDisk disk, DatastorePath flat, BackupRepository repository, string repositoryLabel, IDiskBlockWriter writer, string target, string inside)
     {
         var command = $"write the {disk.Blocks.Count} stored block(s) of {disk.Name} from {repositoryLabel} into {flat} at their offsets ({BackupVm.FormatBytes(disk.BlockSize)} blocks; python on the host, else dd … conv=notrunc per run); zero blocks stay holes";
         async Task RunAsync(IProgress<StepStatus>? status, CancellationToken ct)

@@ -8,24 +8,26 @@ using Ceso.PowerShell.Completers;
 namespace Ceso.PowerShell.Commands;
 
 /// <summary>
-/// <para type="synopsis">Restores a backup as a new VM (-AsNew) with a new identity and optional cloud-init settings.</para>
+/// <para type="synopsis">Restores a backup as a new VM (-AsNew, a new identity and optional cloud-init settings) or over the VM it was taken of (-InPlace, the identity kept).</para>
 /// </summary>
 [Cmdlet(VerbsData.Restore, "CesoVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = AsNewSet)]
 [OutputType(typeof(CesoVm))]
 public sealed class RestoreCesoVmCommand : BackupCmdlet
 {
-    // Restoring over the original VM (-InPlace) is not offered: the engine plans only restores as a new VM.
     private const string AsNewSet = "AsNew";
+    private const string InPlaceSet = "InPlace";
     private readonly Dictionary<string, OpenedRepository> _opened = new(StringComparer.Ordinal);
     private string? _password;
 
     /// <summary>The backup: an id or a unique prefix (ShortId), or a Get-CesoBackup result.</summary>
     [Parameter(ParameterSetName = AsNewSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = InPlaceSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [ValidateNotNull]
     public BackupIdentity Backup { get; set; } = null!;
 
     /// <summary>The repository: a name registered in config.yaml, or a directory path. Default: the piped backup's.</summary>
     [Parameter(ParameterSetName = AsNewSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = InPlaceSet, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string? Repository { get; set; }
@@ -71,17 +73,34 @@ public sealed class RestoreCesoVmCommand : BackupCmdlet
     [ArgumentCompleter(typeof(DatastoreCompleter))]
     public string? Datastore { get; set; }
 
-    /// <summary>Power the new VM on once it is registered.</summary>
+    /// <summary>Restore over the VM the backup was taken of (or -Vm): it must be powered off and keeps its identity; its old disks are kept until the restored ones are written and checked, then deleted.</summary>
+    [Parameter(ParameterSetName = InPlaceSet, Mandatory = true)]
+    public SwitchParameter InPlace { get; set; }
+
+    /// <summary>With -InPlace: the VM to restore over (a name or id). Default: the VM of the backup's name.</summary>
+    [Parameter(ParameterSetName = InPlaceSet)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VmNameCompleter))]
+    public string? Vm { get; set; }
+
+    /// <summary>With -InPlace: do not ask for confirmation (a restore in place replaces the VM's disks; it asks by default, as ConfirmImpact High does).</summary>
+    [Parameter(ParameterSetName = InPlaceSet)]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Power the VM on once it is restored.</summary>
     [Parameter(ParameterSetName = AsNewSet)]
+    [Parameter(ParameterSetName = InPlaceSet)]
     public SwitchParameter PowerOn { get; set; }
 
     /// <summary>The repository password. Default: $env:CESO_REPOSITORY_PASSWORD.</summary>
     [Parameter(ParameterSetName = AsNewSet)]
+    [Parameter(ParameterSetName = InPlaceSet)]
     [ValidateNotNull]
     public SecureString? Password { get; set; }
 
     /// <summary>The session to restore to. Default: the default session.</summary>
     [Parameter(ParameterSetName = AsNewSet)]
+    [Parameter(ParameterSetName = InPlaceSet)]
     [ValidateNotNull]
     [ArgumentCompleter(typeof(ServerCompleter))]
     public ServerIdentity? Server { get; set; }
@@ -94,6 +113,12 @@ public sealed class RestoreCesoVmCommand : BackupCmdlet
     /// <summary>Plans the restore, asks per step, restores and writes the new VM as the host lists it.</summary>
     protected override void ProcessRecord()
     {
+        if (InPlace)
+        {
+            RestoreInPlace();
+            return;
+        }
+
         if (++_records > 1)
         {
             // One -AsNew name cannot take two backups: the second would fail with VmExists after the first ran.
@@ -103,12 +128,8 @@ public sealed class RestoreCesoVmCommand : BackupCmdlet
             return;
         }
 
-        var repositoryName = Repository ?? Backup.Repository;
-        if (repositoryName is null)
+        if (RepositoryName() is not { } repositoryName)
         {
-            WriteEngineError(new CesoException("RepositoryRequired", CesoErrorKind.InvalidArgument,
-                $"Which repository holds backup '{Backup.Id}'? Give -Repository (a registered name or a path), or pipe the backup from Get-CesoBackup.")
-            { Target = Backup.Id }, Backup);
             return;
         }
 
@@ -132,19 +153,70 @@ public sealed class RestoreCesoVmCommand : BackupCmdlet
             return;
         }
 
-        if (!_opened.TryGetValue(repositoryName, out var repo))
+        if (Opened(repositoryName) is not { } repo)
         {
-            if (OpenRepository(repositoryName, _password, Backup) is not { } opened)
-            {
-                return;
-            }
-
-            _opened[repositoryName] = repo = opened;
+            return;
         }
 
         if (RunPlan(session, Backup, ct => BackupOperations.PlanRestoreAsync(session, Home, repo, request, ct), out var handle, secrets: [_password]) == PlanOutcome.Executed)
         {
             WriteRefreshed(ops, handle?.Id ?? AsNew, AsNew);
         }
+    }
+
+    // -InPlace: one VM per backup; several piped backups of different VMs each restore their own VM.
+    private void RestoreInPlace()
+    {
+        if (RepositoryName() is not { } repositoryName || ResolveServer(Server) is not { } session || OpenVmOperations(session, Backup) is not { } ops ||
+            Opened(repositoryName) is not { } repo)
+        {
+            return;
+        }
+
+        // ConfirmImpact High for this parameter set only: asked once, unless -Force, -Confirm:$false, $ConfirmPreference
+        // 'None' or -WhatIf (which previews every step and changes nothing).
+        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
+        var confirmBound = MyInvocation.BoundParameters.ContainsKey("Confirm");
+        var preference = SessionState.PSVariable.GetValue("ConfirmPreference") is ConfirmImpact p ? p : ConfirmImpact.High;
+        var vm = Vm ?? Backup.Vm ?? "the VM it was taken of";
+        if (!whatIf && !Force && !confirmBound && preference != ConfirmImpact.None &&
+            !ShouldContinue($"Restore backup {Backup} over '{vm}' on {session.Server}? Its disks, .vmx settings and .nvram are replaced by the backup's (the old disks are deleted once the restored ones are in place); it keeps its identity.", "Restore in place"))
+        {
+            return;
+        }
+
+        var request = new RestoreInPlaceRequest(Backup.Id, Vm, PowerOn);
+        if (RunPlan(session, Backup, ct => BackupOperations.PlanRestoreInPlaceAsync(session, Home, repo, request, ct), out var handle, secrets: [_password]) == PlanOutcome.Executed)
+        {
+            WriteRefreshed(ops, handle?.Id ?? vm, handle?.Name ?? vm);
+        }
+    }
+
+    private string? RepositoryName()
+    {
+        if ((Repository ?? Backup.Repository) is { } name)
+        {
+            return name;
+        }
+
+        WriteEngineError(new CesoException("RepositoryRequired", CesoErrorKind.InvalidArgument,
+            $"Which repository holds backup '{Backup.Id}'? Give -Repository (a registered name or a path), or pipe the backup from Get-CesoBackup.")
+        { Target = Backup.Id }, Backup);
+        return null;
+    }
+
+    private OpenedRepository? Opened(string repositoryName)
+    {
+        if (!_opened.TryGetValue(repositoryName, out var repo))
+        {
+            if (OpenRepository(repositoryName, _password, Backup) is not { } opened)
+            {
+                return null;
+            }
+
+            _opened[repositoryName] = repo = opened;
+        }
+
+        return repo;
     }
 }

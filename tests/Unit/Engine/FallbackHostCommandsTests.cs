@@ -116,6 +116,7 @@ public sealed class FallbackHostCommandsTests
         public HostCall ExtendDisk(DatastorePath disk, long capacityBytes) => Count(_inner.ExtendDisk(disk, capacityBytes));
 
         public HostCall DeleteDisk(DatastorePath disk) => Count(_inner.DeleteDisk(disk));
+        public HostCall MoveDisk(DatastorePath source, DatastorePath target) => Count(_inner.MoveDisk(source, target));
 
         public HostCall WriteFile(DatastorePath file, string content) => Count(_inner.WriteFile(file, content));
 

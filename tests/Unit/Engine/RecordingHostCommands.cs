@@ -39,6 +39,7 @@ internal sealed class RecordingHostCommands(string transport, List<string> log, 
     public HostCall ExtendDisk(DatastorePath disk, long capacityBytes) => Do("extend " + disk);
 
     public HostCall DeleteDisk(DatastorePath disk) => Do("delete " + disk);
+    public HostCall MoveDisk(DatastorePath source, DatastorePath target) => Do($"move {source} {target}");
 
     public HostCall WriteFile(DatastorePath file, string content) => Do("write " + file);
 
