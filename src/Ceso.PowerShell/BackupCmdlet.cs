@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using System.Security;
 using Ceso.Engine;
+using Ceso.Engine.Backup;
 using Ceso.Engine.Configuration;
 using Ceso.Engine.Operations;
 
@@ -16,6 +17,23 @@ public abstract class BackupCmdlet : CesoCmdlet
 {
     /// <summary>The environment variable a repository password is read from when -Password is not given.</summary>
     protected const string PasswordVariable = "CESO_REPOSITORY_PASSWORD";
+
+    /// <summary>
+    /// Credentials for an S3 repository: the user name is the access key id, the password the secret access key.
+    /// Default: the AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or the profile the
+    /// repository names. Never logged.
+    /// </summary>
+    [Parameter]
+    [Credential]
+    [ValidateNotNull]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>-Credential as the engine takes it, or null.</summary>
+    protected RepositoryCredentials? S3Credentials() =>
+        Credential is null ? null : new RepositoryCredentials(Credential.UserName, Credential.GetNetworkCredential().Password);
+
+    /// <summary>The secrets of this call to mask in everything shown or logged: the repository password and the S3 secret.</summary>
+    protected string?[] Secrets(string? password) => [password, Credential?.GetNetworkCredential().Password];
 
     /// <summary>The password in plain text: <paramref name="password"/>, else $env:CESO_REPOSITORY_PASSWORD, else null.</summary>
     protected static string? PlainPassword(SecureString? password) =>
@@ -32,10 +50,11 @@ public abstract class BackupCmdlet : CesoCmdlet
     protected OpenedRepository? OpenRepository(string nameOrPath, string? password, object? target, bool terminating = false)
     {
         var given = LooksLikePath(nameOrPath) ? ProviderPath(nameOrPath)! : nameOrPath;
+        var credentials = S3Credentials();
         Exception failure;
         try
         {
-            return RunEngine(ct => BackupOperations.OpenAsync(Home, given, password, ct));
+            return RunEngine(ct => BackupOperations.OpenAsync(Home, given, password, ct, credentials: credentials));
         }
         catch (CesoException e) when (password is null && e.ErrorId == "RepositoryPasswordWrong")
         {
@@ -72,7 +91,7 @@ public abstract class BackupCmdlet : CesoCmdlet
     }
 
     /// <summary>A repository argument that is a path (as opposed to a registered name).</summary>
-    protected static bool LooksLikePath(string nameOrPath) =>
+    protected static bool LooksLikePath(string nameOrPath) => !RepositoryLocation.IsUrl(nameOrPath) && (
         nameOrPath.Contains('/', StringComparison.Ordinal) || nameOrPath.Contains('\\', StringComparison.Ordinal) ||
-        nameOrPath.StartsWith('~') || nameOrPath.StartsWith('.') || Path.IsPathRooted(nameOrPath);
+        nameOrPath.StartsWith('~') || nameOrPath.StartsWith('.') || Path.IsPathRooted(nameOrPath));
 }

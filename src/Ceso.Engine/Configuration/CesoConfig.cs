@@ -17,6 +17,16 @@ namespace Ceso.Engine.Configuration;
 ///   nas:
 ///     location: /mnt/nas/ceso      # a directory (a local path or an NFS mount)
 ///     description: nightly backups
+///   offsite:
+///     location: s3://ceso-backups/site1
+///     endpoint: https://s3.example.net   # an S3-compatible server (none: AWS)
+///     region: eu-central-1
+///     path-style: true
+///     profile: backup                    # AWS profile for the credentials (none: the usual AWS chain)
+///   esxi-ds:
+///     location: sftp://root@esxi02/vmfs/volumes/backup/ceso
+///     identity-file: ~/.ssh/id_ed25519
+///     known-hosts-file: ~/.ceso/known_hosts
 /// </code>
 /// A missing file is an empty configuration; a malformed one is an error naming the file, line and column.
 /// </summary>
@@ -99,9 +109,41 @@ public sealed class TemplateEntry
 /// <summary>A backup repository in the registry.</summary>
 public sealed class RepositoryEntry
 {
-    /// <summary>Where it is: a directory path (local or an NFS mount).</summary>
+    /// <summary>Where it is: a directory path (local or an NFS mount), <c>sftp://user@host/folder</c> or <c>s3://bucket/prefix</c>.</summary>
     public string Location { get; set; } = "";
 
     /// <summary>What it is for.</summary>
     public string? Description { get; set; }
+
+    /// <summary>S3: the endpoint of an S3-compatible server (none: AWS).</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>S3: the region.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>S3: path-style addressing (default: on with an endpoint).</summary>
+    public bool? PathStyle { get; set; }
+
+    /// <summary>S3: the AWS profile whose credentials are used.</summary>
+    public string? Profile { get; set; }
+
+    /// <summary>SFTP: the private key file.</summary>
+    public string? IdentityFile { get; set; }
+
+    /// <summary>SFTP: the known_hosts file.</summary>
+    public string? KnownHostsFile { get; set; }
+
+    /// <summary>The options a location URL cannot carry, as <see cref="Backup.RepositoryLocation.Parse"/> takes them.</summary>
+    public Backup.RepositoryLocationOptions Options() => new()
+    {
+        Endpoint = Endpoint is { Length: > 0 } e ? new Uri(e, UriKind.Absolute) : null,
+        Region = Region,
+        PathStyle = PathStyle,
+        Profile = Profile,
+        IdentityFile = Expand(IdentityFile),
+        KnownHostsFile = Expand(KnownHostsFile),
+    };
+
+    private static string? Expand(string? path) =>
+        path is ['~', '/', ..] ? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..]) : path;
 }

@@ -12,7 +12,7 @@ namespace Ceso.Engine.Configuration;
 public static partial class RepositoryRegistry
 {
     /// <summary>Adds <paramref name="name"/> → <paramref name="location"/>; <c>RepositoryNameExists</c> when the name is taken.</summary>
-    public static void Register(CesoHome home, string name, string location, string? description = null)
+    public static void Register(CesoHome home, string name, string location, string? description = null, Backup.RepositoryLocationOptions? options = null)
     {
         if (!NamePattern().IsMatch(name))
         {
@@ -35,6 +35,28 @@ public static partial class RepositoryRegistry
         if (!string.IsNullOrWhiteSpace(description))
         {
             entry.Add($"    description: {Quote(description)}");
+        }
+
+        if (options is not null)
+        {
+            void Add(string key, string? value)
+            {
+                if (!string.IsNullOrWhiteSpace(value))
+                {
+                    entry.Add($"    {key}: {Quote(value)}");
+                }
+            }
+
+            Add("endpoint", options.Endpoint?.ToString());
+            Add("region", options.Region);
+            if (options.PathStyle is { } pathStyle)
+            {
+                entry.Add($"    path-style: {(pathStyle ? "true" : "false")}");
+            }
+
+            Add("profile", options.Profile);
+            Add("identity-file", options.IdentityFile);
+            Add("known-hosts-file", options.KnownHostsFile);
         }
 
         var section = lines.FindIndex(l => l.TrimEnd() == "repositories:" || l.TrimEnd() == "repositories: {}");

@@ -50,32 +50,41 @@ public sealed record OpenedRepository(BackupRepository Repository, string? Name)
 /// </summary>
 public static class BackupOperations
 {
-    /// <summary>A name registered in config.yaml, else a directory path: the repository's name (or null) and location.</summary>
-    public static (string? Name, string Location) Resolve(CesoHome home, string nameOrPath)
+    /// <summary>
+    /// A name registered in config.yaml (with the options its entry gives), else a location typed out: a directory path,
+    /// <c>sftp://…</c> or <c>s3://…</c> with <paramref name="options"/>. Returns the name (or null) and the location.
+    /// </summary>
+    public static (string? Name, RepositoryLocation Location) Resolve(CesoHome home, string nameOrLocation, RepositoryLocationOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(nameOrPath);
+        ArgumentException.ThrowIfNullOrWhiteSpace(nameOrLocation);
         var config = CesoConfig.Load(home);
-        if (config.Repositories.TryGetValue(nameOrPath, out var entry))
+        if (config.Repositories.TryGetValue(nameOrLocation, out var entry))
         {
-            return (config.Repositories.Keys.First(k => k.Equals(nameOrPath, StringComparison.OrdinalIgnoreCase)), entry.Location);
-        }
-
-        if (nameOrPath.Contains('/', StringComparison.Ordinal) || nameOrPath.Contains('\\', StringComparison.Ordinal) || Path.IsPathRooted(nameOrPath))
-        {
-            if (nameOrPath.Contains("://", StringComparison.Ordinal))
+            var name = config.Repositories.Keys.First(k => k.Equals(nameOrLocation, StringComparison.OrdinalIgnoreCase));
+            RepositoryLocationOptions registered;
+            try
             {
-                throw new CesoException("RepositoryUrlNotSupported", CesoErrorKind.NotSupported,
-                    $"'{nameOrPath}' is a URL; this version of Ceso keeps repositories in directories (a local path or an NFS mount). Give a path.")
-                { Target = nameOrPath };
+                registered = entry.Options();
+            }
+            catch (UriFormatException e)
+            {
+                throw new CesoException("InvalidConfiguration", CesoErrorKind.InvalidArgument,
+                    $"{CesoConfig.PathOf(home)}: repository '{name}' has an endpoint that is not a URL ({entry.Endpoint}). Fix the file.", e) { Target = name };
             }
 
-            return (null, Path.GetFullPath(nameOrPath));
+            return (name, RepositoryLocation.Parse(entry.Location, registered));
+        }
+
+        if (RepositoryLocation.IsUrl(nameOrLocation) || nameOrLocation.Contains('/', StringComparison.Ordinal) ||
+            nameOrLocation.Contains('\\', StringComparison.Ordinal) || Path.IsPathRooted(nameOrLocation))
+        {
+            return (null, RepositoryLocation.Parse(nameOrLocation, options));
         }
 
         var known = config.Repositories.Keys.ToList();
         throw new CesoException("RepositoryNotFound", CesoErrorKind.NotFound,
-            $"No repository named '{nameOrPath}' is registered in {CesoConfig.PathOf(home)}{(known.Count == 0 ? " (none is)" : "; registered: " + string.Join(", ", known))}. Create one with New-CesoBackupRepository, or give a path.")
-        { Target = nameOrPath };
+            $"No repository named '{nameOrLocation}' is registered in {CesoConfig.PathOf(home)}{(known.Count == 0 ? " (none is)" : "; registered: " + string.Join(", ", known))}. Create one with New-CesoBackupRepository, or give a path or URL.")
+        { Target = nameOrLocation };
     }
 
     /// <summary>The description config.yaml gives a repository name, or null.</summary>
@@ -83,59 +92,143 @@ public static class BackupOperations
         name is not null && CesoConfig.Load(home).Repositories.TryGetValue(name, out var e) ? e.Description : null;
 
     /// <summary>
-    /// Creates a repository in <paramref name="path"/> (an empty or missing directory) and, with a
-    /// <paramref name="name"/>, registers it in config.yaml. A name already taken is refused before anything is created.
+    /// Creates a repository at <paramref name="location"/> (an empty or missing directory, an empty SFTP folder, an S3
+    /// prefix that holds no repository) and, with a <paramref name="name"/>, registers it in config.yaml with the
+    /// <paramref name="options"/> its URL cannot carry. A name already taken is refused before anything is created; a
+    /// failure half-way removes what was written.
     /// </summary>
-    public static async Task<OpenedRepository> CreateRepositoryAsync(CesoHome home, string? name, string path, string? password, int? blockSize, string? description, CancellationToken ct = default)
+    public static async Task<OpenedRepository> CreateRepositoryAsync(CesoHome home, string? name, string location, string? password, int? blockSize, string? description,
+        CancellationToken ct = default, RepositoryLocationOptions? options = null, RepositoryCredentials? credentials = null)
     {
-        var full = Path.GetFullPath(path);
+        var where = RepositoryLocation.Parse(location, options);
         if (name is not null && CesoConfig.Load(home).Repositories.ContainsKey(name))
         {
             throw new CesoException("RepositoryNameExists", CesoErrorKind.InvalidArgument,
                 $"A repository named '{name}' is already registered in {CesoConfig.PathOf(home)}. Choose another name.") { Target = name };
         }
 
-        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
+        var repoOptions = blockSize is { } bs ? new RepositoryOptions { BlockSize = bs } : new RepositoryOptions();
+        if (where.Kind == RepositoryKind.Directory)
         {
-            throw new CesoException("RepositoryPathNotEmpty", CesoErrorKind.InvalidArgument,
-                File.Exists(Path.Combine(full, "config"))
-                    ? $"'{full}' already holds a repository. Register it by name in config.yaml, or use its path with -Repository."
-                    : $"'{full}' is not empty; a repository is created in an empty or new directory. Choose another path.")
-            { Target = full };
-        }
-
-        var created = !Directory.Exists(full);
-        try
-        {
-            var options = blockSize is { } bs ? new RepositoryOptions { BlockSize = bs } : new RepositoryOptions();
-            var repo = await BackupRepository.InitAsync(new DirectoryBackend(full), password, options, ct).ConfigureAwait(false);
-            if (name is not null)
+            var full = where.Path!;
+            if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
             {
-                RepositoryRegistry.Register(home, name, full, description);
+                throw new CesoException("RepositoryPathNotEmpty", CesoErrorKind.InvalidArgument,
+                    File.Exists(Path.Combine(full, "config"))
+                        ? $"'{full}' already holds a repository. Register it by name in config.yaml, or use its path with -Repository."
+                        : $"'{full}' is not empty; a repository is created in an empty or new directory. Choose another path.")
+                { Target = full };
             }
 
-            return new OpenedRepository(repo, name);
+            var created = !Directory.Exists(full);
+            try
+            {
+                var repo = await BackupRepository.InitAsync(RepositoryBackends.Open(where, credentials), password, repoOptions, ct).ConfigureAwait(false);
+                if (name is not null)
+                {
+                    RepositoryRegistry.Register(home, name, full, description);
+                }
+
+                return new OpenedRepository(repo, name);
+            }
+            catch
+            {
+                // Nothing half-made stays behind: the directory goes when Ceso made it, else it is emptied again.
+                TryRemove(full, created);
+                throw;
+            }
+        }
+
+        var backend = RepositoryBackends.Open(where, credentials);
+        try
+        {
+            foreach (var kind in new[] { FileKind.Config, FileKind.Key, FileKind.Snapshot, FileKind.Index, FileKind.Pack })
+            {
+                await foreach (var _ in backend.ListAsync(kind, ct).ConfigureAwait(false))
+                {
+                    throw new CesoException("RepositoryPathNotEmpty", CesoErrorKind.InvalidArgument,
+                        kind == FileKind.Config
+                            ? $"{where} already holds a repository. Register it by name in config.yaml, or use its URL with -Repository."
+                            : $"{where} holds {kind.ToString().ToLowerInvariant()} files of a repository but no config; choose another folder or prefix.")
+                    { Target = where.ToString() };
+                }
+            }
+
+            var written = false;
+            try
+            {
+                written = true;
+                var repo = await BackupRepository.InitAsync(backend, password, repoOptions, ct).ConfigureAwait(false);
+                if (name is not null)
+                {
+                    RepositoryRegistry.Register(home, name, where.ToString(), description, options);
+                }
+
+                return new OpenedRepository(repo, name);
+            }
+            catch when (written)
+            {
+                await RemoveAllAsync(backend).ConfigureAwait(false);
+                throw;
+            }
         }
         catch
         {
-            // Nothing half-made stays behind: the directory goes when Ceso made it, else it is emptied again.
-            TryRemove(full, created);
+            (backend as IDisposable)?.Dispose();
             throw;
         }
     }
 
-    /// <summary>Opens a repository by name or path; <c>RepositoryPasswordWrong</c> leaves it untouched.</summary>
-    public static async Task<OpenedRepository> OpenAsync(CesoHome home, string nameOrPath, string? password, CancellationToken ct = default)
+    /// <summary>
+    /// Opens a repository by name, path or URL; <c>RepositoryNotFound</c> when there is none there,
+    /// <c>RepositoryPasswordWrong</c> leaves it untouched.
+    /// </summary>
+    public static async Task<OpenedRepository> OpenAsync(CesoHome home, string nameOrLocation, string? password, CancellationToken ct = default,
+        RepositoryLocationOptions? options = null, RepositoryCredentials? credentials = null)
     {
-        var (name, location) = Resolve(home, nameOrPath);
-        if (!File.Exists(Path.Combine(location, "config")))
+        var (name, location) = Resolve(home, nameOrLocation, options);
+        var backend = RepositoryBackends.Open(location, credentials);
+        try
         {
-            throw new CesoException("RepositoryNotFound", CesoErrorKind.NotFound,
-                $"There is no Ceso repository at '{location}'{(name is null ? "" : $" (repository '{name}' in {CesoConfig.PathOf(home)})")}. Check that the share is mounted, or create one with New-CesoBackupRepository.")
-            { Target = nameOrPath };
-        }
+            if (await backend.StatAsync(FileKind.Config, "config", ct).ConfigureAwait(false) is null)
+            {
+                throw new CesoException("RepositoryNotFound", CesoErrorKind.NotFound,
+                    $"There is no Ceso repository at '{location}'{(name is null ? "" : $" (repository '{name}' in {CesoConfig.PathOf(home)})")}. {(location.IsRemote ? "Check the URL and the credentials" : "Check that the share is mounted")}, or create one with New-CesoBackupRepository.")
+                { Target = nameOrLocation };
+            }
 
-        return new OpenedRepository(await BackupRepository.OpenAsync(new DirectoryBackend(location), password, ct).ConfigureAwait(false), name);
+            return new OpenedRepository(await BackupRepository.OpenAsync(backend, password, ct).ConfigureAwait(false), name);
+        }
+        catch
+        {
+            (backend as IDisposable)?.Dispose();
+            throw;
+        }
+    }
+
+    // A repository whose creation failed: its config and key files (all it can have written) go again, best effort.
+    private static async Task RemoveAllAsync(IBackupBackend backend)
+    {
+        foreach (var kind in new[] { FileKind.Key, FileKind.Config, FileKind.Lock })
+        {
+            try
+            {
+                var files = new List<BackendFile>();
+                await foreach (var f in backend.ListAsync(kind).ConfigureAwait(false))
+                {
+                    files.Add(f);
+                }
+
+                foreach (var f in files)
+                {
+                    await backend.RemoveAsync(kind, f.Name).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is CesoException or IOException)
+            {
+                // best effort: the creation's own error is the one that goes up
+            }
+        }
     }
 
     /// <summary>The backups in a repository as the cmdlets show them, newest last, filtered.</summary>

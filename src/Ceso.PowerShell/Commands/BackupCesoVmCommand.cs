@@ -70,7 +70,7 @@ public sealed class BackupCesoVmCommand : BackupCmdlet
             // Every VM would fail the same way, so a repository that does not open ends the cmdlet.
             var repo = _repository ??= OpenRepository(Repository, _password, Repository, terminating: true)!;
             var request = new BackupVmRequest(vm.Id ?? vm.Name, Hot, Tag);
-            if (RunPlan(session, vm, ct => BackupOperations.PlanBackupAsync(session, Home, repo, request, ct), out var run, secrets: [_password]) != PlanOutcome.Executed
+            if (RunPlan(session, vm, ct => BackupOperations.PlanBackupAsync(session, Home, repo, request, ct), out var run, secrets: Secrets(_password)) != PlanOutcome.Executed
                 || run?.Snapshot is null)
             {
                 continue;

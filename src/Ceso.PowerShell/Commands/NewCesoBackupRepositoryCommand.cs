@@ -1,13 +1,14 @@
 using System.Management.Automation;
 using System.Security;
 using Ceso.Engine;
+using Ceso.Engine.Backup;
 using Ceso.Engine.Model;
 using Ceso.Engine.Operations;
 
 namespace Ceso.PowerShell.Commands;
 
 /// <summary>
-/// <para type="synopsis">Creates a backup repository in an empty or new directory and registers it by name in config.yaml.</para>
+/// <para type="synopsis">Creates a backup repository (a directory, an SFTP folder or an S3 bucket prefix) and registers it by name in config.yaml.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.New, "CesoBackupRepository", SupportsShouldProcess = true, DefaultParameterSetName = Encrypted)]
 [OutputType(typeof(CesoBackupRepository))]
@@ -21,10 +22,40 @@ public sealed class NewCesoBackupRepositoryCommand : BackupCmdlet
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
-    /// <summary>The directory (empty or missing; a local disk or an NFS mount).</summary>
+    /// <summary>Where: a directory (empty or missing; a local disk or an NFS mount), sftp://user@host/folder, s3://bucket/prefix or s3:https://endpoint/bucket/prefix.</summary>
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNullOrEmpty]
+    [Alias("Location", "Url")]
     public string Path { get; set; } = "";
+
+    /// <summary>S3: the endpoint of an S3-compatible server (MinIO, Ceph, Swift, Wasabi …). Default: AWS.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? S3Endpoint { get; set; }
+
+    /// <summary>S3: the region (the signing region of an S3-compatible server). Default: us-east-1.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? S3Region { get; set; }
+
+    /// <summary>S3: path-style addressing (endpoint/bucket/key). Default: on with -S3Endpoint, off for AWS.</summary>
+    [Parameter]
+    public SwitchParameter S3PathStyle { get; set; }
+
+    /// <summary>S3: the AWS profile (~/.aws/credentials) whose keys are used. Default: the AWS variables, then the default profile.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? AwsProfile { get; set; }
+
+    /// <summary>SFTP: the private key file. Default: the ssh agent and ~/.ssh/config.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SshKeyPath { get; set; }
+
+    /// <summary>SFTP: the known_hosts file the server's key is checked against. Default: ~/.ssh/known_hosts.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KnownHostsPath { get; set; }
 
     /// <summary>The password that encrypts the repository's key. Default: $env:CESO_REPOSITORY_PASSWORD.</summary>
     [Parameter(ParameterSetName = Encrypted)]
@@ -61,14 +92,35 @@ public sealed class NewCesoBackupRepositoryCommand : BackupCmdlet
             }
         }
 
-        var path = ProviderPath(Path)!;
+        var path = LooksLikePath(Path) ? ProviderPath(Path)! : Path;
+        var options = new RepositoryLocationOptions
+        {
+            Endpoint = S3Endpoint,
+            Region = S3Region,
+            PathStyle = MyInvocation.BoundParameters.ContainsKey(nameof(S3PathStyle)) ? S3PathStyle.IsPresent : null,
+            Profile = AwsProfile,
+            IdentityFile = SshKeyPath is null ? null : ProviderPath(SshKeyPath),
+            KnownHostsFile = KnownHostsPath is null ? null : ProviderPath(KnownHostsPath),
+        };
+        RepositoryLocation location;
+        try
+        {
+            location = RepositoryLocation.Parse(path, options);
+        }
+        catch (CesoException e)
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(e, Path));
+            return;
+        }
+
         var what = $"Create {(password is null ? "an unencrypted" : "an encrypted")} backup repository and register it as '{Name}' in {System.IO.Path.Combine(Home.Path, "config.yaml")}";
-        if (!ShouldProcess(path, what))
+        if (!ShouldProcess(location.ToString(), what))
         {
             return;
         }
 
-        if (TryRunEngine(ct => BackupOperations.CreateRepositoryAsync(Home, Name, path, password, BlockSize, Description, ct), Name, out var repo) &&
+        var credentials = S3Credentials();
+        if (TryRunEngine(ct => BackupOperations.CreateRepositoryAsync(Home, Name, path, password, BlockSize, Description, ct, options, credentials), Name, out var repo) &&
             TryRunEngine(ct => repo.DescribeAsync(Description, ct), Name, out var described))
         {
             WriteObject(described);

@@ -109,7 +109,7 @@ public sealed class RemoveCesoBackupCommand : BackupCmdlet
             }
 
             var (plan, decisions) = planned;
-            var outcome = RunLocalPlan(plan, name, [password]);
+            var outcome = RunLocalPlan(plan, name, Secrets(password));
             // -WhatIf shows what would go and why each kept one stays; a policy run also reports what it did.
             if (outcome == PlanOutcome.Previewed || (policy is not null && outcome is PlanOutcome.Executed or PlanOutcome.NothingToDo))
             {

@@ -158,7 +158,7 @@ public sealed class RestoreCesoVmCommand : BackupCmdlet
             return;
         }
 
-        if (RunPlan(session, Backup, ct => BackupOperations.PlanRestoreAsync(session, Home, repo, request, ct), out var handle, secrets: [_password]) == PlanOutcome.Executed)
+        if (RunPlan(session, Backup, ct => BackupOperations.PlanRestoreAsync(session, Home, repo, request, ct), out var handle, secrets: Secrets(_password)) == PlanOutcome.Executed)
         {
             WriteRefreshed(ops, handle?.Id ?? AsNew, AsNew);
         }
@@ -186,7 +186,7 @@ public sealed class RestoreCesoVmCommand : BackupCmdlet
         }
 
         var request = new RestoreInPlaceRequest(Backup.Id, Vm, PowerOn);
-        if (RunPlan(session, Backup, ct => BackupOperations.PlanRestoreInPlaceAsync(session, Home, repo, request, ct), out var handle, secrets: [_password]) == PlanOutcome.Executed)
+        if (RunPlan(session, Backup, ct => BackupOperations.PlanRestoreInPlaceAsync(session, Home, repo, request, ct), out var handle, secrets: Secrets(_password)) == PlanOutcome.Executed)
         {
             WriteRefreshed(ops, handle?.Id ?? vm, handle?.Name ?? vm);
         }
