@@ -2,7 +2,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestBed.ps1')
     Import-CesoBuiltModule
-    $script:Bed = Start-CesoTestBed -VmCount 2
+    $script:Bed = Start-CesoTestBed -VmCount 3
     $script:Password = 'pester-backup-secret'
     $script:RepoPath = New-CesoTestRepository $script:Bed -Name nas -Password $script:Password
 }
@@ -75,6 +75,18 @@ Describe 'Backup-CesoVm' {
             $vm.PowerState | Should -Be 'PoweredOn'
             $vm.SnapshotCount | Should -Be 0
             Stop-CesoVm vm02 -Kill -Confirm:$false
+        }
+
+        It 'refuses a VM with a snapshot of its own with VmHasSnapshots, and backs it up as it is now with -AllowSnapshots' {
+            $i = $script:Bed.Info
+            $vm = Get-CesoVm vm03
+            & ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$($i.knownHosts)" -i $i.sshKey -p $i.sshPort "$($i.sshUser)@127.0.0.1" "vim-cmd vmsvc/snapshot.create $($vm.Id) users-own-$Transport" | Out-Null
+            $LASTEXITCODE | Should -Be 0
+            { Backup-CesoVm vm03 -Repository nas -ErrorAction Stop } | Should -Throw -ErrorId 'VmHasSnapshots,Ceso.PowerShell.Commands.BackupCesoVmCommand'
+            $backup = Backup-CesoVm vm03 -Repository nas -AllowSnapshots -Tag "snap-$Transport" -Confirm:$false
+            $backup | Should -HaveCount 1
+            (Get-CesoVm vm03).SnapshotCount | Should -BeGreaterOrEqual 1
+            Get-ChildItem (Split-Path (Get-CesoTestBedFlatDisk $script:Bed vm03)) -Filter '*ceso-backup*' | Should -BeNullOrEmpty
         }
 
         It 'opens the repository by path as well' {

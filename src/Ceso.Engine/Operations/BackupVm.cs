@@ -13,7 +13,9 @@ namespace Ceso.Engine.Operations;
 /// <param name="Vm">The VM: a name or an id.</param>
 /// <param name="Hot">Back up a running VM through a snapshot Ceso makes and removes.</param>
 /// <param name="Tags">Tags recorded with the backup.</param>
-public sealed record BackupVmRequest(string Vm, bool Hot = false, IReadOnlyList<string>? Tags = null);
+/// <param name="AllowSnapshots">Back up a VM that has snapshots: its current state (the top of each disk's snapshot chain)
+/// through a consolidated thin copy made beside each disk and deleted afterwards; its snapshots are not backed up.</param>
+public sealed record BackupVmRequest(string Vm, bool Hot = false, IReadOnlyList<string>? Tags = null, bool AllowSnapshots = false);
 
 /// <summary>What a backup plan produced once it ran: the snapshot in the repository and how each disk was read.</summary>
 public sealed class BackupRun
@@ -54,14 +56,15 @@ internal sealed class BackupVm(OperationContext context, VmGuards guards)
         }
 
         var hot = r.Hot && source.PowerState == CesoPowerState.PoweredOn;
-        if (source.SnapshotCount > 0)
+        var chained = source.SnapshotCount > 0;
+        if (chained && !r.AllowSnapshots)
         {
-            throw context.Invalid("VmHasSnapshots", $"'{source.Name}' has {source.SnapshotCount} snapshot(s); its disks' current state is spread over delta files Ceso does not read, so a backup would hold only the base disks. Remove or consolidate the snapshots first (vim-cmd vmsvc/snapshot.removeall {source.Id} deletes them all).", source.Name);
+            throw context.Invalid("VmHasSnapshots", $"'{source.Name}' has {source.SnapshotCount} snapshot(s): its disks' current state is spread over delta files. Add -AllowSnapshots to back up that current state through a consolidated thin copy of each disk made beside it on the datastore (it needs room for the copy and is deleted afterwards; the snapshots themselves are not backed up), or remove the snapshots first.", source.Name);
         }
 
-        if (source.Disks.FirstOrDefault(d => d.Mode?.StartsWith("independent", StringComparison.Ordinal) == true) is { } independent)
+        if (hot && source.Disks.FirstOrDefault(d => d.Mode?.StartsWith("independent", StringComparison.Ordinal) == true) is { } independent)
         {
-            throw context.Invalid("IndependentDisk", $"'{source.Name}' has an independent disk ({independent.Path}); snapshots do not cover it, so a hot backup would not be consistent and Ceso refuses it. Change its mode to dependent, or back the VM up powered off.", source.Name);
+            throw context.Invalid("IndependentDisk", $"'{source.Name}' has an independent disk ({independent.Path}); snapshots do not cover it, so a hot backup would not be consistent and Ceso refuses it. Back the VM up powered off (a cold backup reads independent disks as they are), or change the disk's mode to dependent.", source.Name);
         }
 
         if (hot)
@@ -73,9 +76,26 @@ internal sealed class BackupVm(OperationContext context, VmGuards guards)
         var vmxText = await context.ReadTextAsync(vmxPath, ct).ConfigureAwait(false);
         var vmx = context.ParseVmx(vmxText, vmxPath);
         var disks = new List<(CesoVmDisk Disk, DatastorePath Flat, long Capacity)>();
+        var copies = new List<(DatastorePath Top, DatastorePath Copy)>();
         foreach (var disk in source.Disks)
         {
             var descriptorPath = DatastorePath.Parse(disk.Path);
+            var isDelta = chained && disk.Mode?.StartsWith("independent", StringComparison.Ordinal) != true;
+            if (isDelta)
+            {
+                // The top of the chain is read through a consolidated thin copy beside it: vmkfstools -i (or
+                // CopyVirtualDisk_Task) of a delta writes the disk as the VM sees it, as ghettoVCB does for such VMs.
+                var copy = RestoreVmInPlace.Suffixed(descriptorPath, "-ceso-backup");
+                if (await context.ExistsAsync(copy, ct).ConfigureAwait(false))
+                {
+                    throw context.Invalid("BackupLeftover", $"{copy} exists, left by an earlier backup of '{source.Name}'; Ceso never overwrites a disk. Remove it (vmkfstools -U {copy.Vmfs}) and run the backup again.", copy.ToString());
+                }
+
+                copies.Add((descriptorPath, copy));
+                disks.Add((disk, copy.Folder.Child(Path.GetFileNameWithoutExtension(copy.FileName) + "-flat.vmdk"), disk.CapacityBytes));
+                continue;
+            }
+
             var descriptor = await ReadDescriptorAsync(descriptorPath, ct).ConfigureAwait(false);
             disks.Add((disk, descriptor.FlatFile(descriptorPath), descriptor.CapacityBytes));
         }
@@ -108,6 +128,15 @@ internal sealed class BackupVm(OperationContext context, VmGuards guards)
         var snapshotName = "ceso-backup-" + IdentitySeed.For(context.Home, "BackupVm", context.Host, source.Id, vmxText, repository.Id).Hex("snapshot", 4);
         var hotCopy = hot ? HotCopy.For(context, source, vmxPath, new SnapshotHandle(snapshotName)) : null;
         steps.AddRange(hotCopy?.Acquire ?? []);
+        var releaseCopies = new List<PlanStep>();
+        foreach (var (top, copy) in copies)
+        {
+            var title = $"Make a consolidated copy of {top.FileName} ({copy.FileName}, thin)";
+            steps.Add(context.Step(title, target, t => t.CopyDisk(top, copy), t => t.DeleteDisk(copy)));
+            releaseCopies.Add(context.Step($"Delete the copy {copy.FileName}", target, t => t.DeleteDisk(copy))
+                with { Kind = StepKind.Cleanup, Releases = title, Leaves = $"the disk copy {copy} (remove it with vmkfstools -U {copy.Vmfs})" });
+        }
+
         steps.Add(Local($"Back up {vmxPath.FileName}{(hasNvram ? " and " + nvram.FileName : "")}", target,
             $"store {vmxPath}{(hasNvram ? ", " + nvram : "")} in {repository.Backend.Location}",
             async ct2 =>
@@ -153,6 +182,7 @@ internal sealed class BackupVm(OperationContext context, VmGuards guards)
                 await writer.DisposeAsync().ConfigureAwait(false);
                 writer = null;
             }));
+        steps.AddRange(releaseCopies);
         steps.AddRange(hotCopy?.Release ?? []);
         if (hot)
         {
@@ -166,6 +196,11 @@ internal sealed class BackupVm(OperationContext context, VmGuards guards)
         if (hot)
         {
             notes.Add($"the snapshot '{snapshotName}' is made for this backup and removed by its id afterwards; no other snapshot is touched");
+        }
+
+        if (copies.Count > 0)
+        {
+            notes.Add($"'{source.Name}' has {source.SnapshotCount} snapshot(s): its current state is backed up from a consolidated thin copy of each disk ({string.Join(", ", copies.Select(c => c.Copy.FileName))}), deleted afterwards; the snapshots themselves are not in the backup");
         }
 
         return (new Plan { Operation = "BackupVm", Host = context.Host, Vm = source.Name, Steps = steps, Notes = notes }, run);
@@ -220,7 +255,7 @@ internal sealed class BackupVm(OperationContext context, VmGuards guards)
         {
             var now = await VmLookup.RefreshAsync(context.Session.Inventory, source.Id, ct).ConfigureAwait(false);
             var deltas = now?.Disks.Where(d => !source.Disks.Any(b => b.Path == d.Path)).Select(d => d.Path).ToList() ?? [];
-            if (now is not null && (deltas.Count > 0 || now.SnapshotCount > 0))
+            if (now is not null && (deltas.Count > 0 || now.SnapshotCount > source.SnapshotCount))
             {
                 throw new CesoException("SnapshotDeltaLeft", CesoErrorKind.HostError,
                     $"'{source.Name}' still runs on {string.Join(", ", deltas.DefaultIfEmpty("a snapshot"))} after Ceso removed its backup snapshot; consolidate it (vim-cmd vmsvc/snapshot.get {source.Id}, then the host client's Consolidate).")

@@ -34,6 +34,10 @@ public sealed class BackupCesoVmCommand : BackupCmdlet
     [Parameter(ParameterSetName = Default)]
     public SwitchParameter Hot { get; set; }
 
+    /// <summary>Back up a VM that has snapshots: its current state, through a consolidated thin copy of each disk made beside it on the datastore and deleted afterwards (needs room for the copy). The snapshots themselves are not backed up.</summary>
+    [Parameter]
+    public SwitchParameter AllowSnapshots { get; set; }
+
     /// <summary>Tags recorded with each backup (Get-CesoBackup -Tag finds them).</summary>
     [Parameter(ParameterSetName = Default)]
     [ValidateNotNullOrEmpty]
@@ -69,7 +73,7 @@ public sealed class BackupCesoVmCommand : BackupCmdlet
 
             // Every VM would fail the same way, so a repository that does not open ends the cmdlet.
             var repo = _repository ??= OpenRepository(Repository, _password, Repository, terminating: true)!;
-            var request = new BackupVmRequest(vm.Id ?? vm.Name, Hot, Tag);
+            var request = new BackupVmRequest(vm.Id ?? vm.Name, Hot, Tag, AllowSnapshots);
             if (RunPlan(session, vm, ct => BackupOperations.PlanBackupAsync(session, Home, repo, request, ct), out var run, secrets: Secrets(_password)) != PlanOutcome.Executed
                 || run?.Snapshot is null)
             {
