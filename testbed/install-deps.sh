@@ -7,8 +7,10 @@
 #   qemu-utils                                  qemu-img checks every VMDK the test bed and Ceso write
 #   cloud-init                                  the real consumer of Ceso's guestinfo (contract tests)
 #   gcc libc6-dev                               esxtool and cesolock.so (the disk locks of running VMs over SSH)
+#   swift-proxy swift-object swift-container     OpenStack Swift with s3api: the real S3-compatible server of the S3
+#   swift-account memcached curl                 backend's tests (testbed/swift-s3/start.sh runs private instances)
 set -eu
-pkgs="golang-go golang-github-vmware-govmomi-dev openssh-server openssh-client util-linux qemu-utils cloud-init gcc libc6-dev"
+pkgs="golang-go golang-github-vmware-govmomi-dev openssh-server openssh-client util-linux qemu-utils cloud-init gcc libc6-dev swift-proxy swift-object swift-container swift-account memcached curl"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -20,4 +22,23 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "Installing Debian packages:$missing"
 apt-get update -qq
+# The Swift and memcached packages start and enable system services (memcached on :11211, swift-* that fail without
+# rings); the tests run their own private instances. A policy-rc.d that answers 101 keeps the maintainer scripts from
+# starting anything during the install (an existing one, e.g. a container's, is left as it is).
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=true
+fi
+trap 'if $own_policy; then rm -f "$policy"; fi' EXIT
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+# ... and with systemd running, the services of the packages just installed are disabled (and stopped, should one run).
+services=""
+for p in $missing; do
+  case $p in swift-*|memcached) services="$services $p" ;; esac
+done
+if [ -n "$services" ] && [ -d /run/systemd/system ]; then
+  units=$(dpkg -L $services 2>/dev/null |
+    sed -n 's|^/lib/systemd/system/\([^@/]*\.service\)$|\1|p')
+  [ -n "$units" ] && systemctl disable --now $units >/dev/null 2>&1 || true
+fi

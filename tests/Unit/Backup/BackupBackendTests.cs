@@ -62,6 +62,58 @@ public abstract class BackupBackendConformanceTests
         Assert.True((await Disks.RestoreAsync(reopened, (await reopened.LoadSnapshotAsync(snap.Id)).Disks[0])).AsSpan().SequenceEqual(disk));
         Assert.Empty((await reopened.CheckAsync(new CheckOptions { ReadData = true })).Problems);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_file_of_several_upload_parts_reads_back_whole_and_across_a_part_boundary()
+    {
+        var b = Create();
+        var name = "5e" + new string('0', 62);
+        var data = new byte[(12 << 20) + 123]; // more than two parts of 5 MiB (the S3 minimum), a short last part
+        new Random(5).NextBytes(data);
+        await b.SaveAsync(FileKind.Pack, name, new MemoryStream(data));
+        await b.SaveAsync(FileKind.Pack, name, new MemoryStream(data)); // the same again is accepted
+
+        Assert.Equal(data.Length, await b.StatAsync(FileKind.Pack, name));
+        var whole = new MemoryStream();
+        await using (var s = await b.OpenAsync(FileKind.Pack, name))
+        {
+            await s.CopyToAsync(whole);
+        }
+
+        Assert.True(whole.ToArray().AsSpan().SequenceEqual(data));
+        await using (var s = await b.OpenAsync(FileKind.Pack, name, (5 << 20) - 10, 20))
+        {
+            var got = new byte[20];
+            await s.ReadExactlyAsync(got);
+            Assert.Equal(data.AsSpan((5 << 20) - 10, 20).ToArray(), got);
+        }
+
+        Assert.Equal([new BackendFile(name, data.Length)], await b.ListAsync(FileKind.Pack).ToListAsync());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Listing_many_files_gives_each_once_with_its_size_and_only_of_its_kind()
+    {
+        var b = Create();
+        var packs = Enumerable.Range(0, 9).Select(i => $"{i % 4:x2}{i:x62}").ToList(); // several share a data/xx folder
+        var indexes = Enumerable.Range(0, 11).Select(i => $"{i:x64}").ToList();
+        foreach (var (name, i) in packs.Select((n, i) => (n, i)))
+        {
+            await b.SaveAsync(FileKind.Pack, name, new MemoryStream(new byte[i + 1]));
+        }
+
+        foreach (var (name, i) in indexes.Select((n, i) => (n, i)))
+        {
+            await b.SaveAsync(FileKind.Index, name, new MemoryStream(new byte[100 + i]));
+        }
+
+        await b.SaveAsync(FileKind.Snapshot, indexes[0], new MemoryStream([9]));
+
+        Assert.Equal(packs.Select((n, i) => new BackendFile(n, i + 1)).OrderBy(f => f.Name), (await b.ListAsync(FileKind.Pack).ToListAsync()).OrderBy(f => f.Name));
+        Assert.Equal(indexes.Select((n, i) => new BackendFile(n, 100 + i)).OrderBy(f => f.Name), (await b.ListAsync(FileKind.Index).ToListAsync()).OrderBy(f => f.Name));
+        Assert.Equal([new BackendFile(indexes[0], 1)], await b.ListAsync(FileKind.Snapshot).ToListAsync());
+        Assert.Empty(await b.ListAsync(FileKind.Lock).ToListAsync());
+    }
 }
 
 public sealed class DirectoryBackendTests : BackupBackendConformanceTests, IDisposable
