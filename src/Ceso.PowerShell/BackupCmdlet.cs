@@ -32,8 +32,14 @@ public abstract class BackupCmdlet : CesoCmdlet
     protected RepositoryCredentials? S3Credentials() =>
         Credential is null ? null : new RepositoryCredentials(Credential.UserName, Credential.GetNetworkCredential().Password);
 
+    /// <summary>The AWS variables of this process, read here at the edge, for S3 repositories without -Credential.</summary>
+    protected static IReadOnlyDictionary<string, string?> AwsEnvironment() =>
+        new[] { "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE" }
+            .ToDictionary(n => n, Environment.GetEnvironmentVariable, StringComparer.Ordinal);
+
     /// <summary>The secrets of this call to mask in everything shown or logged: the repository password and the S3 secret.</summary>
-    protected string?[] Secrets(string? password) => [password, Credential?.GetNetworkCredential().Password];
+    protected string?[] Secrets(string? password) =>
+        [password, Credential?.GetNetworkCredential().Password, Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"), Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN")];
 
     /// <summary>The password in plain text: <paramref name="password"/>, else $env:CESO_REPOSITORY_PASSWORD, else null.</summary>
     protected static string? PlainPassword(SecureString? password) =>
@@ -54,7 +60,7 @@ public abstract class BackupCmdlet : CesoCmdlet
         Exception failure;
         try
         {
-            return RunEngine(ct => BackupOperations.OpenAsync(Home, given, password, ct, credentials: credentials));
+            return RunEngine(ct => BackupOperations.OpenAsync(Home, given, password, ct, credentials: credentials, environment: AwsEnvironment()));
         }
         catch (CesoException e) when (password is null && e.ErrorId == "RepositoryPasswordWrong")
         {

@@ -36,7 +36,7 @@ public sealed record RetryPolicy
 /// its content's name: a save that reached the server before the connection dropped is found again by the backend's
 /// same-size rule.
 /// </summary>
-public sealed class RetryingBackend : IBackupBackend
+public sealed class RetryingBackend : IBackupBackend, IDisposable, IAsyncDisposable
 {
     private readonly IBackupBackend _inner;
     private readonly RetryPolicy _policy;
@@ -62,6 +62,22 @@ public sealed class RetryingBackend : IBackupBackend
 
     /// <inheritdoc />
     public string Location => _inner.Location;
+
+    /// <summary>Disposes the backend under it (its connections).</summary>
+    public void Dispose() => (_inner as IDisposable)?.Dispose();
+
+    /// <summary>Disposes the backend under it (its connections).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_inner is IAsyncDisposable async)
+        {
+            await async.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            (_inner as IDisposable)?.Dispose();
+        }
+    }
 
     /// <inheritdoc />
     public Task SaveAsync(FileKind kind, string name, Stream data, CancellationToken ct = default)

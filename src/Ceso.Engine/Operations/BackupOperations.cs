@@ -98,7 +98,8 @@ public static class BackupOperations
     /// failure half-way removes what was written.
     /// </summary>
     public static async Task<OpenedRepository> CreateRepositoryAsync(CesoHome home, string? name, string location, string? password, int? blockSize, string? description,
-        CancellationToken ct = default, RepositoryLocationOptions? options = null, RepositoryCredentials? credentials = null)
+        CancellationToken ct = default, RepositoryLocationOptions? options = null, RepositoryCredentials? credentials = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         var where = RepositoryLocation.Parse(location, options);
         if (name is not null && CesoConfig.Load(home).Repositories.ContainsKey(name))
@@ -139,9 +140,14 @@ public static class BackupOperations
             }
         }
 
-        var backend = RepositoryBackends.Open(where, credentials);
+        var backend = RepositoryBackends.Open(where, credentials, environment, create: true);
         try
         {
+            if (backend is RetryingBackend { Inner: S3Backend s3 })
+            {
+                await s3.EnsureBucketAsync(ct).ConfigureAwait(false); // a new repository may name a bucket that is not there yet
+            }
+
             foreach (var kind in new[] { FileKind.Config, FileKind.Key, FileKind.Snapshot, FileKind.Index, FileKind.Pack })
             {
                 await foreach (var _ in backend.ListAsync(kind, ct).ConfigureAwait(false))
@@ -154,10 +160,8 @@ public static class BackupOperations
                 }
             }
 
-            var written = false;
             try
             {
-                written = true;
                 var repo = await BackupRepository.InitAsync(backend, password, repoOptions, ct).ConfigureAwait(false);
                 if (name is not null)
                 {
@@ -166,7 +170,7 @@ public static class BackupOperations
 
                 return new OpenedRepository(repo, name);
             }
-            catch when (written)
+            catch
             {
                 await RemoveAllAsync(backend).ConfigureAwait(false);
                 throw;
@@ -184,10 +188,10 @@ public static class BackupOperations
     /// <c>RepositoryPasswordWrong</c> leaves it untouched.
     /// </summary>
     public static async Task<OpenedRepository> OpenAsync(CesoHome home, string nameOrLocation, string? password, CancellationToken ct = default,
-        RepositoryLocationOptions? options = null, RepositoryCredentials? credentials = null)
+        RepositoryLocationOptions? options = null, RepositoryCredentials? credentials = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var (name, location) = Resolve(home, nameOrLocation, options);
-        var backend = RepositoryBackends.Open(location, credentials);
+        var backend = RepositoryBackends.Open(location, credentials, environment);
         try
         {
             if (await backend.StatAsync(FileKind.Config, "config", ct).ConfigureAwait(false) is null)

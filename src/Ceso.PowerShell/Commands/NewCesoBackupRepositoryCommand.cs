@@ -120,7 +120,7 @@ public sealed class NewCesoBackupRepositoryCommand : BackupCmdlet
         }
 
         var credentials = S3Credentials();
-        if (TryRunEngine(ct => BackupOperations.CreateRepositoryAsync(Home, Name, path, password, BlockSize, Description, ct, options, credentials), Name, out var repo) &&
+        if (TryRunEngine(ct => BackupOperations.CreateRepositoryAsync(Home, Name, path, password, BlockSize, Description, ct, options, credentials, AwsEnvironment()), Name, out var repo) &&
             TryRunEngine(ct => repo.DescribeAsync(Description, ct), Name, out var described))
         {
             WriteObject(described);
