@@ -29,7 +29,14 @@ func session(args []string) int {
 	}
 	cmdline, hasCmd := os.LookupEnv("SSH_ORIGINAL_COMMAND")
 	faults := readFaults(dir)
-	logCall(dir, Call{Channel: "ssh", Kind: "command", Name: cmdline})
+	// The sftp subsystem (sshd_config `Subsystem sftp`): sshd gives the ForceCommand the subsystem's program as the
+	// original command. It runs as itself (no shell) in the same namespace, so /vmfs/volumes/<ds> works over SFTP.
+	sftp := hasCmd && cmdline == sftpServer
+	if sftp {
+		logCall(dir, Call{Channel: "ssh", Kind: "subsystem", Name: "sftp"})
+	} else {
+		logCall(dir, Call{Channel: "ssh", Kind: "command", Name: cmdline})
+	}
 	persistent := cmdline == "/bin/sh" || cmdline == "sh" || !hasCmd
 
 	if os.Getuid() == 0 {
@@ -50,6 +57,8 @@ func session(args []string) int {
 	var cmd *exec.Cmd
 	if persistent {
 		cmd = exec.Command("/bin/sh")
+	} else if sftp {
+		cmd = exec.Command(sftpServer)
 	} else {
 		cmd = exec.Command("/bin/sh", "-c", cmdline)
 	}

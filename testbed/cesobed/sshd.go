@@ -128,6 +128,10 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// sftpServer is Debian's OpenSSH sftp-server, the test bed's sftp subsystem (ESXi ships OpenSSH's too). sshd hands a
+// subsystem request to the ForceCommand with SSH_ORIGINAL_COMMAND set to this path; session runs it in the ESXi namespace.
+const sftpServer = "/usr/lib/openssh/sftp-server"
+
 // startSshd generates the per-run keys, known_hosts and sshd_config, links the tools, starts sshd -D.
 func startSshd(st *State, cl *cleanup) (int, error) {
 	dir := st.Dir
@@ -153,6 +157,9 @@ func startSshd(st *State, cl *cleanup) (int, error) {
 	_ = os.Symlink(lockLib, filepath.Join(dir, "bin", "cesolock.so"))
 	if err := writePythonWrapper(dir); err != nil {
 		return 0, err
+	}
+	if _, err := os.Stat(sftpServer); err != nil {
+		return 0, fmt.Errorf("%s is missing (apt-get install openssh-sftp-server): the test bed offers the sftp subsystem as ESXi does", sftpServer)
 	}
 	hk, ck := filepath.Join(dir, "ssh_host_ed25519_key"), filepath.Join(dir, "id_ed25519")
 	for _, k := range []string{hk, ck} {
@@ -203,8 +210,9 @@ LogLevel ERROR
 MaxStartups 100:30:200
 MaxSessions 50
 SetEnv CESOBED_STATE=%s
+Subsystem sftp %s
 ForceCommand %s session -state %s
-`, port, hk, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"), dir, filepath.Join(dir, "bin", "cesobed"), dir)
+`, port, hk, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"), dir, sftpServer, filepath.Join(dir, "bin", "cesobed"), dir)
 		cf := filepath.Join(dir, "sshd_config")
 		if err := ioutil.WriteFile(cf, []byte(conf), 0644); err != nil {
 			return 0, err

@@ -246,33 +246,7 @@ public sealed class SshSession : IAsyncDisposable
         }
     }
 
-    private Process Start(string remoteCommand)
-    {
-        var psi = new ProcessStartInfo(Target.SshExecutable)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var a in Target.Arguments(remoteCommand))
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        try
-        {
-            return Process.Start(psi) ?? throw new InvalidOperationException("Process.Start returned null");
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            throw new SshConnectionException("SshClientMissing",
-                $"Could not start the OpenSSH client '{Target.SshExecutable}': {e.Message}. Install it (Debian/Ubuntu: apt-get install openssh-client; Windows: the OpenSSH.Client capability).", e)
-            { Host = Target.Host };
-        }
-    }
+    private Process Start(string remoteCommand) => SshProcess.Start(Target, Target.Arguments(remoteCommand));
 
     private async Task<SshResult> ExchangeAsync(string commandLine, CancellationToken ct, Action<string>? onOutput = null)
     {
@@ -355,20 +329,7 @@ public sealed class SshSession : IAsyncDisposable
         _stderr = null;
     }
 
-    private static void Kill(Process p)
-    {
-        try
-        {
-            if (!p.HasExited)
-            {
-                p.Kill(entireProcessTree: true);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // already gone
-        }
-    }
+    private static void Kill(Process p) => SshProcess.Kill(p);
 
     /// <summary>Closes the shell (ends the ssh process).</summary>
     public async ValueTask DisposeAsync()

@@ -37,7 +37,15 @@ public sealed record SshTarget
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>The ssh arguments that reach <see cref="Host"/> and run <paramref name="remoteCommand"/>.</summary>
-    internal IReadOnlyList<string> Arguments(string remoteCommand)
+    internal IReadOnlyList<string> Arguments(string remoteCommand) => Build(remoteCommand, subsystem: false);
+
+    /// <summary>
+    /// The ssh arguments that reach <see cref="Host"/> the same way (same trust, keys, agent and ssh_config) and ask
+    /// for the SSH subsystem <paramref name="subsystem"/> (<c>sftp</c>) instead of running a command.
+    /// </summary>
+    internal IReadOnlyList<string> SubsystemArguments(string subsystem) => Build(subsystem, subsystem: true);
+
+    private List<string> Build(string last, bool subsystem)
     {
         var a = new List<string> { "-T" };
         if (ConfigFile is not null)
@@ -75,7 +83,12 @@ public sealed record SshTarget
             a.AddRange(["-o", "IdentityAgent=none"]);
         }
 
-        a.AddRange(["--", Host, remoteCommand]);
+        if (subsystem)
+        {
+            a.Add("-s");
+        }
+
+        a.AddRange(["--", Host, last]);
         return a;
     }
 
