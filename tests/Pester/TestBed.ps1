@@ -128,3 +128,24 @@ function Get-CesoTestBedFlatDisk {
     param($TestBed, [string] $Vm)
     Join-Path $TestBed.Info.datastores[0].localDir $Vm "$Vm-flat.vmdk"
 }
+
+function Start-CesoTestSwift {
+    # A private OpenStack Swift with s3api on 127.0.0.1 (testbed/swift-s3/start.sh); stop it with Stop-CesoTestSwift.
+    $state = Join-Path ([IO.Path]::GetTempPath()) ('ceso-swift-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    $line = & bash (Join-Path $script:RepoRoot 'testbed' 'swift-s3' 'start.sh') $state | Select-Object -Last 1
+    if ($LASTEXITCODE -ne 0 -or -not $line) { throw "testbed/swift-s3/start.sh failed (logs in $state/log)" }
+    $info = $line | ConvertFrom-Json
+    [pscustomobject]@{
+        State      = $state
+        Endpoint   = $info.endpoint
+        Credential = [pscredential]::new($info.access_key, (ConvertTo-SecureString $info.secret_key -AsPlainText -Force))
+        Secret     = $info.secret_key
+    }
+}
+
+function Stop-CesoTestSwift {
+    param($Swift)
+    if (-not $Swift) { return }
+    & bash (Join-Path $script:RepoRoot 'testbed' 'swift-s3' 'stop.sh') $Swift.State | Out-Null
+    Remove-Item -Recurse -Force $Swift.State -ErrorAction SilentlyContinue
+}

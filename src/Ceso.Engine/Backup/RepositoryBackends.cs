@@ -33,9 +33,15 @@ public static class RepositoryBackends
             Credentials = S3CredentialsFor(location, credentials, environment),
             CreateBucket = create,
         })),
-        _ => throw new CesoException("RepositoryUrlNotSupported", CesoErrorKind.NotSupported,
-            $"'{location}' is a {location.Kind} location, which this build of Ceso does not open yet. Give a directory path or an s3:// URL.")
-        { Target = location.ToString() },
+        RepositoryKind.Sftp => new RetryingBackend(new SftpBackend(new Ssh.SshTarget
+        {
+            Host = location.Host!,
+            Port = location.Port,
+            User = location.User!,
+            IdentityFile = location.IdentityFile,
+            KnownHostsFile = location.KnownHostsFile,
+        }, location.RemotePath!)),
+        _ => throw new ArgumentOutOfRangeException(nameof(location), location.Kind, "no backend for this kind of location"),
     };
 
     private static Amazon.Runtime.AWSCredentials S3CredentialsFor(RepositoryLocation location, RepositoryCredentials? given, IReadOnlyDictionary<string, string?>? environment)

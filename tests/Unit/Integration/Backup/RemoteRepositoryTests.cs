@@ -28,6 +28,13 @@ public sealed class RemoteRepositoryTests(TestBed bed, SwiftServer swift) : ICla
         await RoundTripAsync(url, credentials, registered: new RepositoryLocationOptions());
     }
 
+    [Fact]
+    public async Task A_backup_made_over_sftp_to_a_datastore_restores_byte_identical_after_the_ceso_home_is_deleted()
+    {
+        var url = $"sftp://{bed.Info.SshUser}@127.0.0.1:{bed.Info.SshPort}/vmfs/volumes/{bed.Info.Datastores[0].Name}/ceso-sftp-{Guid.NewGuid():N}";
+        await RoundTripAsync(url, null, new RepositoryLocationOptions { IdentityFile = bed.Info.SshKey, KnownHostsFile = bed.Info.KnownHosts });
+    }
+
     private async Task RoundTripAsync(string url, RepositoryCredentials? credentials, RepositoryLocationOptions registered)
     {
         var (session, vms, executor) = await bed.OpenOperationsAsync(Transport.Ssh);
@@ -57,7 +64,7 @@ public sealed class RemoteRepositoryTests(TestBed bed, SwiftServer swift) : ICla
 
             // A new machine: no config.yaml, no catalog; only the URL, the password and the credentials.
             Directory.Delete(firstHome.Path, true);
-            var again = await BackupOperations.OpenAsync(secondHome, url, Password, credentials: credentials);
+            var again = await BackupOperations.OpenAsync(secondHome, url, Password, options: registered, credentials: credentials);
             var listed = await BackupOperations.ListAsync(again);
             Assert.Equal([run.Snapshot!.Id], listed.Select(b => b.Id));
             var (restore, _) = await BackupOperations.PlanRestoreAsync(session, secondHome, again, new RestoreVmRequest(run.Snapshot.Id[..8], restored));
