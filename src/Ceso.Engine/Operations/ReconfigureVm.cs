@@ -41,6 +41,7 @@ internal sealed class ReconfigureVm(OperationContext context, VmGuards guards)
         var (vmxPath, oldText, vmx) = (rewrite.Path, rewrite.OldText, rewrite.Vmx);
         // New MACs and instance-ids depend on the request and the .vmx as it is now: re-planning gives the same plan.
         var seed = IdentitySeed.For(context.Home, "ReconfigureVm", context.Host, vm.Id, oldText, System.Text.Json.JsonSerializer.Serialize(r));
+        var newMacs = new List<string>();
         var changes = new List<string>();
         var notes = new List<string>();
         var target = $"{context.Host}/{vm.Name}";
@@ -134,7 +135,16 @@ internal sealed class ReconfigureVm(OperationContext context, VmGuards guards)
                 throw context.Invalid("TooManyNics", $"'{vm.Name}' already has the 10 network adapters a VM can have; remove one first (-RemoveNic).", vm.Name);
             }
 
-            var mac = VmxIdentity.NewMac(seed, $"mac-{n}");
+            // Like a copy's: a MAC no VM on the host has and this installation never issued, found by retrying the
+            // derivation (the same request against the same host state gives the same MAC).
+            var issued = new IssuedIdentities(context.Home);
+            var taken = VmCopy.Taken(await context.Session.Inventory.GetVmsAsync(ct).ConfigureAwait(false), issued);
+            var mac = Enumerable.Range(0, 64).Select(a => VmxIdentity.NewMac(a == 0 ? seed : seed.Retry(a), $"mac-{n}"))
+                .FirstOrDefault(m => !taken.Contains(IssuedIdentities.Key(m)))
+                ?? throw new CesoException("IdentityExhausted", CesoErrorKind.InvalidState,
+                    $"Ceso found no MAC for the new NIC of '{vm.Name}' on {context.Host} that no VM has in 64 tries; the host has too many VMs with static MACs in 00:50:56:00-3F.")
+                { Host = context.Host, Target = vm.Name };
+            newMacs.Add(mac);
             foreach (var (k, v) in new[] { ("present", "TRUE"), ("virtualDev", "vmxnet3"), ("networkName", Portgroup(addNet)), ("addressType", "static"), ("address", mac) })
             {
                 SetKey($"ethernet{n}.{k}", v);
@@ -205,7 +215,8 @@ internal sealed class ReconfigureVm(OperationContext context, VmGuards guards)
         if (changes.Count > 0)
         {
             // -WhatIf shows a step's notes with its command; the upload's text is a placeholder, so the changes go there.
-            steps.Add(rewrite.Step($"Rewrite {vmxPath.FileName}: {string.Join("; ", changes)}", target) with { Notes = [$"changes {string.Join("; ", changes)}", .. notes] });
+            var rewriteStep = rewrite.Step($"Rewrite {vmxPath.FileName}: {string.Join("; ", changes)}", target) with { Notes = [$"changes {string.Join("; ", changes)}", .. notes] };
+            steps.Add(newMacs.Count == 0 ? rewriteStep : VmCopy.RecordingIdentity(rewriteStep, new IssuedIdentities(context.Home), newMacs));
         }
 
         if (r.ExtendDisk is { } ext)

@@ -136,7 +136,7 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
     }
 
     // Every BIOS UUID and MAC of the host's VMs (the inventory the plan read) and every one this installation issued.
-    private static HashSet<string> Taken(IReadOnlyList<CesoVm> vms, IssuedIdentities issued)
+    internal static HashSet<string> Taken(IReadOnlyList<CesoVm> vms, IssuedIdentities issued)
     {
         var taken = new HashSet<string>(issued.Read(), StringComparer.Ordinal);
         foreach (var vm in vms)
@@ -160,7 +160,7 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
 
     // The step that writes the new identity records it as issued first (also if the write then fails: it may have
     // landed), so no later plan of this installation gives it out again.
-    private static PlanStep RecordingIdentity(PlanStep step, IssuedIdentities issued, IReadOnlyList<string> identity)
+    internal static PlanStep RecordingIdentity(PlanStep step, IssuedIdentities issued, IReadOnlyList<string> identity)
     {
         var run = step.Execute;
         var withProgress = step.ExecuteWithProgress;

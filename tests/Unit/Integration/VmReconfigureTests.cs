@@ -91,6 +91,34 @@ public sealed class VmReconfigureTests(TestBed bed)
     }
 
     [Fact]
+    public async Task The_mac_of_an_added_nic_is_one_no_vm_has_and_this_installation_never_issued_and_is_recorded_when_written()
+    {
+        var (session, vms, executor) = await OpenAsync(Transport.Ssh);
+        await using var _ = session;
+        await WithCopyAsync(vms, executor, "macnic01", async () =>
+        {
+            var request = new ReconfigureRequest { Vm = "macnic01", AddNicNetwork = "Lab Network" };
+            var ledger = bed.Home.File("issued-identities.txt");
+            string MacOf(Ceso.Engine.Planning.Plan p) =>
+                System.Text.RegularExpressions.Regex.Match(string.Join("\n", p.Steps.Select(executor.Show)), "ethernet1.address = \"([0-9a-f:]{17})\"").Groups[1].Value;
+
+            var first = MacOf((await vms.PlanReconfigureAsync(request)).Plan);
+            Assert.Matches("^00:50:56:[0-3]", first);
+            Assert.Equal(first, MacOf((await vms.PlanReconfigureAsync(request)).Plan)); // planned twice: the same MAC
+
+            // Another installation (or a VM made by hand) already has it: the derivation moves on.
+            File.AppendAllText(ledger, Ceso.Engine.Planning.IssuedIdentities.Key(first) + "\n");
+            var (plan, _) = await vms.PlanReconfigureAsync(request);
+            var second = MacOf(plan);
+            Assert.NotEqual(first, second);
+            await executor.ExecuteAsync(plan);
+
+            Assert.Equal(second, (await vms.RefreshAsync("macnic01"))!.Nics[1].MacAddress);
+            Assert.Contains(Ceso.Engine.Planning.IssuedIdentities.Key(second), File.ReadAllLines(ledger));
+        });
+    }
+
+    [Fact]
     public async Task A_vmx_written_over_the_api_goes_to_a_temporary_name_and_is_moved_into_place()
     {
         var (session, vms, executor) = await OpenAsync(Transport.Soap);
