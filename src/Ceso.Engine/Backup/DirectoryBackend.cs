@@ -24,7 +24,7 @@ public sealed class DirectoryBackend : IBackupBackend
     /// <inheritdoc />
     public async Task SaveAsync(FileKind kind, string name, Stream data, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         var path = PathOf(kind, name);
         var folder = Path.GetDirectoryName(path)!;
         var temp = Path.Combine(folder, ".tmp-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant());
@@ -72,7 +72,7 @@ public sealed class DirectoryBackend : IBackupBackend
     /// <inheritdoc />
     public async Task<Stream> OpenAsync(FileKind kind, string name, long offset = 0, long? length = null, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         var path = PathOf(kind, name);
         FileStream file;
         try
@@ -108,7 +108,7 @@ public sealed class DirectoryBackend : IBackupBackend
     /// <inheritdoc />
     public Task<long?> StatAsync(FileKind kind, string name, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         var info = new FileInfo(PathOf(kind, name));
         return Task.FromResult<long?>(info.Exists ? info.Length : null);
     }
@@ -124,7 +124,7 @@ public sealed class DirectoryBackend : IBackupBackend
             yield break;
         }
 
-        var folder = Path.Combine(Root, FolderOf(kind));
+        var folder = Path.Combine(Root, RepositoryLayout.FolderOf(kind));
         if (!Directory.Exists(folder)) yield break;
         var options = new EnumerationOptions { RecurseSubdirectories = kind == FileKind.Pack, MaxRecursionDepth = 1, IgnoreInaccessible = false };
         foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*", options))
@@ -137,7 +137,7 @@ public sealed class DirectoryBackend : IBackupBackend
     /// <inheritdoc />
     public Task RemoveAsync(FileKind kind, string name, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         var path = PathOf(kind, name);
         try
         {
@@ -157,26 +157,8 @@ public sealed class DirectoryBackend : IBackupBackend
     {
         FileKind.Config => Path.Combine(Root, "config"),
         FileKind.Pack => Path.Combine(Root, "data", name[..2], name),
-        _ => Path.Combine(Root, FolderOf(kind), name),
+        _ => Path.Combine(Root, RepositoryLayout.FolderOf(kind), name),
     };
-
-    private static string FolderOf(FileKind kind) => kind switch
-    {
-        FileKind.Key => "keys",
-        FileKind.Pack => "data",
-        FileKind.Index => "index",
-        FileKind.Snapshot => "snapshots",
-        FileKind.Lock => "locks",
-        _ => "",
-    };
-
-    private static void CheckName(string name)
-    {
-        if (name.Length < 2 || name.StartsWith('.') || name.IndexOfAny(['/', '\\', ':']) >= 0)
-        {
-            throw BackupErrors.Invalid($"'{name}' is not a repository file name.");
-        }
-    }
 
     /// <summary>ENOSPC/EDQUOT on Unix (the runtime puts errno in HResult), ERROR_DISK_FULL/ERROR_HANDLE_DISK_FULL on Windows.</summary>
     internal static bool IsDiskFull(IOException ex) =>

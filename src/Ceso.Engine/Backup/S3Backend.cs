@@ -80,7 +80,7 @@ public sealed partial class S3Backend : IBackupBackend, IDisposable
     /// <inheritdoc />
     public async Task SaveAsync(FileKind kind, string name, Stream data, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         var key = KeyOf(kind, name);
         if (_options.CreateBucket)
         {
@@ -125,7 +125,7 @@ public sealed partial class S3Backend : IBackupBackend, IDisposable
     /// <inheritdoc />
     public async Task<Stream> OpenAsync(FileKind kind, string name, long offset = 0, long? length = null, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         var key = KeyOf(kind, name);
         if (offset < 0 || length < 0)
         {
@@ -195,7 +195,7 @@ public sealed partial class S3Backend : IBackupBackend, IDisposable
     /// <inheritdoc />
     public Task<long?> StatAsync(FileKind kind, string name, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         return StatKeyAsync(KeyOf(kind, name), ct);
     }
 
@@ -212,7 +212,7 @@ public sealed partial class S3Backend : IBackupBackend, IDisposable
             yield break;
         }
 
-        var folder = _prefix + FolderOf(kind) + "/";
+        var folder = _prefix + RepositoryLayout.FolderOf(kind) + "/";
         var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = folder, MaxKeys = _options.ListPageSize };
         while (true)
         {
@@ -250,7 +250,7 @@ public sealed partial class S3Backend : IBackupBackend, IDisposable
     /// <inheritdoc />
     public async Task RemoveAsync(FileKind kind, string name, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         var key = KeyOf(kind, name);
         try
         {
@@ -341,7 +341,7 @@ public sealed partial class S3Backend : IBackupBackend, IDisposable
     {
         FileKind.Config => _prefix + "config",
         FileKind.Pack => $"{_prefix}data/{name[..2]}/{name}",
-        _ => $"{_prefix}{FolderOf(kind)}/{name}",
+        _ => $"{_prefix}{RepositoryLayout.FolderOf(kind)}/{name}",
     };
 
     private async Task<long?> StatKeyAsync(string key, CancellationToken ct)
@@ -366,24 +366,6 @@ public sealed partial class S3Backend : IBackupBackend, IDisposable
 
     private static CesoException TooShort(FileKind kind, string name, long size, long offset, long? length) =>
         BackupErrors.Corrupt($"{kind} file '{name}'", $"is {size} bytes long, too short for a read of {length} bytes at {offset}");
-
-    private static string FolderOf(FileKind kind) => kind switch
-    {
-        FileKind.Key => "keys",
-        FileKind.Pack => "data",
-        FileKind.Index => "index",
-        FileKind.Snapshot => "snapshots",
-        FileKind.Lock => "locks",
-        _ => "",
-    };
-
-    private static void CheckName(string name)
-    {
-        if (name.Length < 2 || name.StartsWith('.') || name.IndexOfAny(['/', '\\', ':']) >= 0)
-        {
-            throw BackupErrors.Invalid($"'{name}' is not a repository file name.");
-        }
-    }
 
     /// <summary><c>s3:ENDPOINT/BUCKET/PREFIX</c> (or <c>s3://BUCKET/PREFIX</c> for AWS); <see cref="Uri.Authority"/> has no user info.</summary>
     private static string LocationOf(S3BackendOptions o)

@@ -56,7 +56,7 @@ public sealed partial class SftpBackend : IBackupBackend, IAsyncDisposable, IDis
     /// <inheritdoc />
     public async Task SaveAsync(FileKind kind, string name, Stream data, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         var path = PathOf(kind, name);
         var folder = ParentOf(path)!;
         var temp = folder + "/.tmp-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
@@ -125,7 +125,7 @@ public sealed partial class SftpBackend : IBackupBackend, IAsyncDisposable, IDis
     /// <inheritdoc />
     public async Task<Stream> OpenAsync(FileKind kind, string name, long offset = 0, long? length = null, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         var path = PathOf(kind, name);
         try
         {
@@ -173,7 +173,7 @@ public sealed partial class SftpBackend : IBackupBackend, IAsyncDisposable, IDis
     /// <inheritdoc />
     public async Task<long?> StatAsync(FileKind kind, string name, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         try
         {
             return (await _client.StatAsync(PathOf(kind, name), ct).ConfigureAwait(false)) is { IsRegularFile: true } a ? a.Size : null;
@@ -197,7 +197,7 @@ public sealed partial class SftpBackend : IBackupBackend, IAsyncDisposable, IDis
             yield break;
         }
 
-        var folder = Join(RemotePath, FolderOf(kind));
+        var folder = Join(RemotePath, RepositoryLayout.FolderOf(kind));
         await foreach (var e in EntriesAsync(folder, ct).ConfigureAwait(false))
         {
             if (e.Name.StartsWith('.'))
@@ -231,7 +231,7 @@ public sealed partial class SftpBackend : IBackupBackend, IAsyncDisposable, IDis
     /// <inheritdoc />
     public async Task RemoveAsync(FileKind kind, string name, CancellationToken ct = default)
     {
-        CheckName(name);
+        RepositoryLayout.CheckName(name);
         try
         {
             await _client.RemoveAsync(PathOf(kind, name), ct).ConfigureAwait(false);
@@ -257,7 +257,7 @@ public sealed partial class SftpBackend : IBackupBackend, IAsyncDisposable, IDis
     {
         FileKind.Config => Join(RemotePath, "config"),
         FileKind.Pack => Join(Join(RemotePath, "data"), name[..2]) + "/" + name,
-        _ => Join(Join(RemotePath, FolderOf(kind)), name),
+        _ => Join(Join(RemotePath, RepositoryLayout.FolderOf(kind)), name),
     };
 
     private Task<SftpFile> OpenNewAsync(string path, CancellationToken ct) =>
@@ -351,16 +351,6 @@ public sealed partial class SftpBackend : IBackupBackend, IAsyncDisposable, IDis
         }
     }
 
-    private static string FolderOf(FileKind kind) => kind switch
-    {
-        FileKind.Key => "keys",
-        FileKind.Pack => "data",
-        FileKind.Index => "index",
-        FileKind.Snapshot => "snapshots",
-        FileKind.Lock => "locks",
-        _ => "",
-    };
-
     private static string Join(string folder, string name) => folder.EndsWith('/') ? folder + name : folder + "/" + name;
 
     /// <summary>The folder holding <paramref name="path"/>; null for a name with no folder part or for "/".</summary>
@@ -373,13 +363,5 @@ public sealed partial class SftpBackend : IBackupBackend, IAsyncDisposable, IDis
             0 => path.Length > 1 ? "/" : null,
             _ => path[..i],
         };
-    }
-
-    private static void CheckName(string name)
-    {
-        if (name.Length < 2 || name.StartsWith('.') || name.IndexOfAny(['/', '\\', ':', '\n', '\0']) >= 0)
-        {
-            throw BackupErrors.Invalid($"'{name}' is not a repository file name.");
-        }
     }
 }
