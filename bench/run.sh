@@ -9,7 +9,10 @@
 # and one New-CesoVm before/after the batched reads with delayMs=READS_DELAY_MS (150) on beds of READS_VMS ("4 50")
 # VMs, READS_RUNS (3) rounds each. BENCH=backup (not part of all: ~10 min) backs up a 4 GiB disk image (v1, then v2)
 # with Ceso, restic and borg on a 2-VM test bed and restores it (RUNS rounds, default 3; PLAIN=1: the host has no
-# python, so Ceso reads a plain stream; images from BENCH_IMAGES, default /var/tmp/ceso-bench).
+# python, so Ceso reads a plain stream; images from BENCH_IMAGES, default /var/tmp/ceso-bench). BENCH=backends (not
+# part of all: ~12 min) backs up the same image v1, then v2, and restores v2 with Ceso and restic into each repository
+# backend: a local directory, SFTP to the test bed's sshd and datastore, S3 on Swift (testbed/swift-s3, started and
+# stopped here); RUNS rounds (default 3), BACKENDS a subset (directory,sftp,s3).
 set -eu
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 BACKUP_RUNS="${RUNS:-3}"
@@ -19,7 +22,7 @@ VMS="${VMS:-1000}"
 LIFECYCLE_VMS="${LIFECYCLE_VMS:-4}"
 
 # Which benchmarks run on the big test bed (MAIN) and whether the lifecycle one runs on its small bed (LIFE).
-MAIN="" LIFE="" READS="" BACKUP=""
+MAIN="" LIFE="" READS="" BACKUP="" BACKENDS_BENCH=""
 for b in $(echo "${BENCH:-all}" | tr ',' ' '); do
     case "$b" in
         all) MAIN="discovery,ssh" LIFE=1 ;;
@@ -27,7 +30,8 @@ for b in $(echo "${BENCH:-all}" | tr ',' ' '); do
         lifecycle) LIFE=1 ;;
         reads) READS=1 ;;
         backup) BACKUP=1 ;;
-        *) echo "BENCH=$b: use all, or a comma-separated list of discovery, ssh, lifecycle, reads, backup" >&2; exit 2 ;;
+        backends) BACKENDS_BENCH=1 ;;
+        *) echo "BENCH=$b: use all, or a comma-separated list of discovery, ssh, lifecycle, reads, backup, backends" >&2; exit 2 ;;
     esac
 done
 
@@ -39,6 +43,7 @@ DRIVER="$BENCH_DIR/Ceso.Bench/bin/Release/net10.0/Ceso.Bench.dll"
 
 WORK=$(mktemp -d /tmp/ceso-bench.XXXXXX)
 BED_PID=""
+SWIFT_STATE=""
 stop_bed() {
     if [ -n "$BED_PID" ] && kill -0 "$BED_PID" 2>/dev/null; then
         kill -TERM "$BED_PID" 2>/dev/null || true
@@ -48,6 +53,7 @@ stop_bed() {
 }
 cleanup() {
     stop_bed
+    if [ -n "$SWIFT_STATE" ]; then "$ROOT/testbed/swift-s3/stop.sh" "$SWIFT_STATE" >/dev/null 2>&1 || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -69,7 +75,7 @@ start_bed() {
     if grep -q '"error"' "$WORK/$2.json"; then cat "$WORK/$2.json" >&2; exit 1; fi
 }
 
-if [ -n "$BACKUP" ]; then
+if [ -n "$BACKUP$BACKENDS_BENCH" ]; then
     IMAGES="${BENCH_IMAGES:-/var/tmp/ceso-bench}"
     [ -f "$IMAGES/disk-v1.img" ] && [ -f "$IMAGES/disk-v2.img" ] || { echo "no $IMAGES/disk-v1.img and disk-v2.img: run /work/shared/bench/make-disk-image.sh $IMAGES" >&2; exit 1; }
     for p in restic:restic borg:borgbackup pv:pv; do
@@ -102,4 +108,16 @@ if [ -n "$BACKUP" ]; then
     CESOBED="$ROOT/testbed/bin/cesobed" BENCH_IMAGES="$IMAGES" BACKUP_RUNS="$BACKUP_RUNS" BENCH_WORK="$WORK" PLAIN="${PLAIN:-0}" \
         BENCH=backup dotnet "$DRIVER" "$WORK/backup-bed.json"
     stop_bed
+fi
+if [ -n "$BACKENDS_BENCH" ]; then
+    echo "== restic $(restic version | cut -d' ' -f2), swift $(dpkg-query -W -f='${Version}' swift 2>/dev/null)"
+    echo "starting Swift (testbed/swift-s3/start.sh)..." >&2
+    SWIFT_STATE="$WORK/swift"
+    "$ROOT/testbed/swift-s3/start.sh" "$SWIFT_STATE" >"$WORK/swift.json"
+    start_bed 2 backends-bed
+    BENCH_IMAGES="$IMAGES" BACKUP_RUNS="$BACKUP_RUNS" BENCH_WORK="$WORK" SWIFT_JSON="$WORK/swift.json" \
+        BENCH=backends dotnet "$DRIVER" "$WORK/backends-bed.json"
+    stop_bed
+    "$ROOT/testbed/swift-s3/stop.sh" "$SWIFT_STATE" >/dev/null
+    SWIFT_STATE=""
 fi

@@ -19,7 +19,7 @@ internal sealed record StepSample(double WallS, long WireBytes, long PayloadByte
 
 internal static partial class BackupBench
 {
-    private const string Vm = "bench-bk";
+    internal const string Vm = "bench-bk";
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public static async Task RunAsync(JsonElement bed, CesoHome home, int runs)
@@ -32,7 +32,6 @@ internal static partial class BackupBench
         var v2 = Path.Combine(images, "disk-v2.img");
         var ds = bed.GetProperty("datastores")[0];
         var localDir = ds.GetProperty("localDir").GetString()!;
-        var vmfs = ds.GetProperty("vmfsPath").GetString()!;
         var work = Path.Combine(Environment.GetEnvironmentVariable("BENCH_WORK") ?? Path.GetTempPath(), "ceso-backup-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(work);
         var capacity = new FileInfo(v1).Length;
@@ -62,20 +61,8 @@ internal static partial class BackupBench
         var redactor = new Redactor();
         var executor = new PlanExecutor(AuditLog.Open(home, redactor), redactor, new AuditActor("bench", null));
 
-        // The VM: a clone of vm01 whose descriptor says 4 GiB and whose flat file is the image (copied sparse).
-        if (await ops.RefreshAsync(Vm) is null)
-        {
-            await executor.ExecuteAsync((await ops.PlanCloneAsync(new CloneVmRequest { Source = "vm01", Name = Vm })).Plan);
-        }
-
-        var vmDir = Path.Combine(localDir, Vm);
-        var descriptor = Path.Combine(vmDir, Vm + ".vmdk");
-        var flat = Path.Combine(vmDir, Vm + "-flat.vmdk");
-        File.WriteAllText(descriptor, ExtentLine().Replace(File.ReadAllText(descriptor), m => $"RW {capacity / 512} {m.Groups[1].Value}"));
+        var (flat, ssh) = await PrepareVmAsync(bed, ops, executor, capacity);
         void Put(string image) => Sh($"cp --sparse=always '{image}' '{flat}'");
-
-        var ssh = $"ssh -F /dev/null -i '{S("sshKey")}' -p {bed.GetProperty("sshPort").GetInt32()} -o UserKnownHostsFile='{S("knownHosts")}' " +
-            $"-o GlobalKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR {S("sshUser")}@{S("sshHost")} cat {vmfs}/{Vm}/{Vm}-flat.vmdk";
         Environment.SetEnvironmentVariable("RESTIC_PASSWORD", "bench");
         Environment.SetEnvironmentVariable("BORG_PASSPHRASE", "bench");
         Environment.SetEnvironmentVariable("BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK", "yes");
@@ -194,7 +181,29 @@ internal static partial class BackupBench
         Directory.Delete(work, true);
     }
 
-    private const string Time = "/usr/bin/time -o \"$TIMEFILE\" -f '%e %M'";
+    // The VM: a clone of vm01 whose descriptor says CAPACITY bytes and whose flat file is the bench image (copied sparse
+    // before each backup). Returns the flat file's local path and `ssh … cat` of it as the host serves it (the peers' read).
+    internal static async Task<(string Flat, string SshCat)> PrepareVmAsync(JsonElement bed, VmOperations ops, PlanExecutor executor, long capacity)
+    {
+        string S(string name) => bed.GetProperty(name).GetString()!;
+        var ds = bed.GetProperty("datastores")[0];
+        var localDir = ds.GetProperty("localDir").GetString()!;
+        var vmfs = ds.GetProperty("vmfsPath").GetString()!;
+        if (await ops.RefreshAsync(Vm) is null)
+        {
+            await executor.ExecuteAsync((await ops.PlanCloneAsync(new CloneVmRequest { Source = "vm01", Name = Vm })).Plan);
+        }
+
+        var vmDir = Path.Combine(localDir, Vm);
+        var descriptor = Path.Combine(vmDir, Vm + ".vmdk");
+        var flat = Path.Combine(vmDir, Vm + "-flat.vmdk");
+        File.WriteAllText(descriptor, ExtentLine().Replace(File.ReadAllText(descriptor), m => $"RW {capacity / 512} {m.Groups[1].Value}"));
+        var ssh = $"ssh -F /dev/null -i '{S("sshKey")}' -p {bed.GetProperty("sshPort").GetInt32()} -o UserKnownHostsFile='{S("knownHosts")}' " +
+            $"-o GlobalKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR {S("sshUser")}@{S("sshHost")} cat {vmfs}/{Vm}/{Vm}-flat.vmdk";
+        return (flat, ssh);
+    }
+
+    internal const string Time = "/usr/bin/time -o \"$TIMEFILE\" -f '%e %M'";
 
     private static void Print(Dictionary<string, Dictionary<string, List<StepSample>>> results, (long Blocks, long NonZeroBlocks, long Bytes) changed,
         HashSet<string> readPaths, List<string> mismatches, bool plain)
@@ -281,7 +290,7 @@ internal static partial class BackupBench
         await executor.ExecuteAsync((await ops.PlanRemoveAsync(name, keepFiles: false)).Plan);
     }
 
-    private sealed class Inline<T>(Action<T> report) : IProgress<T>
+    internal sealed class Inline<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
     }
@@ -391,9 +400,9 @@ internal static partial class BackupBench
         return (blocks, nonZero, bytes);
     }
 
-    private static long Allocated(string path) => long.Parse(ShOut($"du -B1 '{path}' | cut -f1").Trim(), Inv);
+    internal static long Allocated(string path) => long.Parse(ShOut($"du -B1 '{path}' | cut -f1").Trim(), Inv);
 
-    private static long Du(string dir) => Directory.Exists(dir) ? long.Parse(ShOut($"du -sb '{dir}' | cut -f1").Trim(), Inv) : 0;
+    internal static long Du(string dir) => Directory.Exists(dir) ? long.Parse(ShOut($"du -sb '{dir}' | cut -f1").Trim(), Inv) : 0;
 
     // Linux: writing 5 to clear_refs resets the peak RSS (VmHWM) of this process, so each step's peak is its own.
     private static void ResetPeak() => File.WriteAllText("/proc/self/clear_refs", "5");
@@ -402,7 +411,7 @@ internal static partial class BackupBench
         long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], Inv) * 1024;
 
     // Runs a bash command line with TIMEFILE set; returns the driver-measured wall time and /usr/bin/time's %M.
-    private static (double WallS, long RssBytes) Timed(string command, string work)
+    internal static (double WallS, long RssBytes) Timed(string command, string work)
     {
         var timeFile = Path.Combine(work, ".time");
         File.Delete(timeFile);
@@ -434,7 +443,7 @@ internal static partial class BackupBench
         return p.ExitCode;
     }
 
-    private static string ShOut(string command)
+    internal static string ShOut(string command)
     {
         using var p = Process.Start(new ProcessStartInfo("/bin/bash", ["-c", command]) { RedirectStandardOutput = true, UseShellExecute = false })!;
         var s = p.StandardOutput.ReadToEnd();
@@ -444,7 +453,7 @@ internal static partial class BackupBench
 
     internal static double Mib(double bytes) => bytes / 1048576.0;
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var s = values.Order().ToArray();
         return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;

@@ -6,9 +6,11 @@
 //   lifecycle  engine overhead (wall time - host wait) of New-CesoVm and Copy-CesoVm over SOAP and over SSH
 //              (run.sh gives it its own small test bed)
 //   backup     Backup-CesoVm cold + incremental and restore of a 4 GiB disk vs restic and borg (BackupBench.cs)
+//   backends   the same backup v1, v2 and restore into each repository backend (directory, SFTP, S3 on Swift) vs restic's
+//              local, SFTP and S3 backends on the same servers (BackendsBench.cs)
 //   reads      SSH discovery and one New-CesoVm with the bed's per-command delay of a real host (run.sh: delayMs=150,
 //              4 and 50 VMs): before (one shell command per vim-cmd) and after (batched: python helper, shell loop)
-// BENCH selects: all (default), or a comma-separated list of discovery, ssh, lifecycle, reads.
+// BENCH selects: all (default), or a comma-separated list of discovery, ssh, lifecycle, reads, backup, backends.
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
@@ -40,9 +42,9 @@ try
     // all, or a comma-separated list of discovery, ssh, lifecycle
     var only = (Environment.GetEnvironmentVariable("BENCH") is { Length: > 0 } b ? b : "all").Split(',', StringSplitOptions.TrimEntries);
     bool Selected(string name) => only.Contains("all") || only.Contains(name);
-    if (only.Except(["all", "discovery", "ssh", "lifecycle", "reads", "backup"]).FirstOrDefault() is { } unknown)
+    if (only.Except(["all", "discovery", "ssh", "lifecycle", "reads", "backup", "backends"]).FirstOrDefault() is { } unknown)
     {
-        throw new ArgumentException($"BENCH={unknown}: use all, discovery, ssh, lifecycle, reads or backup (or a comma-separated list)");
+        throw new ArgumentException($"BENCH={unknown}: use all, discovery, ssh, lifecycle, reads, backup or backends (or a comma-separated list)");
     }
 
     if (Selected("discovery"))
@@ -70,6 +72,12 @@ try
     if (only.Contains("backup"))
     {
         await Ceso.Bench.BackupBench.RunAsync(bed, home, Env("BACKUP_RUNS", 3));
+    }
+
+    // Only by name: the backup into each backend, with Swift started by run.sh (BackendsBench.cs).
+    if (only.Contains("backends"))
+    {
+        await Ceso.Bench.BackendsBench.RunAsync(bed, home, Env("BACKUP_RUNS", 3));
     }
 }
 finally
