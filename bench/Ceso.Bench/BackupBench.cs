@@ -268,12 +268,44 @@ internal static partial class BackupBench
         var latest = snapshots.OrderBy(x => x.Time).Last();
         var name = $"{Vm}-r{round}";
         string? detail = null;
-        var progress = new Inline<PlanProgress>(p => detail = p.StepDetail ?? detail);
-        ResetPeak();
+        if (Environment.GetEnvironmentVariable("BENCH_STEPS") == "1")
+        {
+            // The repository side alone: every block read, opened, decompressed and verified, nothing sent.
+            var decode = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            long bytes = 0;
+            await foreach (var b in repo.Repository.ReadDiskAsync((await repo.Repository.LoadSnapshotAsync(latest.Id)).Disks[0]))
+            {
+                bytes += b.Data!.Value.Length;
+            }
+
+            Console.Error.WriteLine($"repository read of v2 alone: {decode.Elapsed.TotalSeconds:0.00} s wall, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:0.00} s CPU, {bytes >> 20} MiB");
+        }
+
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
+        // BENCH_STEPS=1: where the restore's time goes, step by step (planning first).
+        var laps = new List<string>();
+        var (lastStep, lastAt) = (-1, TimeSpan.Zero);
+        var progress = new Inline<PlanProgress>(p =>
+        {
+            detail = p.StepDetail ?? detail;
+            if (p.Step != lastStep)
+            {
+                laps.Add($"{(lastStep < 0 ? "plan" : "step " + lastStep)} {(sw.Elapsed - lastAt).TotalSeconds:0.00} s");
+                (lastStep, lastAt) = (p.Step, sw.Elapsed);
+                laps[^1] += $" | {p.Step}: {p.Title}";
+            }
+        });
+        ResetPeak();
         var (plan, _) = await BackupOperations.PlanRestoreAsync(session, home, repo, new RestoreVmRequest(latest.Id, name));
         await executor.ExecuteAsync(plan, progress);
         var wall = sw.Elapsed.TotalSeconds;
+        if (Environment.GetEnvironmentVariable("BENCH_STEPS") == "1")
+        {
+            laps.Add($"step {lastStep} {(sw.Elapsed - lastAt).TotalSeconds:0.00} s (end); Ceso CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds:0.00} s");
+            Console.Error.WriteLine("restore steps: " + string.Join("\n  ", laps));
+        }
         var peak = Peak();
         var m = Regex.Match(detail ?? "", @"written, ([\d.]+ (?:B|KiB|MiB|GiB)) of about .* sent \(([^)]*)\)");
         var wire = m.Success ? WireOf(m.Groups[1].Value + " sent") : -1;

@@ -89,13 +89,15 @@ public sealed partial class BackupRepository
         }
 
         var pack = Index.PackName(entry.Pack);
-        byte[] stored;
-        await using (var stream = await Backend.OpenAsync(FileKind.Pack, pack, entry.Offset, entry.Length, ct).ConfigureAwait(false))
+        await using var stream = await Backend.OpenAsync(FileKind.Pack, pack, entry.Offset, entry.Length, ct).ConfigureAwait(false);
+        if (stream is MemoryStream memory && memory.TryGetBuffer(out var held) && held.Count - (int)memory.Position == entry.Length)
         {
-            stored = new byte[entry.Length];
-            await stream.ReadExactlyAsync(stored, ct).ConfigureAwait(false);
+            // The backend read the range into memory already (directory, retrying remote reads): no second copy.
+            return DecodeBlob(held.AsSpan((int)memory.Position), id, entry.Compressed, entry.RawLength, pack);
         }
 
+        var stored = new byte[entry.Length];
+        await stream.ReadExactlyAsync(stored, ct).ConfigureAwait(false);
         return DecodeBlob(stored, id, entry.Compressed, entry.RawLength, pack);
     }
 

@@ -101,7 +101,7 @@ public sealed class DirectoryBackend : IBackupBackend
         {
             var buffer = new byte[length.Value];
             await file.ReadExactlyAsync(buffer, ct).ConfigureAwait(false);
-            return new MemoryStream(buffer, writable: false);
+            return new MemoryStream(buffer, 0, buffer.Length, writable: false, publiclyVisible: true); // readers may take the bytes without a copy
         }
     }
 

@@ -25,6 +25,27 @@ internal static class SshFileCommands
 
     public static string Remove(DatastorePath path) => ShellQuote.Join("rm", "-f", path.Vmfs);
 
+    /// <summary>Writes <paramref name="bytes"/> (a small file) into the temporary file with the shell's printf builtin.</summary>
+    public static string PrintBytes(ReadOnlySpan<byte> bytes, DatastorePath temp)
+    {
+        // Letters and digits as they are, every other byte as a 3-digit octal escape (so '%', '\\' and NUL are data, not
+        // format); ash's and bash's printf builtins both write the bytes exactly.
+        var format = new System.Text.StringBuilder(bytes.Length * 4);
+        foreach (var b in bytes)
+        {
+            if (char.IsAsciiLetterOrDigit((char)b))
+            {
+                format.Append((char)b);
+            }
+            else
+            {
+                format.Append('\\').Append((char)('0' + (b >> 6))).Append((char)('0' + ((b >> 3) & 7))).Append((char)('0' + (b & 7)));
+            }
+        }
+
+        return ShellCommandLine.Of("printf", format.ToString()).WriteTo(temp.Vmfs).ToString();
+    }
+
     /// <summary>Streams stdin into the temporary file (the bulk connection).</summary>
     public static string Receive(DatastorePath temp) => ShellCommandLine.Of("cat").WriteTo(temp.Vmfs).ToString();
 

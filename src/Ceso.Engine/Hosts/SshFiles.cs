@@ -87,7 +87,26 @@ public sealed class SshFiles(SshSession ssh, string host) : IHostFiles
         var counted = new ProgressReadStream(source, progress);
         try
         {
-            var r = await ssh.StreamAsync(SshFileCommands.Receive(temp), counted, null, ct).ConfigureAwait(false);
+            // A small file (an .nvram) goes through the persistent shell as one printf of octal escapes: no ssh process
+            // of its own (a handshake costs ~0.35 s), and printf is an ash builtin, so no argument-length limit.
+            SshResult r;
+            if (length is { } small && small <= SmallFileLimit)
+            {
+                var line = SshFileCommands.PrintBytes(await ReadAllAsync(counted, small, ct).ConfigureAwait(false), temp);
+                try
+                {
+                    r = await ssh.RunAsync(line, ct).ConfigureAwait(false);
+                }
+                catch (SshConnectionException e) when (e.Message.Contains(line, StringComparison.Ordinal))
+                {
+                    // The line is the file's content: an error says where it was going instead.
+                    throw new SshConnectionException(e.ErrorId, e.Message.Replace(line, $"printf <{small} bytes> > {temp.Vmfs}", StringComparison.Ordinal), e.InnerException) { Host = e.Host };
+                }
+            }
+            else
+            {
+                r = await ssh.StreamAsync(SshFileCommands.Receive(temp), counted, null, ct).ConfigureAwait(false);
+            }
             if (r.ExitCode != 0)
             {
                 throw WriteFailed(path, r);
@@ -110,6 +129,16 @@ public sealed class SshFiles(SshSession ssh, string host) : IHostFiles
             await RemoveQuietlyAsync(temp).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Files up to this size are written through the persistent shell instead of a stream of their own.</summary>
+    internal const int SmallFileLimit = 64 * 1024;
+
+    private static async Task<byte[]> ReadAllAsync(Stream source, long announced, CancellationToken ct)
+    {
+        var buffer = new MemoryStream((int)announced);
+        await source.CopyToAsync(buffer, ct).ConfigureAwait(false);
+        return buffer.ToArray(); // a source longer than announced is caught by the length check after the write
     }
 
     /// <inheritdoc />

@@ -36,6 +36,16 @@ public sealed record SshTarget
     /// <summary>How long to wait for the connection to be made.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The ciphers offered, in order (OpenSSH's default set, AES-GCM first): on hosts with AES instructions OpenSSH's
+    /// AES-GCM moves a disk's blocks ~1.5× faster than its default chacha20-poly1305 (394 MiB through ssh cat: 1.0 s
+    /// vs 1.5 s, docs/decisions.md), and ESXi's sshd (FIPS mode) offers AES ciphers only. Null: ssh_config decides.
+    /// </summary>
+    public string? Ciphers { get; init; } = DefaultCiphers;
+
+    /// <summary>The ciphers Ceso offers unless told otherwise; every one of them is in OpenSSH since 6.5.</summary>
+    public const string DefaultCiphers = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr";
+
     /// <summary>The ssh arguments that reach <see cref="Host"/> and run <paramref name="remoteCommand"/>.</summary>
     internal IReadOnlyList<string> Arguments(string remoteCommand) => Build(remoteCommand, subsystem: false);
 
@@ -63,6 +73,10 @@ public sealed record SshTarget
             "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-l", User,
         ]);
+        if (Ciphers is not null)
+        {
+            a.AddRange(["-o", $"Ciphers={Ciphers}"]);
+        }
         if (KnownHostsFile is not null)
         {
             a.AddRange(["-o", $"UserKnownHostsFile={KnownHostsFile}", "-o", "GlobalKnownHostsFile=/dev/null"]);

@@ -168,6 +168,16 @@ public abstract class HostFilesConformance(TestBed bed, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task A_small_binary_file_with_every_byte_value_is_written_exactly()
+    {
+        // What an .nvram is: small, binary. Over SSH it goes through the persistent shell's printf, escaped.
+        var payload = Enumerable.Range(0, 8200).Select(i => (byte)(i * 37 % 256)).Concat("%s%%\\n'\"$(x)`\0"u8.ToArray()).ToArray();
+        await Files.WriteAsync(Ds("vm.nvram"), new MemoryStream(payload), payload.Length);
+        Assert.Equal(payload, await File.ReadAllBytesAsync(Local(Ds("vm.nvram"))));
+        Assert.Equal(["vm.nvram"], FolderListing());
+    }
+
+    [Fact]
     public async Task A_source_that_fails_mid_write_leaves_no_temporary_file_and_the_target_as_it_was()
     {
         await File.WriteAllTextAsync(Local(Ds("keep.vmx")), "old content");

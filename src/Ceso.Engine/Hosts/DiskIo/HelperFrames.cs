@@ -11,7 +11,7 @@ namespace Ceso.Engine.Hosts.DiskIo;
 /// or the trailer. The reader then sends per non-zero block, in index order, <c>B u64 index, 32 hash, u32 length, data</c>
 /// or, for a known hash, <c>K u64 index, 32 hash, u32 length</c>; <c>P u64 bytesScanned</c> while it skips holes and
 /// zero blocks; and the trailer <c>T u64 sent, u64 known, u64 zero, u64 bytesScanned, u8 seekDataUsed</c>. The writer's
-/// trailer is <c>T u64 blocks, u64 bytes, 32 SHA-256</c> over every B frame's index, length and data as received.
+/// trailer is <c>T u64 blocks, u64 bytes, u32 CRC-32</c> (zlib.crc32) over every B frame's index, length and data as received.
 /// Ceso to the writer: <c>B u64 index, u32 length, data</c> … then <c>E u64 blocks</c>. Every stream must end with
 /// its trailer: a stream cut short raises an error, never gives a short disk.
 /// </summary>
@@ -33,7 +33,7 @@ internal static class HelperFrames
     public const int ReadTrailer = 8 * 4 + 1;
 
     /// <summary>The writer's trailer after its type byte.</summary>
-    public const int WriteTrailer = 8 + 8 + 32;
+    public const int WriteTrailer = 8 + 8 + 4;
 
     /// <summary>Reads the hello; false when stdout ended before it (python did not run the script).</summary>
     public static async Task<bool> ReadHelloAsync(HelperProcess helper, CancellationToken ct)

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 
 namespace Ceso.Engine.Hosts.DiskIo;
 
@@ -11,15 +11,20 @@ namespace Ceso.Engine.Hosts.DiskIo;
 /// </summary>
 internal sealed class WriterInputStream(byte[] preamble, BlockSource source, IProgress<DiskIoProgress>? progress) : ReadOnlyTransferStream
 {
-    private readonly IncrementalHash _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly Crc32 _digest = new();
     private readonly byte[] _head = new byte[1 + 12];
     private ReadOnlyMemory<byte> _pending = preamble;
     private ReadOnlyMemory<byte> _then;
     private bool _ended;
     private long _wire;
 
-    /// <summary>The SHA-256 of every B frame's index, length and data sent (valid after the E frame).</summary>
-    public byte[] Digest() => _digest.GetCurrentHash();
+    /// <summary>The CRC-32 (big-endian, as zlib.crc32 gives it) of every B frame's index, length and data sent (valid after the E frame).</summary>
+    public byte[] Digest()
+    {
+        var d = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(d, _digest.GetCurrentHashAsUInt32());
+        return d;
+    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -72,20 +77,11 @@ internal sealed class WriterInputStream(byte[] preamble, BlockSource source, IPr
         _head[0] = HelperFrames.Block;
         BinaryPrimitives.WriteInt64BigEndian(_head.AsSpan(1), index);
         BinaryPrimitives.WriteInt32BigEndian(_head.AsSpan(9), data.Length);
-        _digest.AppendData(_head.AsSpan(1, 12));
-        _digest.AppendData(data.Span);
+        _digest.Append(_head.AsSpan(1, 12));
+        _digest.Append(data.Span);
         // the header first, then the block's bytes straight from the caller's memory
         _pending = _head.AsMemory(0, 13);
         _then = data;
     }
 
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _digest.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }

@@ -2,14 +2,14 @@
 # bootstrap in HelperScripts.cs. Protocol (all integers big-endian) in HelperFrames.cs.
 # stdin after the script: one JSON line {"path", "capacity", "block"}, then frames B (index, length, data) and one E
 # (the number of blocks sent). Writes each block at index * block into the existing file, nothing else, so the
-# regions in between stay holes. stdout: H (hello) first, then T (blocks, bytes, SHA-256 of every B frame's index,
-# length and data as received) or X (error).
+# regions in between stay holes. stdout: H (hello) first, then T (blocks, bytes, CRC-32 of every B frame's index,
+# length and data as received, as zlib.crc32, 4 bytes) or X (error).
 import errno
-import hashlib
 import json
 import os
 import struct
 import sys
+import zlib
 
 OUT = sys.stdout.buffer
 INP = sys.stdin.buffer
@@ -46,7 +46,7 @@ def main():
     buf = bytearray(bs)
     mv = memoryview(buf)
     head = bytearray(12)
-    digest = hashlib.sha256()
+    crc = 0
     count = total = 0
     while True:
         t = INP.read(1)
@@ -56,8 +56,7 @@ def main():
             if n > bs or idx * bs + n > cap:
                 frame_error("HelperBadFrame", "block %d of %d bytes lies outside the disk" % (idx, n))
             read_into(mv[:n])
-            digest.update(head)
-            digest.update(mv[:n])
+            crc = zlib.crc32(mv[:n], zlib.crc32(head, crc))
             os.lseek(fd, idx * bs, os.SEEK_SET)
             done = 0
             while done < n:
@@ -82,7 +81,7 @@ def main():
     except OSError as e:
         frame_error("HelperWriteFailed", "flushing %s: %s" % (path, e.strerror))
     os.close(fd)
-    OUT.write(b"T" + struct.pack(">QQ", count, total) + digest.digest())
+    OUT.write(b"T" + struct.pack(">QQI", count, total, crc & 0xFFFFFFFF))
     OUT.flush()
 
 
