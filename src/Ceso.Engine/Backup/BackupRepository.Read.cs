@@ -122,26 +122,38 @@ public sealed partial class BackupRepository
     public async IAsyncEnumerable<DiskBlock> ReadDiskAsync(SnapshotDisk disk, [EnumeratorCancellation] CancellationToken ct = default)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var ahead = new Queue<(BlockRef Block, Task<byte[]> Data)>();
+        var ahead = new Queue<(List<BlockRef> Blocks, Task<byte[][]> Data)>();
         var next = 0;
+        var inFlight = 0;
         try
         {
-            while (next < disk.Blocks.Count || ahead.Count > 0)
+            void Refill()
             {
-                while (next < disk.Blocks.Count && ahead.Count < ReadAhead)
+                while (next < disk.Blocks.Count && inFlight < Math.Max(ReadAhead, 2 * RunBlocks))
                 {
-                    var block = disk.Blocks[next++];
-                    ahead.Enqueue((block, Task.Run(() => ReadBlobAsync(block.Hash, stop.Token), stop.Token)));
+                    var run = NextRun(disk.Blocks, ref next);
+                    inFlight += run.Count;
+                    ahead.Enqueue((run, Task.Run(() => ReadRunAsync(run, stop.Token), stop.Token)));
                 }
+            }
 
-                var (b, read) = ahead.Dequeue();
+            Refill();
+            while (ahead.Count > 0)
+            {
+                var (blocks, read) = ahead.Dequeue();
                 var data = await read.ConfigureAwait(false);
-                if (data.Length != disk.LengthOf(b.Index))
+                inFlight -= blocks.Count;
+                Refill(); // the next reads start while this run's blocks go to the consumer
+                for (var i = 0; i < blocks.Count; i++)
                 {
-                    throw BackupErrors.Corrupt($"block {b.Index} of disk '{disk.Name}'", $"is {data.Length} bytes, not {disk.LengthOf(b.Index)}");
-                }
+                    var b = blocks[i];
+                    if (data[i].Length != disk.LengthOf(b.Index))
+                    {
+                        throw BackupErrors.Corrupt($"block {b.Index} of disk '{disk.Name}'", $"is {data[i].Length} bytes, not {disk.LengthOf(b.Index)}");
+                    }
 
-                yield return new DiskBlock(b.Index, b.Hash, data);
+                    yield return new DiskBlock(b.Index, b.Hash, data[i]);
+                }
             }
         }
         finally
@@ -159,6 +171,58 @@ public sealed partial class BackupRepository
                 }
             }
         }
+    }
+
+    /// <summary>The most bytes one coalesced read of adjacent blobs may take.</summary>
+    internal const int MaxRunBytes = 8 << 20;
+
+    /// <summary>The most blocks one coalesced read takes; two such reads may be in flight (memory stays bounded).</summary>
+    internal const int RunBlocks = 8;
+
+    // The next blocks whose blobs lie back to back in one pack (a backup writes a disk's new blocks in order, so an
+    // unchanged region reads as a few long ranges): one ranged read each, not one per block, which is what a remote
+    // repository pays per request. A blob not in the index ends the run; its read reports it.
+    private List<BlockRef> NextRun(IReadOnlyList<BlockRef> blocks, ref int next)
+    {
+        var run = new List<BlockRef> { blocks[next++] };
+        if (!Index.TryGet(_keys.IdOf(run[0].Hash), out var last))
+        {
+            return run;
+        }
+
+        var bytes = (long)last.Length;
+        while (next < blocks.Count && run.Count < RunBlocks && Index.TryGet(_keys.IdOf(blocks[next].Hash), out var e) &&
+               e.Pack == last.Pack && e.Offset == last.Offset + last.Length && bytes + e.Length <= MaxRunBytes)
+        {
+            run.Add(blocks[next++]);
+            bytes += e.Length;
+            last = e;
+        }
+
+        return run;
+    }
+
+    private async Task<byte[][]> ReadRunAsync(List<BlockRef> run, CancellationToken ct)
+    {
+        if (run.Count == 1)
+        {
+            return [await ReadBlobAsync(run[0].Hash, ct).ConfigureAwait(false)];
+        }
+
+        var entries = run.Select(b => (Id: _keys.IdOf(b.Hash), Entry: Index.TryGet(_keys.IdOf(b.Hash), out var e) ? e : default)).ToList();
+        var first = entries[0].Entry;
+        var length = (long)entries[^1].Entry.Offset + entries[^1].Entry.Length - first.Offset;
+        var pack = Index.PackName(first.Pack);
+        byte[] stored;
+        await using (var stream = await Backend.OpenAsync(FileKind.Pack, pack, first.Offset, length, ct).ConfigureAwait(false))
+        {
+            stored = new byte[length];
+            await stream.ReadExactlyAsync(stored, ct).ConfigureAwait(false);
+        }
+
+        // One read, then the blobs open, decompress and verify in parallel, as single reads would.
+        return await Task.WhenAll(entries.Select(x => Task.Run(() =>
+            DecodeBlob(stored.AsSpan((int)(x.Entry.Offset - first.Offset), (int)x.Entry.Length), x.Id, x.Entry.Compressed, x.Entry.RawLength, pack), ct))).ConfigureAwait(false);
     }
 
     /// <summary>How many blocks <see cref="ReadDiskAsync"/> reads ahead of its consumer.</summary>
