@@ -144,25 +144,14 @@ internal sealed class S3ErrorMap(string location, AWSCredentials credentials)
 /// <see cref="RetryingBackend"/> retries a buffered read, and a body that ends before its Content-Length is one too.
 /// Disposing it disposes the response.
 /// </summary>
-internal sealed class S3ReadStream(GetObjectResponse response, S3ErrorMap errors, string key) : Stream
+internal sealed class S3ReadStream(GetObjectResponse response, S3ErrorMap errors, string key) : Hosts.ReadOnlyTransferStream
 {
     private readonly Stream _body = response.ResponseStream;
     private long _read;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
     public override long Length => response.ContentLength;
 
     public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -184,16 +173,6 @@ internal sealed class S3ReadStream(GetObjectResponse response, S3ErrorMap errors
 
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -6,7 +6,7 @@ namespace Ceso.Engine.Ssh.Sftp;
 /// before <c>end</c> raises <see cref="SftpStatusException"/> (SSH_FX_EOF). Errors pass through the optional
 /// translation (the backend's own error ids). A cancelled read kills the connection (replies cannot be withdrawn).
 /// </summary>
-internal sealed class SftpReadStream : Stream
+internal sealed class SftpReadStream : Hosts.ReadOnlyTransferStream
 {
     private readonly SftpFile _file;
     private readonly long _end;
@@ -34,15 +34,6 @@ internal sealed class SftpReadStream : Stream
 
     /// <inheritdoc />
     public override bool CanRead => !_disposed;
-
-    /// <inheritdoc />
-    public override bool CanSeek => false;
-
-    /// <inheritdoc />
-    public override bool CanWrite => false;
-
-    /// <inheritdoc />
-    public override long Length => throw new NotSupportedException();
 
     /// <inheritdoc />
     public override long Position { get => _position; set => throw new NotSupportedException(); }
@@ -119,27 +110,6 @@ internal sealed class SftpReadStream : Stream
             _next += length;
         }
     }
-
-    /// <inheritdoc />
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    /// <inheritdoc />
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    /// <inheritdoc />
-    public override void Flush()
-    {
-    }
-
-    /// <inheritdoc />
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    /// <inheritdoc />
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    /// <inheritdoc />
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     /// <inheritdoc />
     public override async ValueTask DisposeAsync()
