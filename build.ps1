@@ -120,6 +120,18 @@ function Read-TrxCounts {
     [pscustomobject]@{ Passed = $passed; Failed = $failed }
 }
 
+function Write-TrxFailures {
+    # The name and first message line of every xunit test that did not pass, so the end of a CI log says which failed.
+    param([string] $Folder)
+    foreach ($file in @(Get-ChildItem $Folder -Filter '*.trx' -Recurse -ErrorAction SilentlyContinue)) {
+        $xml = [xml](Get-Content -Raw $file.FullName)
+        foreach ($r in @($xml.TestRun.Results.UnitTestResult | Where-Object { $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' })) {
+            $message = "$($r.Output.ErrorInfo.Message)" -split "`r?`n" | Select-Object -First 3
+            Write-Host "xunit FAILED: $($r.testName) [$($r.outcome), $($r.duration)]: $($message -join ' | ')"
+        }
+    }
+}
+
 function Invoke-Test {
     Invoke-Setup
     Invoke-Build
@@ -137,6 +149,8 @@ function Invoke-Test {
     $countsFile = Join-Path $results 'pester-counts.json'
     $pester = if (Test-Path $countsFile) { Get-Content -Raw $countsFile | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
 
+    Write-TrxFailures $results
+    foreach ($failure in @($pester.PSObject.Properties['Failures'] ? $pester.Failures : @())) { Write-Host "Pester FAILED: $failure" }
     Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed; Pester: $($pester.Passed) passed, $($pester.Failed) failed"
     $passed = $xunit.Passed + $pester.Passed
     $failed = $xunit.Failed + $pester.Failed

@@ -24,4 +24,10 @@ $result = Invoke-Pester -Configuration $config
 [pscustomobject]@{
     Passed = $result.PassedCount
     Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    # Named again at the very end of build.ps1's output, where a CI log's tail shows them.
+    Failures = @(@($result.Failed) + @($result.FailedBlocks) + @($result.FailedContainers) | Where-Object { $_ } | ForEach-Object {
+        $name = if ($_.PSObject.Properties['ExpandedPath']) { $_.ExpandedPath } elseif ($_.PSObject.Properties['Name']) { $_.Name } else { "$_" }
+        $why = if ($_.ErrorRecord) { ("$($_.ErrorRecord[0].Exception.Message)" -split "`r?`n")[0] } else { '' }
+        "$name`: $why"
+    })
 } | ConvertTo-Json | Set-Content (Join-Path $ResultFolder 'pester-counts.json')

@@ -233,8 +233,38 @@ public abstract partial class CesoCmdlet
     }
 
     /// <summary>Who the audit records name: the OS user, and the AI agent when CESO_AGENT names one (read here, at the edge, never in the engine).</summary>
-    private static AuditActor CurrentActor() =>
+    protected static AuditActor CurrentActor() =>
         new(Environment.UserName, Environment.GetEnvironmentVariable("CESO_AGENT") is { Length: > 0 } agent ? agent : null);
+
+    /// <summary>
+    /// For a change a cmdlet makes without a plan of its own (a configuration entry): asks the agent policy, as the plan
+    /// runner does for plans, with the change described as a one-step local plan. False (the error written, the refusal
+    /// in the audit log) when an agent drives and no grant allows it.
+    /// </summary>
+    protected bool AuthorizeLocalChange(string operation, string target, string command, object? errorTarget)
+    {
+        if (CurrentActor().Agent is null)
+        {
+            return true;
+        }
+
+        var plan = new Plan
+        {
+            Operation = operation,
+            Host = "local",
+            Steps = [new PlanStep { Title = command, Target = target, Transport = "local", Command = command, Execute = _ => Task.CompletedTask }],
+        };
+        try
+        {
+            PlanRunner.Open(Home, new Redactor(), CurrentActor()).Authorize(plan);
+            return true;
+        }
+        catch (CesoException e)
+        {
+            WriteEngineError(e, errorTarget);
+            return false;
+        }
+    }
 
     /// <summary>
     /// The per-VM body of the lifecycle cmdlets (power, remove, protect): resolve the session, plan, run, and with

@@ -52,6 +52,24 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         return PlanDecision.Run;
     }
 
+    /// <summary>
+    /// Records the agent policy's answer for a whole plan before it runs: <c>granted</c> (which grant allowed it) or
+    /// <c>refused</c> (nothing ran); one record for the plan, on the local transport.
+    /// </summary>
+    public void RecordAuthorization(Plan plan, string result, string text, string? error = null) => Audit(new AuditRecord
+    {
+        Operator = actor.Operator,
+        Agent = actor.Agent,
+        Operation = plan.Operation,
+        Host = plan.Host,
+        Vm = plan.Vm,
+        Plan = PlanDigest.Of(plan),
+        Transport = "local",
+        Command = text,
+        Result = result,
+        Error = error,
+    });
+
     private void RecordAll(Plan plan, string result)
     {
         foreach (var s in plan.Steps)

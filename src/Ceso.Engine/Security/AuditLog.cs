@@ -27,7 +27,7 @@ public sealed record AuditRecord
     [JsonPropertyName("transport")] public required string Transport { get; init; }
     /// <summary>The exact command or SOAP call, redacted.</summary>
     [JsonPropertyName("command")] public required string Command { get; init; }
-    /// <summary>preview (-WhatIf), declined (at -Confirm), ok, failed, cancelled, undone, undo-failed, cleanup-failed, cleanup-skipped (an earlier cleanup it waits on failed).</summary>
+    /// <summary>preview (-WhatIf), declined (at -Confirm), refused (an agent's plan without a grant), granted (an agent's plan a grant allowed), ok, failed, cancelled, undone, undo-failed, cleanup-failed, cleanup-skipped (an earlier cleanup it waits on failed).</summary>
     [JsonPropertyName("result")] public required string Result { get; init; }
     /// <summary>Error text (redacted), when the step failed.</summary>
     [JsonPropertyName("error")] public string? Error { get; init; }

@@ -26,9 +26,9 @@ public sealed class GetCesoAuditLogCommand : CesoCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Operation { get; set; }
 
-    /// <summary>Only these results: preview (-WhatIf), declined (at -Confirm), ok, failed, cancelled, undone, undo-failed.</summary>
+    /// <summary>Only these results: preview (-WhatIf), declined (at -Confirm), refused (an agent without a grant), granted (an agent under a grant), ok, failed, cancelled, undone, undo-failed, cleanup-failed, cleanup-skipped.</summary>
     [Parameter(ParameterSetName = Default)]
-    [ValidateSet("preview", "declined", "ok", "failed", "cancelled", "undone", "undo-failed")]
+    [ValidateSet("preview", "declined", "refused", "granted", "ok", "failed", "cancelled", "undone", "undo-failed", "cleanup-failed", "cleanup-skipped")]
     public string[]? Result { get; set; }
 
     /// <summary>Only the last N matching records.</summary>

@@ -114,7 +114,7 @@ public sealed class NewCesoBackupRepositoryCommand : BackupCmdlet
         }
 
         var what = $"Create {(password is null ? "an unencrypted" : "an encrypted")} backup repository and register it as '{Name}' in {System.IO.Path.Combine(Home.Path, "config.yaml")}";
-        if (!ShouldProcess(location.ToString(), what))
+        if (!ShouldProcess(location.ToString(), what) || !AuthorizeLocalChange("NewBackupRepository", location.ToString(), what, Name))
         {
             return;
         }
