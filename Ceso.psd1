@@ -25,6 +25,7 @@
         'Get-CesoVm'
         'Grant-CesoAgentAccess'
         'New-CesoBackupRepository'
+        'New-CesoSshCertificate'
         'New-CesoVm'
         'Protect-CesoVm'
         'Remove-CesoBackup'

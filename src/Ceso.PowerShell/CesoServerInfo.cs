@@ -36,6 +36,12 @@ public sealed record CesoServerInfo
     /// <summary>Unique id of the session; <c>-Server</c> accepts it.</summary>
     public required Guid Id { get; init; }
 
+    /// <summary>The key id of the SSH certificate the session logged in with, or null (a plain key or agent).</summary>
+    public string? SshCertificateKeyId { get; init; }
+
+    /// <summary>When that certificate expires (UTC); the session's new SSH connections fail after it.</summary>
+    public DateTimeOffset? SshCertificateValidTo { get; init; }
+
     /// <summary>Describes a session.</summary>
     public static CesoServerInfo From(CesoSession session, string? version, bool isDefault) => new()
     {
@@ -48,6 +54,8 @@ public sealed record CesoServerInfo
         ConnectedAt = session.ConnectedAt,
         IsDefault = isDefault,
         Id = session.Id,
+        SshCertificateKeyId = session.SshCertificate?.KeyId,
+        SshCertificateValidTo = session.SshCertificate?.ValidTo,
     };
 
     /// <summary>The server name.</summary>

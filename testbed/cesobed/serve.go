@@ -43,6 +43,7 @@ type serveInfo struct {
 	SshUser          string    `json:"sshUser"`
 	SshKey           string    `json:"sshKey"`
 	KnownHosts       string    `json:"knownHosts"`
+	UserCaKey        string    `json:"userCaKey"` // the private key of the user CA sshd trusts (TrustedUserCAKeys)
 	StateDir         string    `json:"stateDir"`
 	CallLog          string    `json:"callLog"`
 	Faults           string    `json:"faults"`
@@ -225,7 +226,7 @@ func serve(args []string) {
 	info := serveInfo{SoapURL: st.SoapURL, SoapHost: "127.0.0.1", SoapPort: soapPort, Username: st.Username, Password: st.Password,
 		ThumbprintSha1: thumb(cert.Certificate[0], false), ThumbprintSha256: thumb(cert.Certificate[0], true),
 		SshHost: "127.0.0.1", SshPort: sshPort, SshUser: currentUser(), SshKey: filepath.Join(dir, "id_ed25519"),
-		KnownHosts: filepath.Join(dir, "known_hosts"), StateDir: dir, CallLog: filepath.Join(dir, "calls.jsonl"),
+		KnownHosts: filepath.Join(dir, "known_hosts"), UserCaKey: filepath.Join(dir, "user_ca"), StateDir: dir, CallLog: filepath.Join(dir, "calls.jsonl"),
 		Faults: filepath.Join(dir, "faults.json"), Datastores: st.Datastores,
 		Persona: persona.Key, Version: persona.Version, Build: persona.Build, APIVersion: persona.APIVersion, VMs: len(simulator.Map.All("VirtualMachine")), Pid: os.Getpid()}
 	b, _ := json.Marshal(info)

@@ -161,8 +161,10 @@ func startSshd(st *State, cl *cleanup) (int, error) {
 	if _, err := os.Stat(sftpServer); err != nil {
 		return 0, fmt.Errorf("%s is missing (apt-get install openssh-sftp-server): the test bed offers the sftp subsystem as ESXi does", sftpServer)
 	}
-	hk, ck := filepath.Join(dir, "ssh_host_ed25519_key"), filepath.Join(dir, "id_ed25519")
-	for _, k := range []string{hk, ck} {
+	// user_ca: a user CA sshd trusts (TrustedUserCAKeys), so tests can log in with short-lived certificates
+	// (ssh-keygen -s) whose key is not in authorized_keys; sshd refuses them once expired, as ESXi's would.
+	hk, ck, ca := filepath.Join(dir, "ssh_host_ed25519_key"), filepath.Join(dir, "id_ed25519"), filepath.Join(dir, "user_ca")
+	for _, k := range []string{hk, ck, ca} {
 		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cesobed", "-f", k).CombinedOutput(); err != nil {
 			return 0, fmt.Errorf("ssh-keygen: %v: %s", err, out)
 		}
@@ -193,6 +195,7 @@ ListenAddress 127.0.0.1:%d
 HostKey %s
 PidFile %s
 AuthorizedKeysFile %s
+TrustedUserCAKeys %s
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
@@ -212,7 +215,7 @@ MaxSessions 50
 SetEnv CESOBED_STATE=%s
 Subsystem sftp %s
 ForceCommand %s session -state %s
-`, port, hk, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"), dir, sftpServer, filepath.Join(dir, "bin", "cesobed"), dir)
+`, port, hk, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"), ca+".pub", dir, sftpServer, filepath.Join(dir, "bin", "cesobed"), dir)
 		cf := filepath.Join(dir, "sshd_config")
 		if err := ioutil.WriteFile(cf, []byte(conf), 0644); err != nil {
 			return 0, err

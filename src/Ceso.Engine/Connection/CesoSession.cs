@@ -67,6 +67,9 @@ public sealed class CesoSession : IAsyncDisposable
     /// <summary>When the session was opened (UTC).</summary>
     public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
 
+    /// <summary>The SSH certificate the session logged in with (checked valid when it connected), or null.</summary>
+    public Ssh.SshCertificate? SshCertificate { get; init; }
+
     /// <summary>Closes the SOAP session and the SSH shell.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -12,6 +12,10 @@ public sealed class SessionFactory(CesoHome home)
     public async Task<CesoSession> ConnectAsync(ConnectionProfile profile, CancellationToken ct = default)
     {
         profile.Validate();
+        // An expired certificate is said plainly here; the host's sshd would only answer "Permission denied".
+        var certificate = profile.HasSsh && profile.Transport != Transport.Soap && profile.SshCertificatePath is { } certPath
+            ? Ssh.SshCertificates.CheckForLogin(certPath, profile.SshUser!, DateTimeOffset.UtcNow)
+            : null;
         VimClient? soap = null;
         ServiceContent? content = null;
         SshSession? ssh = null;
@@ -49,7 +53,7 @@ public sealed class SessionFactory(CesoHome home)
 
             // The one transport rule: built once here, for the whole session.
             var host = HostAdapter.For(profile.Server, soap is not null && content is not null ? (soap, content) : null, ssh);
-            return new CesoSession(profile, soap, content, ssh, host, thumbprint, newPin, fallback);
+            return new CesoSession(profile, soap, content, ssh, host, thumbprint, newPin, fallback) { SshCertificate = certificate };
         }
         catch
         {

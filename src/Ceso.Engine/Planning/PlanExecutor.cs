@@ -60,6 +60,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
     {
         Operator = actor.Operator,
         Agent = actor.Agent,
+        SshCertificate = actor.SshCertificate,
         Operation = plan.Operation,
         Host = plan.Host,
         Vm = plan.Vm,
@@ -346,6 +347,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
     {
         Operator = actor.Operator,
         Agent = actor.Agent,
+        SshCertificate = actor.SshCertificate,
         Operation = plan.Operation,
         Host = plan.Host,
         Vm = plan.Vm,

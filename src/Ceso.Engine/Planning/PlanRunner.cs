@@ -29,7 +29,7 @@ public sealed class PlanRunner
     {
         var redactor = new Redactor();
         redactor.Add(session.Profile.SoapPassword);
-        return Open(home, redactor, actor);
+        return Open(home, redactor, session.SshCertificate is { } cert ? actor with { SshCertificate = cert.KeyId } : actor);
     }
 
     /// <summary>A runner with a given redactor (tests, and callers that know more secrets).</summary>

@@ -15,8 +15,8 @@ public sealed class AgentPolicy(CesoHome home, AuditActor actor, TimeProvider? c
     /// <summary>Operations an agent may always run: giving up its own access.</summary>
     public static readonly IReadOnlySet<string> AlwaysAllowed = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "RevokeAgentAccess" };
 
-    /// <summary>Operations no grant can allow an agent: it may not grant itself (or another agent) access.</summary>
-    public static readonly IReadOnlySet<string> NeverAllowed = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "GrantAgentAccess" };
+    /// <summary>Operations no grant can allow an agent: it may not grant itself (or another agent) access, nor issue itself operator SSH certificates.</summary>
+    public static readonly IReadOnlySet<string> NeverAllowed = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "GrantAgentAccess", "IssueSshCertificate" };
 
     /// <summary>
     /// The operations plans and configuration changes name, which a grant can be limited to (Grant-CesoAgentAccess
@@ -56,7 +56,7 @@ public sealed class AgentPolicy(CesoHome home, AuditActor actor, TimeProvider? c
         if (NeverAllowed.Contains(operation))
         {
             throw new AgentRestrictedException(agent, digest,
-                $"Agent '{agent}' may not run {what}: only a person grants agents access. Nothing was changed. Run it in a session without CESO_AGENT.");
+                $"Agent '{agent}' may not run {what}: only a person grants access or issues credentials, and no grant changes that. Nothing was changed. A person runs it in a session without CESO_AGENT.");
         }
 
         AgentGrant? grant;

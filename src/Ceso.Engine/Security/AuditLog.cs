@@ -15,6 +15,8 @@ public sealed record AuditRecord
     /// <summary>The AI agent's name (CESO_AGENT when the record was written), if one was driving.</summary>
     /// <remarks>No default from the environment: a record read back must say what was written, not who runs Ceso today.</remarks>
     [JsonPropertyName("agent")] public string? Agent { get; init; }
+    /// <summary>The key id of the SSH certificate the session logged in with, if it used one (who it was issued to).</summary>
+    [JsonPropertyName("sshCertificate")] public string? SshCertificate { get; init; }
     /// <summary>The operation (CreateVm, CloneVm, …).</summary>
     [JsonPropertyName("operation")] public required string Operation { get; init; }
     /// <summary>The host.</summary>
@@ -40,7 +42,8 @@ public sealed record AuditRecord
 /// <summary>Who asks for the changes an executor records: the OS user and the AI agent driving Ceso, if any.</summary>
 /// <param name="Operator">The OS user.</param>
 /// <param name="Agent">The agent's name (the front end reads it from CESO_AGENT); null when a person drives.</param>
-public sealed record AuditActor(string Operator, string? Agent);
+/// <param name="SshCertificate">The key id of the SSH certificate the session logged in with, or null.</param>
+public sealed record AuditActor(string Operator, string? Agent, string? SshCertificate = null);
 
 /// <summary>The result of checking an audit log's hash chain.</summary>
 /// <param name="Path">The log file.</param>

@@ -37,9 +37,13 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
     [ValidateNotNullOrEmpty]
     public string? SshKeyPath { get; set; }
 
-    /// <summary>OpenSSH certificate for the key.</summary>
+    /// <summary>
+    /// OpenSSH user certificate for the key (New-CesoSshCertificate issues short-lived ones); checked before connecting:
+    /// expired, not yet valid, or not for the SSH user is an error. Its key id goes into every audit record of the session.
+    /// </summary>
     [Parameter(ParameterSetName = Default)]
     [ValidateNotNullOrEmpty]
+    [Alias("SshCertificate")]
     public string? SshCertificatePath { get; set; }
 
     /// <summary>known_hosts file that holds the host's key; default: the user's own.</summary>
