@@ -183,6 +183,11 @@ func (f *Front) serveSOAP(w http.ResponseWriter, r *http.Request, body []byte, i
 			return
 		}
 	}
+	if method == "UpdateRuleset" && f.ready {
+		// vcsim has no HostFirewallSystem.UpdateRuleset (firewall.go)
+		logIt(f.serveUpdateRuleset(w, body))
+		return
+	}
 	if method == "Reload" && f.ready {
 		// vcsim has no VirtualMachine.Reload; hostd re-reads the .vmx (as vim-cmd vmsvc/reload does).
 		fault := f.reload(w, body)

@@ -99,6 +99,10 @@ public sealed class FallbackHostCommands(IHostCommands primary, IHostCommands fa
     public HostCall Reload(VmHandle vm) => Combine(t => t.Reload(vm));
 
     /// <inheritdoc />
+    public HostCall SetFirewallAllowlist(Model.CesoFirewallRuleset current, bool allowAll, IReadOnlyList<string> entries) =>
+        Combine(t => t.SetFirewallAllowlist(current, allowAll, entries));
+
+    /// <inheritdoc />
     public HostCall PowerOn(VmHandle vm) => Combine(t => t.PowerOn(vm));
 
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using Ceso.Engine.Formats;
+using Ceso.Engine.Model;
 
 namespace Ceso.Engine.Hosts;
 
@@ -171,4 +172,11 @@ public interface IHostCommands
     /// Never "remove all": the users' own snapshots stay.
     /// </summary>
     HostCall RemoveSnapshot(VmHandle vm, SnapshotHandle snapshot);
+
+    /// <summary>
+    /// Sets who may reach a firewall ruleset: any address (<paramref name="allowAll"/>) or only <paramref name="entries"/>
+    /// (addresses and CIDR networks, normalized), starting from <paramref name="current"/> (the SSH twin is a diff of it).
+    /// </summary>
+    HostCall SetFirewallAllowlist(CesoFirewallRuleset current, bool allowAll, IReadOnlyList<string> entries) =>
+        throw new NotSupportedException($"{Transport} cannot change the host firewall.");
 }

@@ -26,6 +26,9 @@ public interface IHostInventory
     /// it is the listing's one round trip.
     /// </summary>
     Task<CesoVm?> GetVmByIdAsync(string id, CancellationToken ct = default);
+
+    /// <summary>The host firewall's rulesets with their allowlists (API: config.firewall; SSH: two esxcli commands).</summary>
+    Task<IReadOnlyList<CesoFirewallRuleset>> GetFirewallAsync(CancellationToken ct = default);
 }
 
 /// <summary>How Ceso talks to a host.</summary>

@@ -47,6 +47,22 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content, S
     private static MoRef VmRef(VmHandle vm) => new("VirtualMachine", vm.Required);
 
     /// <inheritdoc />
+    public HostCall SetFirewallAllowlist(Model.CesoFirewallRuleset current, bool allowAll, IReadOnlyList<string> entries) =>
+        new(Transport,
+            $"UpdateRuleset(id=\"{current.Name}\", spec.allowedHosts={{allIp={(allowAll ? "true" : "false")}, {string.Join(", ", entries.DefaultIfEmpty("no addresses"))}}})",
+            async ct =>
+            {
+                // The host's HostFirewallSystem, found when the call runs (one read; hostd names it per host).
+                var view = await client.CreateContainerViewAsync(content.ViewManager, content.RootFolder, ["HostSystem"], ct).ConfigureAwait(false);
+                var hosts = await client.RetrievePropertiesAsync(content.PropertyCollector, [new PropertySpec("HostSystem", ["configManager.firewallSystem"])],
+                    [new ObjectSpec(view, true)], ct).ConfigureAwait(false);
+                var fw = hosts.Select(h => h.Properties.GetValueOrDefault("configManager.firewallSystem")).FirstOrDefault(n => n?.Kind == Vmodl.VmodlKind.Reference)
+                    ?? throw NotAvailable("HostFirewallSystem");
+                await client.InvokeAsync("UpdateRuleset", new MoRef(fw.Type ?? "HostFirewallSystem", fw.Scalar!), [E("id", current.Name), HostFirewall.ApiSpec(allowAll, entries)], ct)
+                    .ConfigureAwait(false);
+            });
+
+    /// <inheritdoc />
     public HostCall MakeDirectory(DatastorePath folder) =>
         new(Transport, $"MakeDirectory(name=\"{folder}\")", ct => client.InvokeAsync("MakeDirectory", FileManager,
             [E("name", folder.ToString()), Ref("datacenter", Datacenter), E("createParentDirectories", "false")], ct));

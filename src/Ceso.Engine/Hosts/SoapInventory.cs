@@ -86,6 +86,13 @@ public sealed class SoapInventory(string server, VimClient client, ServiceConten
     public async Task<CesoVm?> GetVmByIdAsync(string id, CancellationToken ct = default) =>
         (await GetVmsAsync(ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == id);
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CesoFirewallRuleset>> GetFirewallAsync(CancellationToken ct = default)
+    {
+        var result = await QueryAsync("HostSystem", ["config.firewall"], ct).ConfigureAwait(false);
+        return HostFirewall.FromVmodl(server, result.FirstOrDefault()?.Properties.GetValueOrDefault("config.firewall"));
+    }
+
     private async Task<IReadOnlyList<ObjectContent>> QueryAsync(string type, IReadOnlyList<string> paths, CancellationToken ct)
     {
         var view = await ViewAsync(ct).ConfigureAwait(false);

@@ -45,6 +45,13 @@ public sealed partial class SshHostCommands(SshSession ssh, string server) : IHo
     public HostCall MakeDirectory(DatastorePath folder) => Call("mkdir", folder.Vmfs);
 
     /// <inheritdoc />
+    public HostCall SetFirewallAllowlist(Model.CesoFirewallRuleset current, bool allowAll, IReadOnlyList<string> entries)
+    {
+        var line = HostFirewall.EsxcliChange(current, allowAll, entries);
+        return new HostCall(Transport, line, async ct => (await ssh.RunAsync(line, ct).ConfigureAwait(false)).EnsureSuccess(server));
+    }
+
+    /// <inheritdoc />
     public HostCall DeleteDirectory(DatastorePath folder) => Call("rm", "-rf", folder.Vmfs);
 
     /// <inheritdoc />

@@ -92,6 +92,14 @@ public sealed partial class SshInventory(string server, SshSession ssh) : IHostI
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<CesoFirewallRuleset>> GetFirewallAsync(CancellationToken ct = default)
+    {
+        var rulesets = await RunAsync(ct, "esxcli", "network", "firewall", "ruleset", "list").ConfigureAwait(false);
+        var allowed = await RunAsync(ct, "esxcli", "network", "firewall", "ruleset", "allowedip", "list").ConfigureAwait(false);
+        return Read("esxcli network firewall ruleset allowedip list", () => HostFirewall.FromEsxcli(server, rulesets, allowed));
+    }
+
+    /// <inheritdoc />
     /// <remarks>Two commands on the shell whatever the number of VMs: getallvms, then every VM's reads in one round
     /// trip (<see cref="SshVmReads"/>).</remarks>
     public async Task<IReadOnlyList<CesoVm>> GetVmsAsync(CancellationToken ct = default)

@@ -25,7 +25,7 @@ public sealed class AgentPolicy(CesoHome home, AuditActor actor, TimeProvider? c
     public static readonly IReadOnlyList<string> KnownOperations =
     [
         "CreateVm", "CloneVm", "ReconfigureVm", "StartVm", "ShutdownVm", "KillVm", "ResetVm", "RemoveVm",
-        "ProtectVm", "UnprotectVm", "BackupVm", "RestoreVm", "RestoreVmInPlace", "RemoveBackup", "NewBackupRepository",
+        "ProtectVm", "UnprotectVm", "BackupVm", "RestoreVm", "RestoreVmInPlace", "RemoveBackup", "NewBackupRepository", "SetFirewallAllowlist",
     ];
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
