@@ -30,6 +30,8 @@ public abstract partial class CesoCmdlet
         switch (Ask($"IP pool '{peek.Pool}'", $"Lease {peek.Cidr} for '{vmName}' on {session.Server}"))
         {
             case StepAnswer.WhatIf:
+                // Beside the What-if line, so scripts and agents that read the information stream see it too.
+                WriteInformation($"Note: would lease {peek.Cidr} from IP pool '{peek.Pool}' for '{vmName}' (a peek: nothing is leased)", ["Ceso", "PlanNote"]);
                 return peek;
             case StepAnswer.Declined:
                 return null;

@@ -2,13 +2,13 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestBed.ps1')
     Import-CesoBuiltModule
-    $script:Home = Join-Path ([IO.Path]::GetTempPath()) ('ceso-pester-' + [guid]::NewGuid().ToString('N'))
+    $script:PoolHome = Join-Path ([IO.Path]::GetTempPath()) ('ceso-pester-' + [guid]::NewGuid().ToString('N'))
     $script:OldHome = $env:CESO_HOME
-    $env:CESO_HOME = $script:Home
+    $env:CESO_HOME = $script:PoolHome
 }
 AfterAll {
     $env:CESO_HOME = $script:OldHome
-    Remove-Item -Recurse -Force $script:Home -ErrorAction SilentlyContinue
+    Remove-Item -Recurse -Force $script:PoolHome -ErrorAction SilentlyContinue
 }
 
 Describe 'Get-CesoIPLease' {

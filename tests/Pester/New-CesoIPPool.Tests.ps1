@@ -54,7 +54,7 @@ Describe 'New-CesoIPPool' {
         It 'shows the address under -WhatIf without leasing it, then leases it, and Remove-CesoVm frees it' {
             New-CesoIPPool lab 10.0.0.0/24 10.0.0.50-10.0.0.52 -Gateway 10.0.0.1 | Out-Null
             $preview = New-CesoVm "ipp-$Transport-a" -Template $script:Template -IPPool lab -WhatIf 6>&1 | Out-String
-            $preview | Should -Match "Lease 10\.0\.0\.50/24 for 'ipp-$Transport-a'"
+            $preview | Should -Match "would lease 10\.0\.0\.50/24 from IP pool 'lab' for 'ipp-$Transport-a'"
             Get-CesoIPLease | Should -BeNullOrEmpty
 
             $vm = New-CesoVm "ipp-$Transport-a" -Template $script:Template -IPPool lab
@@ -73,7 +73,7 @@ Describe 'New-CesoIPPool' {
             New-CesoIPPool lab 10.0.0.0/24 10.0.0.50-10.0.0.52 | Out-Null
             New-CesoVm "ipp-$Transport-static" -Template $script:Template -IPAddress 10.0.0.50/24 | Out-Null
             (New-CesoVm "ipp-$Transport-b" -Template $script:Template -IPPool lab).GuestInfoIPAddresses | Should -Be @('10.0.0.51')
-            (Get-CesoIPLease -Pool lab).Address | Should -Be @('10.0.0.51')
+            (Get-CesoIPLease -Pool lab | ForEach-Object Address) | Should -Be @('10.0.0.51')
         }
 
         It 'releases the lease when the plan fails, and says IPPoolExhausted when nothing is left' {
@@ -104,13 +104,16 @@ Describe 'New-CesoIPPool' {
                 $cred = [pscredential]::new($i.username, (ConvertTo-SecureString $i.password -AsPlainText -Force))
                 Connect-CesoServer -Server $i.soapHost -Port $i.soapPort -Credential $cred -Transport Soap -WarningAction SilentlyContinue | Out-Null
                 $vm = New-CesoVm ('ipp-par-{0:00}' -f $_) -Template $using:template -IPPool lab -ErrorAction Continue
-                [pscustomobject]@{ Name = $vm.Name; Address = @($vm.GuestInfoIPAddresses)[0] }
+                [pscustomobject]@{ Name = $vm.Name; Address = @($vm.GuestInfoIPAddresses)[0]; Errors = ($Error | ForEach-Object { "$_" }) -join '; ' }
             }
             $results.Count | Should -Be 20
-            ($results.Address | Where-Object { $_ } | Sort-Object -Unique).Count | Should -Be 20
+            ($results | Where-Object Errors).Errors | Select-Object -First 3 | Should -BeNullOrEmpty
+            $got = @($results | ForEach-Object { [string] $_.Address } | Where-Object { $_ } | Sort-Object -Unique)
+            $got.Length | Should -Be 20 -Because ($got -join ', ')
             (Get-CesoIPLease -Pool lab).Count | Should -Be 20
-            $leased = (Get-CesoIPLease -Pool lab | Sort-Object Address).Address
-            ($results.Address | Sort-Object) | Should -Be $leased
+            # Not .Address: arrays have an Address method, which member enumeration finds first.
+            $leased = Get-CesoIPLease -Pool lab | ForEach-Object Address
+            ($got -join ',') | Should -Be (@($leased | Sort-Object) -join ',')
 
             $null = Connect-CesoTestBed $script:Bed -Transport Soap
             Get-CesoVm -Name 'ipp-par-*' | Remove-CesoVm -Confirm:$false

@@ -20,7 +20,7 @@ Describe 'Remove-CesoIPLease' {
         $lease.Address | Should -Be '10.0.0.50'
         ($lease | Out-String) | Should -Match 'Pool\s+Address\s+VmName'
         Remove-CesoVm $vm -KeepFiles -Confirm:$false
-        (Get-CesoIPLease -Pool lab).Address | Should -Be @('10.0.0.50')
+        (Get-CesoIPLease -Pool lab | ForEach-Object Address) | Should -Be @('10.0.0.50')
         Get-CesoIPLease -Pool lab | Remove-CesoIPLease -WhatIf
         (Get-CesoIPLease -Pool lab).Count | Should -Be 1
         Get-CesoIPLease -Pool lab | Remove-CesoIPLease -Confirm:$false
