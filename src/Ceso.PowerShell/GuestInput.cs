@@ -31,6 +31,19 @@ internal static class GuestInput
     };
 
     /// <summary>
+    /// The network parameters with a pool's address: the address in CIDR form, and the pool's gateway, DNS servers and
+    /// search domains where the parameters give none (a parameter given explicitly wins).
+    /// </summary>
+    public static (string[]? Ip, string[]? Gateway, string[]? Dns, string[]? Search) WithPool(Ceso.Engine.Model.CesoIPPoolAddress? address,
+        string[]? ip, string[]? gateway, string[]? dns, string[]? search) =>
+        address is null
+            ? (ip, gateway, dns, search)
+            : ([address.Cidr],
+               gateway ?? (address.Gateway is { } g ? [g] : null),
+               dns ?? (address.DnsServers.Count > 0 ? [.. address.DnsServers] : null),
+               search ?? (address.SearchDomains.Count > 0 ? [.. address.SearchDomains] : null));
+
+    /// <summary>
     /// Each -SshKey value is an OpenSSH public key line (ssh-ed25519 AAAA… comment) or a path to a .pub file whose key
     /// lines are read. A private key is refused: it must never travel to a VM's .vmx.
     /// </summary>

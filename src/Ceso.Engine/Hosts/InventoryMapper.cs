@@ -14,7 +14,7 @@ internal static class InventoryMapper
     [
         "name", "config.template", "config.hardware.numCPU", "config.hardware.memoryMB", "config.hardware.device",
         "config.uuid", "config.guestFullName", "config.firmware", "config.files.vmPathName", "config.annotation",
-        "runtime.powerState", "guest.toolsRunningStatus", "guest.ipAddress", "guest.net", "snapshot",
+        "runtime.powerState", "guest.toolsRunningStatus", "guest.ipAddress", "guest.net", "snapshot", "config.extraConfig",
     ];
 
     public static CesoVm Vm(string server, string id, Func<string, VmodlNode?> prop)
@@ -38,6 +38,7 @@ internal static class InventoryMapper
             Disks = Disks(devices),
             Nics = Nics(devices),
             IPAddresses = Ips(prop("guest.ipAddress"), prop("guest.net")),
+            GuestInfoIPAddresses = GuestInfoIps(prop("config.extraConfig")),
             GuestOs = S("config.guestFullName"),
             BiosUuid = S("config.uuid"),
             Firmware = S("config.firmware"),
@@ -173,6 +174,23 @@ internal static class InventoryMapper
         }
 
         return ips;
+    }
+
+    // The static addresses the VM's guestinfo.metadata gives its guest. The last value of a key wins: vcsim appends
+    // a reconfigured key instead of replacing it, and a .vmx read top to bottom does the same.
+    private static List<string> GuestInfoIps(VmodlNode? extraConfig)
+    {
+        string? metadata = null, encoding = null;
+        foreach (var option in extraConfig?.AsList() ?? [])
+        {
+            switch (option.String("key"))
+            {
+                case "guestinfo.metadata": metadata = option.String("value"); break;
+                case "guestinfo.metadata.encoding": encoding = option.String("value"); break;
+            }
+        }
+
+        return CloudInit.GuestInfoAddresses.Parse(metadata, encoding).Select(a => a.ToString()).ToList();
     }
 
     private static int CountSnapshots(VmodlNode? list)

@@ -149,6 +149,8 @@ public sealed record CesoVm
     public IReadOnlyList<CesoVmNic> Nics { get; init; } = [];
     /// <summary>IP addresses VMware Tools reported.</summary>
     public IReadOnlyList<string> IPAddresses { get; init; } = [];
+    /// <summary>Static addresses the VM's cloud-init guestinfo gives the guest (applied at boot; not yet reported while it is off).</summary>
+    public IReadOnlyList<string> GuestInfoIPAddresses { get; init; } = [];
     /// <summary>Guest OS as configured.</summary>
     public string? GuestOs { get; init; }
     /// <summary>BIOS UUID (the DMI product UUID the guest sees).</summary>

@@ -31,6 +31,12 @@ public sealed class CopyCesoVmCommand : CesoCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? IPAddress { get; set; }
 
+    /// <summary>Lease the copy's address from this IP pool (New-CesoIPPool); its gateway, DNS servers and search domains come with it.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IPPoolCompleter))]
+    public string? IPPool { get; set; }
+
     /// <summary>Gateways, at most one per address family. Default: the first host of each subnet.</summary>
     [Parameter(ParameterSetName = Default)]
     [ValidateNotNullOrEmpty]
@@ -79,36 +85,67 @@ public sealed class CopyCesoVmCommand : CesoCmdlet
     /// <summary>Plans the copy, asks per step, copies and writes the copy as the host lists it.</summary>
     protected override void ProcessRecord()
     {
-        CloneVmRequest request;
+        if (!CheckPoolOrAddress(IPPool, IPAddress, Vm))
+        {
+            return;
+        }
+
+        CloneVmRequest? Build(CesoIPPoolAddress? address)
+        {
+            try
+            {
+                var keys = GuestInput.SshKeys(SshKey, ProviderPath);
+                var (ip, gateway, dns, search) = GuestInput.WithPool(address, IPAddress, Gateway, DnsServer, SearchDomain);
+                return new CloneVmRequest
+                {
+                    Source = Vm.Id ?? Vm.Name,
+                    Name = Name,
+                    Guest = GuestInput.Any(ip, gateway, dns, search, SshKey, Hostname)
+                        ? GuestInput.Request(Name, ip, gateway, dns, search, keys, Hostname)
+                        : null,
+                    Hot = Hot,
+                    Datastore = Datastore,
+                    PowerOn = PowerOn,
+                };
+            }
+            catch (CesoException e)
+            {
+                WriteEngineError(e, Vm);
+                return null;
+            }
+        }
+
+        // Without a pool, bad input is refused before the session is looked at; with one, each copy leases its own address.
+        var request = IPPool is null ? Build(null) : null;
+        if ((IPPool is null && request is null) || ResolveServer(Server, Vm) is not { } session || OpenVmOperations(session, Vm) is not { } ops)
+        {
+            return;
+        }
+
+        AddressLeasing? leasing = null;
+        CesoIPPoolAddress? address = null;
+        if (IPPool is not null && ((address = TakePoolAddress(session, IPPool, Name, Vm, out leasing)) is null || (request = Build(address)) is null))
+        {
+            if (leasing is not null) SettlePoolAddress(leasing, address, PlanOutcome.Failed, null, Vm);
+            return;
+        }
+
+        var outcome = PlanOutcome.Failed;
+        CesoVm? copy = null;
         try
         {
-            var keys = GuestInput.SshKeys(SshKey, ProviderPath);
-            request = new CloneVmRequest
+            outcome = RunPlan(session, Vm, ct => ops.PlanCloneAsync(request!, ct), out _);
+            if (outcome == PlanOutcome.Executed)
             {
-                Source = Vm.Id ?? Vm.Name,
-                Name = Name,
-                Guest = GuestInput.Any(IPAddress, Gateway, DnsServer, SearchDomain, SshKey, Hostname)
-                    ? GuestInput.Request(Name, IPAddress, Gateway, DnsServer, SearchDomain, keys, Hostname)
-                    : null,
-                Hot = Hot,
-                Datastore = Datastore,
-                PowerOn = PowerOn,
-            };
+                copy = WriteRefreshed(ops, Name, Name);
+            }
         }
-        catch (CesoException e)
+        finally
         {
-            WriteEngineError(e, Vm);
-            return;
-        }
-
-        if (ResolveServer(Server, Vm) is not { } session || OpenVmOperations(session, Vm) is not { } ops)
-        {
-            return;
-        }
-
-        if (RunPlan(session, Vm, ct => ops.PlanCloneAsync(request, ct), out _) == PlanOutcome.Executed)
-        {
-            WriteRefreshed(ops, Name, Name);
+            if (leasing is not null)
+            {
+                SettlePoolAddress(leasing, address, outcome, copy?.Id, Vm);
+            }
         }
     }
 }

@@ -31,6 +31,12 @@ public sealed class NewCesoVmCommand : CesoCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? IPAddress { get; set; }
 
+    /// <summary>Lease the address from this IP pool (New-CesoIPPool); its gateway, DNS servers and search domains come with it.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IPPoolCompleter))]
+    public string? IPPool { get; set; }
+
     /// <summary>Gateways, at most one per address family. Default: the first host of each subnet.</summary>
     [Parameter(ParameterSetName = Default)]
     [ValidateNotNullOrEmpty]
@@ -117,46 +123,78 @@ public sealed class NewCesoVmCommand : CesoCmdlet
             return;
         }
 
-        CreateVmRequest request;
+        if (!CheckPoolOrAddress(IPPool, IPAddress, Name))
+        {
+            return;
+        }
+
+        CreateVmRequest? Build(CesoIPPoolAddress? address)
+        {
+            try
+            {
+                var (ip, gateway, dns, search) = GuestInput.WithPool(address, IPAddress, Gateway, DnsServer, SearchDomain);
+                return new CreateVmRequest
+                {
+                    Name = Name,
+                    Template = Template,
+                    Guest = GuestInput.Request(Name, ip, gateway, dns, search,
+                        GuestInput.SshKeys(SshKey, ProviderPath), Hostname, GuestInput.UserData(UserData, ProviderPath)),
+                    NumCpu = NumCpu,
+                    MemoryMB = MemoryGB is { } gb ? (long)Math.Round(gb * 1024) : null,
+                    DiskGB = DiskGB,
+                    Datastore = Datastore,
+                    Network = Network,
+                    PowerOn = PowerOn,
+                };
+            }
+            catch (CesoException e)
+            {
+                WriteEngineError(e, Name);
+                return null;
+            }
+        }
+
+        // Without a pool, bad input is refused before the session is looked at (as always); with one, the address comes first.
+        var request = IPPool is null ? Build(null) : null;
+        if ((IPPool is null && request is null) || ResolveServer(Server) is not { } session || OpenVmOperations(session, Name) is not { } ops)
+        {
+            return;
+        }
+
+        AddressLeasing? leasing = null;
+        CesoIPPoolAddress? address = null;
+        if (IPPool is not null && ((address = TakePoolAddress(session, IPPool, Name, Name, out leasing)) is null || (request = Build(address)) is null))
+        {
+            if (leasing is not null) SettlePoolAddress(leasing, address, PlanOutcome.Failed, null, Name);
+            return;
+        }
+
+        var outcome = PlanOutcome.Failed;
+        CesoVm? created = null;
         try
         {
-            request = new CreateVmRequest
+            outcome = RunPlan(session, Name, ct => ops.PlanCreateAsync(request!, ct), out _);
+            if (outcome != PlanOutcome.Executed)
             {
-                Name = Name,
-                Template = Template,
-                Guest = GuestInput.Request(Name, IPAddress, Gateway, DnsServer, SearchDomain,
-                    GuestInput.SshKeys(SshKey, ProviderPath), Hostname, GuestInput.UserData(UserData, ProviderPath)),
-                NumCpu = NumCpu,
-                MemoryMB = MemoryGB is { } gb ? (long)Math.Round(gb * 1024) : null,
-                DiskGB = DiskGB,
-                Datastore = Datastore,
-                Network = Network,
-                PowerOn = PowerOn,
-            };
-        }
-        catch (CesoException e)
-        {
-            WriteEngineError(e, Name);
-            return;
-        }
+                return;
+            }
 
-        if (ResolveServer(Server) is not { } session || OpenVmOperations(session, Name) is not { } ops)
-        {
-            return;
+            if (!WaitForIp)
+            {
+                created = WriteRefreshed(ops, Name, Name);
+            }
+            else if (WaitForIpAddress(ops, Name, TimeSpan.FromSeconds(TimeoutSec), Name) is { } vm)
+            {
+                created = vm;
+                WriteObject(vm);
+            }
         }
-
-        if (RunPlan(session, Name, ct => ops.PlanCreateAsync(request, ct), out _) != PlanOutcome.Executed)
+        finally
         {
-            return;
-        }
-
-        if (!WaitForIp)
-        {
-            WriteRefreshed(ops, Name, Name);
-        }
-        else if (WaitForIpAddress(ops, Name, TimeSpan.FromSeconds(TimeoutSec), Name) is { } vm)
-        {
-            WriteObject(vm);
+            if (leasing is not null)
+            {
+                SettlePoolAddress(leasing, address, outcome, created?.Id, Name);
+            }
         }
     }
 }

@@ -42,6 +42,12 @@ public sealed class RestoreCesoVmCommand : BackupCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? IPAddress { get; set; }
 
+    /// <summary>-AsNew: lease the address from this IP pool (New-CesoIPPool); its gateway, DNS servers and search domains come with it.</summary>
+    [Parameter(ParameterSetName = AsNewSet)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IPPoolCompleter))]
+    public string? IPPool { get; set; }
+
     /// <summary>Gateways, at most one per address family. Default: the first host of each subnet.</summary>
     [Parameter(ParameterSetName = AsNewSet)]
     [ValidateNotNullOrEmpty]
@@ -133,22 +139,31 @@ public sealed class RestoreCesoVmCommand : BackupCmdlet
             return;
         }
 
-        RestoreVmRequest request;
-        try
+        if (!CheckPoolOrAddress(IPPool, IPAddress, Backup))
         {
-            var keys = GuestInput.SshKeys(SshKey, ProviderPath);
-            var guest = GuestInput.Any(IPAddress, Gateway, DnsServer, SearchDomain, SshKey, Hostname)
-                ? GuestInput.Request(AsNew, IPAddress, Gateway, DnsServer, SearchDomain, keys, Hostname)
-                : null;
-            request = new RestoreVmRequest(Backup.Id, AsNew, guest, Datastore, PowerOn);
-        }
-        catch (CesoException e)
-        {
-            WriteEngineError(e, Backup);
             return;
         }
 
-        if (ResolveServer(Server) is not { } session || OpenVmOperations(session, Backup) is not { } ops)
+        RestoreVmRequest? Build(CesoIPPoolAddress? address)
+        {
+            try
+            {
+                var keys = GuestInput.SshKeys(SshKey, ProviderPath);
+                var (ip, gateway, dns, search) = GuestInput.WithPool(address, IPAddress, Gateway, DnsServer, SearchDomain);
+                var guest = GuestInput.Any(ip, gateway, dns, search, SshKey, Hostname)
+                    ? GuestInput.Request(AsNew, ip, gateway, dns, search, keys, Hostname)
+                    : null;
+                return new RestoreVmRequest(Backup.Id, AsNew, guest, Datastore, PowerOn);
+            }
+            catch (CesoException e)
+            {
+                WriteEngineError(e, Backup);
+                return null;
+            }
+        }
+
+        var request = IPPool is null ? Build(null) : null;
+        if ((IPPool is null && request is null) || ResolveServer(Server) is not { } session || OpenVmOperations(session, Backup) is not { } ops)
         {
             return;
         }
@@ -158,9 +173,30 @@ public sealed class RestoreCesoVmCommand : BackupCmdlet
             return;
         }
 
-        if (RunPlan(session, Backup, ct => BackupOperations.PlanRestoreAsync(session, Home, repo, request, ct), out var handle, secrets: Secrets(_password)) == PlanOutcome.Executed)
+        AddressLeasing? leasing = null;
+        CesoIPPoolAddress? address = null;
+        if (IPPool is not null && ((address = TakePoolAddress(session, IPPool, AsNew, Backup, out leasing)) is null || (request = Build(address)) is null))
         {
-            WriteRefreshed(ops, handle?.Id ?? AsNew, AsNew);
+            if (leasing is not null) SettlePoolAddress(leasing, address, PlanOutcome.Failed, null, Backup);
+            return;
+        }
+
+        var outcome = PlanOutcome.Failed;
+        CesoVm? restored = null;
+        try
+        {
+            outcome = RunPlan(session, Backup, ct => BackupOperations.PlanRestoreAsync(session, Home, repo, request!, ct), out var handle, secrets: Secrets(_password));
+            if (outcome == PlanOutcome.Executed)
+            {
+                restored = WriteRefreshed(ops, handle?.Id ?? AsNew, AsNew);
+            }
+        }
+        finally
+        {
+            if (leasing is not null)
+            {
+                SettlePoolAddress(leasing, address, outcome, restored?.Id, Backup);
+            }
         }
     }
 

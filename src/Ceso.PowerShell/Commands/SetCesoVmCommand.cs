@@ -88,6 +88,12 @@ public sealed class SetCesoVmCommand : VmChangeCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? IPAddress { get; set; }
 
+    /// <summary>Re-IP with an address leased from this IP pool (New-CesoIPPool); its gateway, DNS servers and search domains come with it. The VM's earlier leases on this server are released once the change ran.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IPPoolCompleter))]
+    public string? IPPool { get; set; }
+
     /// <summary>Gateways for the re-IP, at most one per address family.</summary>
     [Parameter(ParameterSetName = Default)]
     [ValidateNotNullOrEmpty]
@@ -126,6 +132,63 @@ public sealed class SetCesoVmCommand : VmChangeCmdlet
         }
     }
 
+    // The pool address of the VM being planned now (ProcessRecord sets it per VM).
+    private CesoIPPoolAddress? _poolAddress;
+
+    /// <summary>With -IPPool: per VM, lease an address, plan with it, and settle the lease; else as every VM change.</summary>
+    protected override void ProcessRecord()
+    {
+        if (IPPool is null)
+        {
+            base.ProcessRecord();
+            return;
+        }
+
+        if (!CheckPoolOrAddress(IPPool, IPAddress, IPPool))
+        {
+            return;
+        }
+
+        foreach (var vm in Vm)
+        {
+            if (ResolveServer(Server, vm) is not { } session || OpenVmOperations(session, vm) is not { } ops)
+            {
+                continue;
+            }
+
+            _poolAddress = TakePoolAddress(session, IPPool, vm.Name, vm, out var leasing);
+            if (_poolAddress is null)
+            {
+                continue;
+            }
+
+            var outcome = PlanOutcome.Failed;
+            CesoVm? planned = null;
+            try
+            {
+                outcome = RunPlan(session, vm, ct => PlanAsync(ops, vm.Id ?? vm.Name, ct), out planned);
+                if (outcome == PlanOutcome.Executed && planned is not null && _poolAddress.Leased &&
+                    TryRunEngine(ct => leasing.ReleaseVmAsync(planned.Name, planned.Id, _poolAddress.Address, ct), vm, out var old))
+                {
+                    foreach (var lease in old)
+                    {
+                        WriteVerbose($"Released {lease.Address} (pool '{lease.Pool}'): '{planned.Name}' now has {_poolAddress.Address}.");
+                    }
+                }
+
+                if (PassThru && outcome is PlanOutcome.Executed or PlanOutcome.NothingToDo)
+                {
+                    WriteRefreshed(ops, planned?.Id ?? vm.Name, vm);
+                }
+            }
+            finally
+            {
+                SettlePoolAddress(leasing, _poolAddress, outcome, planned?.Id, vm);
+                _poolAddress = null;
+            }
+        }
+    }
+
     /// <inheritdoc />
     protected override async Task<(Plan Plan, CesoVm Vm)> PlanAsync(VmOperations operations, string vm, CancellationToken cancellationToken)
     {
@@ -146,8 +209,8 @@ public sealed class SetCesoVmCommand : VmChangeCmdlet
             HotAdd = HotAdd,
             IsoPath = IsoPath,
             EjectIso = EjectIso,
-            Guest = GuestInput.Any(IPAddress, Gateway, DnsServer, SearchDomain)
-                ? GuestInput.Request(vm, IPAddress, Gateway, DnsServer, SearchDomain)
+            Guest = GuestInput.WithPool(_poolAddress, IPAddress, Gateway, DnsServer, SearchDomain) is var (ip, gateway, dns, search) && GuestInput.Any(ip, gateway, dns, search)
+                ? GuestInput.Request(vm, ip, gateway, dns, search)
                 : null,
             Annotation = Notes,
         };
