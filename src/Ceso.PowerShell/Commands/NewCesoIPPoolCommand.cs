@@ -62,7 +62,8 @@ public sealed class NewCesoIPPoolCommand : CesoCmdlet
         }
 
         var store = new IpPoolStore(Home);
-        if (!ShouldProcess(store.FilePath, $"Create IP pool '{spec.Name}': {spec.Subnet}, range {string.Join(", ", spec.Ranges)} ({spec.Size} addresses), gateway {spec.Gateway?.ToString() ?? "the first host"}"))
+        var what = $"Create IP pool '{spec.Name}': {spec.Subnet}, range {string.Join(", ", spec.Ranges)} ({spec.Size} addresses), gateway {spec.Gateway?.ToString() ?? "the first host"}";
+        if (!ShouldProcess(store.FilePath, what) || !AuthorizeLocalChange("NewIPPool", store.FilePath, what, Name))
         {
             return;
         }

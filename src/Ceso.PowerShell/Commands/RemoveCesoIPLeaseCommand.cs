@@ -42,7 +42,8 @@ public sealed class RemoveCesoIPLeaseCommand : CesoCmdlet
                 continue;
             }
 
-            if (ShouldProcess($"{lease.Address} (pool '{lease.Pool}')", $"Release the lease of '{lease.VmName}' on {lease.Server}"))
+            var what = $"Release the lease of '{lease.VmName}' on {lease.Server}";
+            if (ShouldProcess($"{lease.Address} (pool '{lease.Pool}')", what) && AuthorizeLocalChange("RemoveIPLease", $"{lease.Address} (pool '{lease.Pool}')", what, address))
             {
                 TryRunEngine(ct => store.ReleaseAsync(lease.Pool, lease.Address, ct), address, out _);
             }

@@ -40,7 +40,7 @@ public sealed class RemoveCesoIPPoolCommand : CesoCmdlet
             }
 
             var what = pool.Used == 0 ? $"Remove IP pool '{pool.Name}' ({pool.Subnet})" : $"Remove IP pool '{pool.Name}' ({pool.Subnet}) and drop its {pool.Used} lease(s)";
-            if (!ShouldProcess(store.FilePath, what))
+            if (!ShouldProcess(store.FilePath, what) || !AuthorizeLocalChange("RemoveIPPool", store.FilePath, what, name))
             {
                 continue;
             }
