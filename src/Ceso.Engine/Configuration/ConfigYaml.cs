@@ -35,8 +35,9 @@ internal static partial class ConfigYaml
         }
 
         lines[at] = section + ":";
+        // Blank lines and column-0 comments at the end of the section belong to what follows it.
         var end = SectionEnd(lines, at);
-        while (end > at + 1 && lines[end - 1].Trim().Length == 0)
+        while (end > at + 1 && (lines[end - 1].Trim().Length == 0 || lines[end - 1].StartsWith('#')))
         {
             end--;
         }

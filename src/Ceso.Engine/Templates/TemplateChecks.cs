@@ -138,7 +138,7 @@ public static partial class TemplateChecks
         if (nics.Count == 0)
         {
             return Fail(TemplateCheckName.Nic, $"'{f.Vm.Name}' has no network adapter: a copy would get no network and cloud-init's static IP would have nothing to go on",
-                $"Set-CesoVm {Ps(f.Vm.Name)} -AddNetwork '{f.Networks.FirstOrDefault()?.Name ?? "VM Network"}'");
+                $"Set-CesoVm {Ps(f.Vm.Name)} -AddNetwork '{Suggested(f)}'");
         }
 
         var known = f.Networks.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
@@ -153,7 +153,7 @@ public static partial class TemplateChecks
             if (network is null || !known.Contains(network))
             {
                 problems.Add(($"{text}: the host has no portgroup '{network ?? ""}' (it has {string.Join(", ", known.Select(k => "'" + k + "'"))})",
-                    $"Set-CesoVm {Ps(f.Vm.Name)} -NicIndex {at} -Network '{f.Networks.FirstOrDefault()?.Name ?? "VM Network"}'"));
+                    $"Set-CesoVm {Ps(f.Vm.Name)} -NicIndex {at} -Network '{Suggested(f)}'"));
             }
             else if (!GoodAdapters.Contains(type))
             {
@@ -172,6 +172,10 @@ public static partial class TemplateChecks
             ? Pass(TemplateCheckName.Nic, string.Join("; ", good))
             : Fail(TemplateCheckName.Nic, string.Join("; ", problems.Select(p => p.Detail)), string.Join("; ", problems.Select(p => p.Fix)));
     }
+
+    // ESXi's default VM portgroup when the host has it, else the first one it lists.
+    private static string Suggested(TemplateFacts f) =>
+        f.Networks.FirstOrDefault(n => n.Name == "VM Network")?.Name ?? f.Networks.FirstOrDefault()?.Name ?? "VM Network";
 
     private static TemplateCheck Firmware(TemplateFacts f)
     {
