@@ -21,10 +21,12 @@
         'Get-CesoHost'
         'Get-CesoNetwork'
         'Get-CesoServer'
+        'Get-CesoTemplate'
         'Get-CesoVm'
         'New-CesoBackupRepository'
         'New-CesoVm'
         'Protect-CesoVm'
+        'Register-CesoTemplate'
         'Remove-CesoBackup'
         'Remove-CesoVm'
         'Restart-CesoVm'
@@ -34,7 +36,9 @@
         'Stop-CesoVm'
         'Test-CesoAuditLog'
         'Test-CesoBackup'
+        'Test-CesoTemplate'
         'Unprotect-CesoVm'
+        'Unregister-CesoTemplate'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -65,7 +65,11 @@ internal sealed class CreateVm(OperationContext context, VmGuards guards)
         List<string> notes = [$"template '{r.Template}' is VM '{entry.Vm}' ({path})"];
         if (defaults.Count > 0)
         {
-            notes.Add($"defaults from the template registry ({path}, template '{r.Template}'): {string.Join(", ", defaults)}; a parameter given overrides them");
+            // Also on the step that writes the .vmx (where they land), so -WhatIf shows them on its line.
+            var note = $"from the template registry ({path}, template '{r.Template}'): {string.Join(", ", defaults)}; a parameter given overrides them";
+            notes.Add(note);
+            var vmxStep = plan.Steps.FirstOrDefault(s => s.Notes.Count > 0);
+            plan = plan with { Steps = plan.Steps.Select(s => ReferenceEquals(s, vmxStep) ? s with { Notes = [note, .. s.Notes] } : s).ToList() };
         }
 
         return (plan with { Notes = [.. notes, .. plan.Notes] }, vm);

@@ -306,6 +306,31 @@ public sealed class TemplateCheckerTests(TemplateTestBed bed)
     }
 
     [Fact]
+    public async Task New_vm_from_a_registered_template_takes_the_registry_defaults_unless_a_parameter_is_given_and_says_so()
+    {
+        var home = new Ceso.Engine.Connection.CesoHome(Directory.CreateTempSubdirectory("ceso-tpl-home-").FullName);
+        try
+        {
+            TemplateRegistry.Register(home, "golden", new TemplateEntry { Vm = TemplateTestBed.Good, NumCpu = 4, MemoryMB = 3072, Network = "Lab Network" });
+            await using var session = await bed.ConnectAsync(Transport.Soap, home);
+            var ops = new Ceso.Engine.Operations.VmOperations(session, home);
+
+            var (plan, _) = await ops.PlanCreateAsync(new Ceso.Engine.Operations.CreateVmRequest { Name = "web-defaults", Template = "golden", NumCpu = 1 });
+
+            var vmx = VmxFile.Parse(plan.Steps.Single(s => s.Payload is not null).Payload!);
+            Assert.Equal(("1", "3072", "Lab Network"), (vmx["numvcpus"], vmx["memSize"], vmx["ethernet0.networkName"]));
+            var note = Assert.Single(plan.Notes, n => n.StartsWith("from the template registry", StringComparison.Ordinal));
+            Assert.Contains("template 'golden'): 3072 MB memory, network 'Lab Network'; a parameter given overrides them", note);
+            Assert.DoesNotContain("vCPU", note); // -NumCpu was given
+            Assert.Contains(note, plan.Steps.Single(s => s.Payload is not null).Notes);
+        }
+        finally
+        {
+            Directory.Delete(home.Path, true);
+        }
+    }
+
+    [Fact]
     public async Task The_checks_only_read_the_host()
     {
         var mark = bed.Calls().Count;
