@@ -25,6 +25,7 @@
         'Get-CesoIPPool'
         'Get-CesoNetwork'
         'Get-CesoServer'
+        'Get-CesoTemplate'
         'Get-CesoVm'
         'Grant-CesoAgentAccess'
         'New-CesoBackupRepository'
@@ -32,6 +33,7 @@
         'New-CesoSshCertificate'
         'New-CesoVm'
         'Protect-CesoVm'
+        'Register-CesoTemplate'
         'Remove-CesoBackup'
         'Remove-CesoIPLease'
         'Remove-CesoIPPool'
@@ -45,7 +47,9 @@
         'Stop-CesoVm'
         'Test-CesoAuditLog'
         'Test-CesoBackup'
+        'Test-CesoTemplate'
         'Unprotect-CesoVm'
+        'Unregister-CesoTemplate'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -149,3 +149,30 @@ function Stop-CesoTestSwift {
     & bash (Join-Path $script:RepoRoot 'testbed' 'swift-s3' 'stop.sh') $Swift.State | Out-Null
     Remove-Item -Recurse -Force $Swift.State -ErrorAction SilentlyContinue
 }
+
+function Invoke-CesoTestBedSsh {
+    # Runs a command on the test bed's ESXi shell (vim-cmd, vmkfstools, …) as an admin would; throws when it fails.
+    param($TestBed, [string] $Command)
+    $i = $TestBed.Info
+    $out = & ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$($i.knownHosts)" -i $i.sshKey -p $i.sshPort "$($i.sshUser)@127.0.0.1" $Command 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "test bed ssh '$Command' failed ($LASTEXITCODE): $out" }
+    $out
+}
+
+function New-CesoTestTemplate {
+    # A template VM on the test bed made as an admin would: a thin copy of vm01's disk (vmkfstools over SSH), a .vmx
+    # written into the datastore (vm01's, renamed, with $Set keys set and $Remove key prefixes removed) and
+    # vim-cmd solo/registervm. Returns the vmid. vm01 must be powered off.
+    param($TestBed, [string] $Name, [hashtable] $Set = @{}, [string[]] $Remove = @())
+    $ds = $TestBed.Info.datastores[0]
+    $folder = "/vmfs/volumes/$($ds.name)/$Name"
+    $null = Invoke-CesoTestBedSsh $TestBed "mkdir -p '$folder' && vmkfstools -i /vmfs/volumes/$($ds.name)/vm01/vm01.vmdk -d thin '$folder/$Name.vmdk'"
+    $lines = Get-Content (Join-Path $ds.localDir 'vm01' 'vm01.vmx') | Where-Object { $_ -notmatch '^(uuid\.bios|ethernet0\.generatedAddress) ' }
+    $lines = $lines -replace '"vm01', "`"$Name" -replace '^displayName = .*', "displayName = `"$Name`""
+    foreach ($prefix in $Remove) { $lines = $lines | Where-Object { -not $_.StartsWith($prefix) } }
+    foreach ($key in $Set.Keys) {
+        $lines = @($lines | Where-Object { -not $_.StartsWith("$key = ") }) + "$key = `"$($Set[$key])`""
+    }
+    Set-Content -Path (Join-Path $ds.localDir $Name "$Name.vmx") -Value $lines
+    (Invoke-CesoTestBedSsh $TestBed "vim-cmd solo/registervm '$folder/$Name.vmx' '$Name'" | Select-Object -Last 1).Trim()
+}

@@ -104,6 +104,26 @@ public sealed class TemplateEntry
 
     /// <summary>What it is.</summary>
     public string? Description { get; set; }
+
+    /// <summary>Default vCPUs of a VM made from it (New-CesoVm without -NumCpu); null = the template VM's.</summary>
+    public int? NumCpu { get; set; }
+
+    /// <summary>Default memory in MiB of a VM made from it (New-CesoVm without -MemoryGB); null = the template VM's.</summary>
+    [YamlMember(Alias = "memory-mb")]
+    public long? MemoryMB { get; set; }
+
+    /// <summary>Default size in GiB of the first disk (New-CesoVm without -DiskGB); null = the template VM's.</summary>
+    [YamlMember(Alias = "disk-gb")]
+    public int? DiskGB { get; set; }
+
+    /// <summary>Default portgroup of the first network adapter (New-CesoVm without -Network); null = the template VM's.</summary>
+    public string? Network { get; set; }
+
+    /// <summary>The last Test-CesoTemplate result: <c>Ready</c>, or <c>NotReady: Snapshots, CdRom</c> (the failed checks).</summary>
+    public string? LastResult { get; set; }
+
+    /// <summary>When Test-CesoTemplate last checked it (ISO 8601, UTC).</summary>
+    public string? LastChecked { get; set; }
 }
 
 /// <summary>A backup repository in the registry.</summary>

@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.RegularExpressions;
 using Ceso.Engine.Connection;
 
 namespace Ceso.Engine.Configuration;
@@ -9,12 +7,12 @@ namespace Ceso.Engine.Configuration;
 /// user's comments, order and templates stay as they are. A new name is added under <c>repositories:</c> (the
 /// section is appended when there is none); an existing name is refused, never overwritten.
 /// </summary>
-public static partial class RepositoryRegistry
+public static class RepositoryRegistry
 {
     /// <summary>Adds <paramref name="name"/> → <paramref name="location"/>; <c>RepositoryNameExists</c> when the name is taken.</summary>
     public static void Register(CesoHome home, string name, string location, string? description = null, Backup.RepositoryLocationOptions? options = null)
     {
-        if (!NamePattern().IsMatch(name))
+        if (!ConfigYaml.IsName(name))
         {
             throw new CesoException("InvalidRepositoryName", CesoErrorKind.InvalidArgument,
                 $"'{name}' is not a repository name Ceso can register: use letters, digits, '.', '_' and '-' (at most 64), starting with a letter or digit.")
@@ -29,8 +27,7 @@ public static partial class RepositoryRegistry
             { Target = name };
         }
 
-        var path = CesoConfig.PathOf(home);
-        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : [];
+        var lines = ConfigYaml.Read(home);
         var entry = new List<string> { $"  {name}:", $"    location: {Quote(location)}" };
         if (!string.IsNullOrWhiteSpace(description))
         {
@@ -59,48 +56,9 @@ public static partial class RepositoryRegistry
             Add("known-hosts-file", options.KnownHostsFile);
         }
 
-        var section = lines.FindIndex(l => l.TrimEnd() == "repositories:" || l.TrimEnd() == "repositories: {}");
-        if (section < 0)
-        {
-            lines.Add("repositories:");
-            lines.AddRange(entry);
-        }
-        else
-        {
-            lines[section] = "repositories:";
-            var end = section + 1;
-            while (end < lines.Count && (lines[end].Length == 0 || lines[end][0] is ' ' or '#'))
-            {
-                end++;
-            }
-
-            while (end > section + 1 && lines[end - 1].Trim().Length == 0)
-            {
-                end--;
-            }
-
-            lines.InsertRange(end, entry);
-        }
-
-        Directory.CreateDirectory(home.Path);
-        var temp = path + ".ceso-tmp";
-        File.WriteAllText(temp, string.Join('\n', lines) + "\n", new UTF8Encoding(false));
-        try
-        {
-            _ = CesoConfig.LoadFile(temp).Repositories[name]; // what was written must read back with the new entry
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-
-        File.Move(temp, path, true);
+        ConfigYaml.AddEntry(lines, "repositories", entry);
+        ConfigYaml.Save(home, lines, written => _ = written.Repositories[name]); // what was written must read back with the new entry
     }
 
-    // YAML double-quoted scalar: backslash and quote escaped, control characters refused by the name/location checks upstream.
-    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    private static partial Regex NamePattern();
+    private static string Quote(string s) => ConfigYaml.Quote(s);
 }

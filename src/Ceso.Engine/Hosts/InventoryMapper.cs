@@ -14,7 +14,8 @@ internal static class InventoryMapper
     [
         "name", "config.template", "config.hardware.numCPU", "config.hardware.memoryMB", "config.hardware.device",
         "config.uuid", "config.guestFullName", "config.firmware", "config.files.vmPathName", "config.annotation",
-        "runtime.powerState", "guest.toolsRunningStatus", "guest.ipAddress", "guest.net", "snapshot", "config.extraConfig",
+        "runtime.powerState", "guest.toolsRunningStatus", "guest.toolsVersion", "guest.toolsVersionStatus2", "guest.ipAddress", "guest.net", "snapshot",
+        "config.extraConfig",
     ];
 
     public static CesoVm Vm(string server, string id, Func<string, VmodlNode?> prop)
@@ -50,6 +51,10 @@ internal static class InventoryMapper
                 "guestToolsExecutingScripts" => "ExecutingScripts",
                 _ => "Unknown",
             },
+            ToolsVersion = ToolsVersion(S("guest.toolsVersion")),
+            ToolsVersionStatus = S("guest.toolsVersionStatus2") is { } status
+                ? status.StartsWith("guestTools", StringComparison.Ordinal) ? status["guestTools".Length..] : status
+                : null,
             SnapshotCount = CountSnapshots(prop("snapshot")?.Get("rootSnapshotList")),
             Annotation = S("config.annotation"),
             IsTemplate = prop("config.template")?.Scalar == "true",
@@ -79,6 +84,15 @@ internal static class InventoryMapper
     /// <summary>The API's url form, <c>ds:///vmfs/volumes/&lt;uuid&gt;/</c>, from a mount point or a url.</summary>
     public static string DatastoreUrl(string urlOrMountPoint) =>
         urlOrMountPoint.StartsWith("ds://", StringComparison.Ordinal) ? urlOrMountPoint : "ds://" + urlOrMountPoint.TrimEnd('/') + "/";
+
+    /// <summary>
+    /// The host's tools version number as a version: hostd encodes major.minor.patch as
+    /// <c>major * 1024 + minor * 32 + patch</c> (12389 = 12.3.5); 0 or nothing means none reported.
+    /// </summary>
+    public static string? ToolsVersion(string? number) =>
+        int.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0
+            ? $"{v >> 10}.{(v >> 5) & 31}.{v & 31}"
+            : null;
 
     private static long? Num(VmodlNode? n) => long.TryParse(n?.Scalar, out var v) ? v : null;
 

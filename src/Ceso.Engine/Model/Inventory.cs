@@ -161,6 +161,17 @@ public sealed record CesoVm
     public string? VmxPath { get; init; }
     /// <summary>VMware Tools state: Running, NotRunning, ExecutingScripts or Unknown.</summary>
     public string ToolsStatus { get; init; } = "Unknown";
+    /// <summary>
+    /// The VMware Tools version the guest last reported (<c>12.3.5</c>, decoded from the host's number), or null
+    /// when the host has none. open-vm-tools report as <see cref="ToolsVersionStatus"/> <c>Unmanaged</c>.
+    /// </summary>
+    public string? ToolsVersion { get; init; }
+    /// <summary>
+    /// What the host says of that version (its toolsVersionStatus2 without the "guestTools" prefix): Current,
+    /// NeedUpgrade, SupportedOld, SupportedNew, TooOld, TooNew, Blacklisted, Unmanaged (guest-managed, e.g.
+    /// open-vm-tools), NotInstalled; null when the host reports nothing.
+    /// </summary>
+    public string? ToolsVersionStatus { get; init; }
     /// <summary>Number of snapshots.</summary>
     public int SnapshotCount { get; init; }
     /// <summary>Notes.</summary>
