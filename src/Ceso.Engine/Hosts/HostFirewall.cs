@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Xml.Linq;
 using Ceso.Engine.Model;
 using Ceso.Engine.Shell;
 using Ceso.Engine.Vmodl;
@@ -131,20 +130,5 @@ public static class HostFirewall
         }
 
         return string.Join(" && ", lines);
-    }
-
-    /// <summary>The UpdateRuleset spec (allowedHosts only) for the API.</summary>
-    public static XElement ApiSpec(bool allowAll, IReadOnlyList<string> entries)
-    {
-        XNamespace vim = "urn:vim25";
-        return new XElement(vim + "spec",
-            new XElement(vim + "allowedHosts",
-                entries.Where(e => !e.Contains('/')).Select(a => new XElement(vim + "ipAddress", a)),
-                entries.Where(e => e.Contains('/')).Select(n =>
-                {
-                    var (network, prefix) = (n[..n.IndexOf('/')], n[(n.IndexOf('/') + 1)..]);
-                    return new XElement(vim + "ipNetwork", new XElement(vim + "network", network), new XElement(vim + "prefixLength", prefix));
-                }),
-                new XElement(vim + "allIp", allowAll ? "true" : "false")));
     }
 }

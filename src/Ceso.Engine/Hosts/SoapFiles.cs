@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Xml.Linq;
 using Ceso.Engine.Formats;
 using Ceso.Engine.Soap;
 
@@ -15,8 +14,6 @@ namespace Ceso.Engine.Hosts;
 /// </summary>
 public sealed class SoapFiles(VimClient client, ServiceContent content, string host) : IHostFiles
 {
-    private static readonly XNamespace Vim = "urn:vim25";
-
     /// <inheritdoc />
     public string Transport => "soap";
 
@@ -99,10 +96,7 @@ public sealed class SoapFiles(VimClient client, ServiceContent content, string h
 
             var fileManager = content.FileManager ?? throw new CesoException("SoapNotSupported", CesoErrorKind.NotSupported,
                 $"The API of {host} has no FileManager to rename {temp} into place; use -Transport Ssh.") { Host = host };
-            await client.InvokeTaskAsync(content.PropertyCollector, "MoveDatastoreFile_Task", fileManager,
-                [new XElement(Vim + "sourceName", temp.ToString()), VimClient.RefElement("sourceDatacenter", StandaloneHost.Datacenter),
-                 new XElement(Vim + "destinationName", path.ToString()), VimClient.RefElement("destinationDatacenter", StandaloneHost.Datacenter),
-                 new XElement(Vim + "force", "true")], ct).ConfigureAwait(false);
+            await client.MoveDatastoreFileAsync(content.PropertyCollector, fileManager, temp.ToString(), path.ToString(), force: true, ct).ConfigureAwait(false);
         }
         catch
         {

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using System.Xml.Linq;
 using Ceso.Engine.Formats;
 using Ceso.Engine.Soap;
 using Ceso.Engine.Vmodl;
@@ -17,10 +15,6 @@ namespace Ceso.Engine.Hosts;
 /// <param name="files">The session's datastore files over the API: file writes go through them (a temporary name, then a move).</param>
 public sealed class SoapHostCommands(VimClient client, ServiceContent content, SoapFiles files) : IHostCommands
 {
-    private static readonly XNamespace Vim = "urn:vim25";
-    private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
-    private static MoRef Datacenter => StandaloneHost.Datacenter;
-
     /// <inheritdoc />
     public string Transport => "soap";
 
@@ -31,20 +25,14 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content, S
 
     private MoRef DiskManager => content.VirtualDiskManager ?? throw NotAvailable("VirtualDiskManager");
 
+    private MoRef Pc => content.PropertyCollector;
+
     private static CesoException NotAvailable(string what) =>
         new("SoapNotSupported", CesoErrorKind.NotSupported, $"The host's API has no {what}; use -Transport Ssh.");
 
-    private HostCall Task(string method, Func<MoRef> target, Func<string> shown, params XElement[] args) =>
-        new(Transport, shown, ct => client.InvokeTaskAsync(content.PropertyCollector, method, target(), args, ct))
-        {
-            RunWithProgress = (progress, ct) => client.InvokeTaskAsync(content.PropertyCollector, method, target(), args, ct, progress),
-        };
-
-    private static XElement E(string name, object value) => new(Vim + name, value);
-
-    private static XElement Ref(string name, MoRef r) => VimClient.RefElement(name, r);
-
-    private static MoRef VmRef(VmHandle vm) => new("VirtualMachine", vm.Required);
+    // A *_Task call: the same run with and without progress.
+    private HostCall Task(Func<string> shown, Func<IProgress<int>?, CancellationToken, Task> run) =>
+        new(Transport, shown, ct => run(null, ct)) { RunWithProgress = run };
 
     /// <inheritdoc />
     public HostCall SetFirewallAllowlist(Model.CesoFirewallRuleset current, bool allowAll, IReadOnlyList<string> entries) =>
@@ -54,54 +42,44 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content, S
             {
                 // The host's HostFirewallSystem, found when the call runs (one read; hostd names it per host).
                 var view = await client.CreateContainerViewAsync(content.ViewManager, content.RootFolder, ["HostSystem"], ct).ConfigureAwait(false);
-                var hosts = await client.RetrievePropertiesAsync(content.PropertyCollector, [new PropertySpec("HostSystem", ["configManager.firewallSystem"])],
+                var hosts = await client.RetrievePropertiesAsync(Pc, [new PropertySpec("HostSystem", ["configManager.firewallSystem"])],
                     [new ObjectSpec(view, true)], ct).ConfigureAwait(false);
-                var fw = hosts.Select(h => h.Properties.GetValueOrDefault("configManager.firewallSystem")).FirstOrDefault(n => n?.Kind == Vmodl.VmodlKind.Reference)
+                var fw = hosts.Select(h => h.Properties.GetValueOrDefault("configManager.firewallSystem")).FirstOrDefault(n => n?.Kind == VmodlKind.Reference)
                     ?? throw NotAvailable("HostFirewallSystem");
-                await client.InvokeAsync("UpdateRuleset", new MoRef(fw.Type ?? "HostFirewallSystem", fw.Scalar!), [E("id", current.Name), HostFirewall.ApiSpec(allowAll, entries)], ct)
-                    .ConfigureAwait(false);
+                await client.UpdateRulesetAllowedHostsAsync(new MoRef(fw.Type ?? "HostFirewallSystem", fw.Scalar!), current.Name, allowAll, entries, ct).ConfigureAwait(false);
             });
 
     /// <inheritdoc />
     public HostCall MakeDirectory(DatastorePath folder) =>
-        new(Transport, $"MakeDirectory(name=\"{folder}\")", ct => client.InvokeAsync("MakeDirectory", FileManager,
-            [E("name", folder.ToString()), Ref("datacenter", Datacenter), E("createParentDirectories", "false")], ct));
+        new(Transport, $"MakeDirectory(name=\"{folder}\")", ct => client.MakeDirectoryAsync(FileManager, folder.ToString(), createParentDirectories: false, ct));
 
     /// <inheritdoc />
     public HostCall DeleteDirectory(DatastorePath folder) =>
-        Task("DeleteDatastoreFile_Task", () => FileManager, () => $"DeleteDatastoreFile_Task(name=\"{folder}\")",
-            E("name", folder.ToString()), Ref("datacenter", Datacenter));
+        Task(() => $"DeleteDatastoreFile_Task(name=\"{folder}\")", (p, ct) => client.DeleteDatastoreFileAsync(Pc, FileManager, folder.ToString(), p, ct));
 
     /// <inheritdoc />
     public HostCall CopyDisk(DatastorePath source, DatastorePath target) =>
-        Task("CopyVirtualDisk_Task", () => DiskManager, () => $"CopyVirtualDisk_Task(sourceName=\"{source}\", destName=\"{target}\", destSpec.diskType=thin)",
-            E("sourceName", source.ToString()), Ref("sourceDatacenter", Datacenter),
-            E("destName", target.ToString()), Ref("destDatacenter", Datacenter),
-            new XElement(Vim + "destSpec", new XAttribute(Xsi + "type", "VirtualDiskSpec"), E("diskType", "thin"), E("adapterType", "lsiLogic")),
-            E("force", "false"));
+        Task(() => $"CopyVirtualDisk_Task(sourceName=\"{source}\", destName=\"{target}\", destSpec.diskType=thin)",
+            (p, ct) => client.CopyVirtualDiskThinAsync(Pc, DiskManager, source.ToString(), target.ToString(), force: false, p, ct));
 
     /// <inheritdoc />
     public HostCall CreateDisk(DatastorePath disk, long capacityBytes) =>
-        Task("CreateVirtualDisk_Task", () => DiskManager, () => $"CreateVirtualDisk_Task(name=\"{disk}\", capacityKb={capacityBytes / 1024}, diskType=thin)",
-            E("name", disk.ToString()), Ref("datacenter", Datacenter),
-            new XElement(Vim + "spec", new XAttribute(Xsi + "type", "FileBackedVirtualDiskSpec"), E("diskType", "thin"), E("adapterType", "lsiLogic"),
-                E("capacityKb", (capacityBytes / 1024).ToString(CultureInfo.InvariantCulture))));
+        Task(() => $"CreateVirtualDisk_Task(name=\"{disk}\", capacityKb={capacityBytes / 1024}, diskType=thin)",
+            (p, ct) => client.CreateVirtualDiskThinAsync(Pc, DiskManager, disk.ToString(), capacityBytes / 1024, p, ct));
 
     /// <inheritdoc />
     public HostCall ExtendDisk(DatastorePath disk, long capacityBytes) =>
-        Task("ExtendVirtualDisk_Task", () => DiskManager, () => $"ExtendVirtualDisk_Task(name=\"{disk}\", newCapacityKb={capacityBytes / 1024})",
-            E("name", disk.ToString()), Ref("datacenter", Datacenter),
-            E("newCapacityKb", (capacityBytes / 1024).ToString(CultureInfo.InvariantCulture)), E("eagerZero", "false"));
+        Task(() => $"ExtendVirtualDisk_Task(name=\"{disk}\", newCapacityKb={capacityBytes / 1024})",
+            (p, ct) => client.ExtendVirtualDiskAsync(Pc, DiskManager, disk.ToString(), capacityBytes / 1024, eagerZero: false, p, ct));
 
     /// <inheritdoc />
     public HostCall DeleteDisk(DatastorePath disk) =>
-        Task("DeleteVirtualDisk_Task", () => DiskManager, () => $"DeleteVirtualDisk_Task(name=\"{disk}\")", E("name", disk.ToString()), Ref("datacenter", Datacenter));
+        Task(() => $"DeleteVirtualDisk_Task(name=\"{disk}\")", (p, ct) => client.DeleteVirtualDiskAsync(Pc, DiskManager, disk.ToString(), p, ct));
 
     /// <inheritdoc />
     public HostCall MoveDisk(DatastorePath source, DatastorePath target) =>
-        Task("MoveVirtualDisk_Task", () => DiskManager, () => $"MoveVirtualDisk_Task(sourceName=\"{source}\", destName=\"{target}\", force=false)",
-            E("sourceName", source.ToString()), Ref("sourceDatacenter", Datacenter),
-            E("destName", target.ToString()), Ref("destDatacenter", Datacenter), E("force", "false"));
+        Task(() => $"MoveVirtualDisk_Task(sourceName=\"{source}\", destName=\"{target}\", force=false)",
+            (p, ct) => client.MoveVirtualDiskAsync(Pc, DiskManager, source.ToString(), target.ToString(), force: false, p, ct));
 
     /// <inheritdoc />
     /// <remarks>
@@ -137,61 +115,47 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content, S
     public HostCall Register(DatastorePath vmx, VmHandle vm) =>
         new(Transport, $"RegisterVM_Task(path=\"{vmx}\", name=\"{vm.Name}\", asTemplate=false)", async ct =>
         {
-            var result = await client.InvokeTaskAsync(content.PropertyCollector, "RegisterVM_Task", StandaloneHost.VmFolder,
-                [E("path", vmx.ToString()), E("name", vm.Name), E("asTemplate", "false"), Ref("pool", StandaloneHost.RootPool)], ct).ConfigureAwait(false);
-            vm.Id = result?.Scalar ?? throw new CesoException("SoapMalformedResponse", CesoErrorKind.HostError, "RegisterVM_Task returned no VM.");
+            vm.Id = await client.RegisterVmAsync(Pc, vmx.ToString(), vm.Name, asTemplate: false, ct).ConfigureAwait(false)
+                ?? throw new CesoException("SoapMalformedResponse", CesoErrorKind.HostError, "RegisterVM_Task returned no VM.");
         });
 
     /// <inheritdoc />
     public HostCall Unregister(VmHandle vm) =>
-        new(Transport, () => $"UnregisterVM({vm.Display})", ct => client.InvokeAsync("UnregisterVM", VmRef(vm), [], ct));
+        new(Transport, () => $"UnregisterVM({vm.Display})", ct => client.VmCallAsync(VmMethod.UnregisterVM, vm.Required, ct));
 
     /// <inheritdoc />
-    public HostCall Destroy(VmHandle vm) => Task("Destroy_Task", () => VmRef(vm), () => $"Destroy_Task({vm.Display})");
+    public HostCall Destroy(VmHandle vm) => Task(() => $"Destroy_Task({vm.Display})", (p, ct) => client.VmTaskAsync(Pc, VmTask.Destroy, vm.Required, p, ct));
 
     /// <inheritdoc />
-    public HostCall Reload(VmHandle vm) => new(Transport, () => $"Reload({vm.Display})", ct => client.InvokeAsync("Reload", VmRef(vm), [], ct));
+    public HostCall Reload(VmHandle vm) => new(Transport, () => $"Reload({vm.Display})", ct => client.VmCallAsync(VmMethod.Reload, vm.Required, ct));
 
     /// <inheritdoc />
-    public HostCall PowerOn(VmHandle vm) => Task("PowerOnVM_Task", () => VmRef(vm), () => $"PowerOnVM_Task({vm.Display})");
+    public HostCall PowerOn(VmHandle vm) => Task(() => $"PowerOnVM_Task({vm.Display})", (p, ct) => client.VmTaskAsync(Pc, VmTask.PowerOn, vm.Required, p, ct));
 
     /// <inheritdoc />
-    public HostCall PowerOff(VmHandle vm) => Task("PowerOffVM_Task", () => VmRef(vm), () => $"PowerOffVM_Task({vm.Display})");
+    public HostCall PowerOff(VmHandle vm) => Task(() => $"PowerOffVM_Task({vm.Display})", (p, ct) => client.VmTaskAsync(Pc, VmTask.PowerOff, vm.Required, p, ct));
 
     /// <inheritdoc />
-    public HostCall Shutdown(VmHandle vm) => new(Transport, () => $"ShutdownGuest({vm.Display})", ct => client.InvokeAsync("ShutdownGuest", VmRef(vm), [], ct));
+    public HostCall Shutdown(VmHandle vm) => new(Transport, () => $"ShutdownGuest({vm.Display})", ct => client.VmCallAsync(VmMethod.ShutdownGuest, vm.Required, ct));
 
     /// <inheritdoc />
-    public HostCall Reset(VmHandle vm) => Task("ResetVM_Task", () => VmRef(vm), () => $"ResetVM_Task({vm.Display})");
+    public HostCall Reset(VmHandle vm) => Task(() => $"ResetVM_Task({vm.Display})", (p, ct) => client.VmTaskAsync(Pc, VmTask.Reset, vm.Required, p, ct));
 
     /// <summary>
     /// Hot-adds CPUs and/or memory to a running VM (ReconfigVM_Task). Only the API can do this — there is no vim-cmd
     /// for it — and only when the VM has CPU/memory hot-add enabled.
     /// </summary>
-    public HostCall HotAdd(VmHandle vm, int? numCpu, long? memoryMB)
-    {
-        var spec = new XElement(Vim + "spec", new XAttribute(Xsi + "type", "VirtualMachineConfigSpec"));
-        if (numCpu is { } c)
-        {
-            spec.Add(E("numCPUs", c.ToString(CultureInfo.InvariantCulture)));
-        }
-
-        if (memoryMB is { } m)
-        {
-            spec.Add(E("memoryMB", m.ToString(CultureInfo.InvariantCulture)));
-        }
-
-        return Task("ReconfigVM_Task", () => VmRef(vm), () => $"ReconfigVM_Task({vm.Display}, {(numCpu is null ? "" : $"numCPUs={numCpu} ")}{(memoryMB is null ? "" : $"memoryMB={memoryMB}")})".Replace(" )", ")", StringComparison.Ordinal), spec);
-    }
+    public HostCall HotAdd(VmHandle vm, int? numCpu, long? memoryMB) =>
+        Task(() => $"ReconfigVM_Task({vm.Display}, {(numCpu is null ? "" : $"numCPUs={numCpu} ")}{(memoryMB is null ? "" : $"memoryMB={memoryMB}")})".Replace(" )", ")", StringComparison.Ordinal),
+            (p, ct) => client.ReconfigCpuMemoryAsync(Pc, vm.Required, numCpu, memoryMB, p, ct));
 
     /// <inheritdoc />
     public HostCall CreateSnapshot(VmHandle vm, SnapshotHandle snapshot) =>
         new(Transport, () => $"CreateSnapshot_Task({vm.Display}, name=\"{snapshot.Name}\", memory=false, quiesce=false)", async ct =>
         {
-            var result = await client.InvokeTaskAsync(content.PropertyCollector, "CreateSnapshot_Task", VmRef(vm),
-                [E("name", snapshot.Name), E("description", "Ceso hot copy"), E("memory", "false"), E("quiesce", "false")], ct).ConfigureAwait(false);
             // The task's result is the new snapshot's reference: the one Ceso removes later, and only that one.
-            snapshot.SoapRef = result?.Scalar ?? throw new CesoException("SoapMalformedResponse", CesoErrorKind.HostError, "CreateSnapshot_Task returned no snapshot.");
+            snapshot.SoapRef = await client.CreateSnapshotAsync(Pc, vm.Required, snapshot.Name, "Ceso hot copy", memory: false, quiesce: false, ct).ConfigureAwait(false)
+                ?? throw new CesoException("SoapMalformedResponse", CesoErrorKind.HostError, "CreateSnapshot_Task returned no snapshot.");
         });
 
     /// <inheritdoc />
@@ -225,8 +189,7 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content, S
                 snapshot.SoapRef = found[0];
             }
 
-            await client.InvokeTaskAsync(content.PropertyCollector, "RemoveSnapshot_Task", new MoRef("VirtualMachineSnapshot", snapshot.SoapRef),
-                [E("removeChildren", "false"), E("consolidate", "true")], ct, progress).ConfigureAwait(false);
+            await client.RemoveSnapshotAsync(Pc, snapshot.SoapRef, removeChildren: false, consolidate: true, progress, ct).ConfigureAwait(false);
         }
 
         return new HostCall(Transport, Shown, ct => RunAsync(null, ct)) { RunWithProgress = RunAsync };
@@ -235,8 +198,8 @@ public sealed class SoapHostCommands(VimClient client, ServiceContent content, S
     // The references of the VM's snapshots named `name` (its `snapshot` property: the tree of rootSnapshotList).
     private async Task<List<string>> FindSnapshotsAsync(VmHandle vm, string name, CancellationToken ct)
     {
-        var objects = await client.RetrievePropertiesAsync(content.PropertyCollector, [new PropertySpec("VirtualMachine", ["snapshot"])],
-            [new ObjectSpec(VmRef(vm), false)], ct).ConfigureAwait(false);
+        var objects = await client.RetrievePropertiesAsync(Pc, [new PropertySpec("VirtualMachine", ["snapshot"])],
+            [new ObjectSpec(new MoRef("VirtualMachine", vm.Required), false)], ct).ConfigureAwait(false);
         var found = new List<string>();
         void Walk(VmodlNode? list)
         {

@@ -54,6 +54,13 @@ internal sealed class OperationContext(CesoSession session, CesoHome home)
         };
     }
 
+    /// <summary>
+    /// How long deleting a new VM's folder may take as an undo: 10 minutes plus 2 s per GiB of disks it may hold
+    /// (VMFS frees large files in the background, but a thick or eager-zeroed disk still takes time).
+    /// </summary>
+    public static TimeSpan FolderUndoBound(long diskBytes) =>
+        TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(2 * Math.Ceiling(diskBytes / 1073741824.0));
+
     /// <summary>Bad input, refused before anything changes: InvalidArgument with the host and the offending value.</summary>
     public CesoException Invalid(string id, string message, string target) =>
         new(id, CesoErrorKind.InvalidArgument, message) { Target = target, Host = Host };

@@ -71,7 +71,8 @@ internal sealed class RestoreVm(OperationContext context, VmGuards guards)
         var target = $"{context.Host}/{name}";
         var steps = new List<PlanStep>();
         var createFolder = $"Create folder {folder}";
-        steps.Add(context.Step(createFolder, target, t => t.MakeDirectory(folder), t => t.DeleteDirectory(folder)));
+        steps.Add(context.Step(createFolder, target, t => t.MakeDirectory(folder), t => t.DeleteDirectory(folder))
+            with { UndoBound = OperationContext.FolderUndoBound(manifest.Disks.Sum(d => d.Capacity)) });
         foreach (var (from, to) in rewrite.Disks)
         {
             var fileName = from[(from.LastIndexOf('/') + 1)..];

@@ -82,7 +82,8 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
         var hot = c.Hot ? HotCopy.For(context, source, sourceVmx, new SnapshotHandle($"ceso-copy-{name}-{seed.Hex("snapshot", 4)}")) : null;
         steps.AddRange(hot?.Acquire ?? []);
         var createFolder = $"Create folder {folder}";
-        steps.Add(context.Step(createFolder, target, t => t.MakeDirectory(folder), t => t.DeleteDirectory(folder)));
+        steps.Add(context.Step(createFolder, target, t => t.MakeDirectory(folder), t => t.DeleteDirectory(folder))
+            with { UndoBound = OperationContext.FolderUndoBound(source.Disks.Sum(d => d.CapacityBytes)) });
         foreach (var (from, to) in rewrite.Disks)
         {
             var sourceDisk = ResolveDisk(sourceVmx, from);

@@ -50,6 +50,12 @@ public sealed record PlanStep
     /// <summary>Undoes the step, when it can be undone.</summary>
     public Func<CancellationToken, Task>? Undo { get; init; }
 
+    /// <summary>
+    /// How long the undo may take before it is given up and reported as left (deleting a folder of large disks grows
+    /// with them); null = 10 minutes. The undo runs even after Ctrl+C, so it must end on its own.
+    /// </summary>
+    public TimeSpan? UndoBound { get; init; }
+
     /// <summary>After the undo ran (or failed): what it sent, as <see cref="Ran"/>; null = the step's transport and <see cref="UndoCommand"/>.</summary>
     public Func<Hosts.HostCallRun>? UndoRan { get; init; }
 

@@ -279,10 +279,11 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
 
             var sw = Stopwatch.StartNew();
             var undoStep = step with { Command = step.UndoCommand ?? "undo: " + step.Command, FallbackCommand = null };
+            var bound = step.UndoBound ?? TimeSpan.FromMinutes(10);
+            using var cts = new CancellationTokenSource(bound);
             try
             {
                 // Undo runs even when the user cancelled: leaving half an operation behind is worse.
-                using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
                 await step.Undo(cts.Token).ConfigureAwait(false);
                 undoStep = AsRan(plan, undoStep, step.UndoRan);
                 Audit(Record(plan, undoStep, "undone", null, sw.ElapsedMilliseconds));
@@ -292,8 +293,9 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             catch (Exception e)
             {
                 undoStep = AsRan(plan, undoStep, step.UndoRan);
-                Audit(Record(plan, undoStep, "undo-failed", e.Message, sw.ElapsedMilliseconds));
-                left.Add($"{redactor.Redact(step.Title)}: undo failed ({redactor.Redact(e.Message)}); remove it by hand with: {Show(undoStep)}");
+                var why = e is OperationCanceledException && cts.IsCancellationRequested ? $"it did not finish within {Describe(bound)}" : e.Message;
+                Audit(Record(plan, undoStep, "undo-failed", why, sw.ElapsedMilliseconds));
+                left.Add($"{redactor.Redact(step.Title)}: undo failed ({redactor.Redact(why)}); remove it by hand with: {Show(undoStep)}");
             }
         }
 

@@ -161,6 +161,28 @@ public sealed class PlanCleanupTests : IDisposable
         Assert.Contains(seen, p => p.Title == "unlock" && p.StepPercent == 50);
     }
 
+    [Fact]
+    public async Task An_undo_has_its_own_bound_and_a_timed_out_undo_is_reported_as_left()
+    {
+        var log = new List<string>();
+        var slowUndo = Step("create folder", log) with
+        {
+            UndoCommand = "rm -rf folder",
+            Undo = async ct => await Task.Delay(TimeSpan.FromSeconds(30), ct),
+            UndoBound = TimeSpan.FromMilliseconds(200),
+        };
+        var failing = Step("copy disk", log) with { Execute = _ => throw new IOException("disk full") };
+        var plan = new Plan { Operation = "CloneVm", Host = "esx", Steps = [slowUndo, failing] };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => Executor.ExecuteAsync(plan)).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal("create folder: undo failed (it did not finish within 0.2 s); remove it by hand with: rm -rf folder", Assert.Single(e.Left));
+    }
+
+    [Fact]
+    public void A_new_folder_s_undo_bound_grows_with_its_disks() =>
+        Assert.Equal(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(200), Ceso.Engine.Operations.OperationContext.FolderUndoBound(100L << 30));
+
     private sealed class InlineProgressForTests(Action<PlanProgress> report) : IProgress<PlanProgress>
     {
         public void Report(PlanProgress value) => report(value);
