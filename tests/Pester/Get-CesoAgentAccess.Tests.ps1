@@ -38,6 +38,13 @@ Describe 'Get-CesoAgentAccess' {
         $json.Scope | Should -Be 'any change'
     }
 
+    It 'completes agent names from the grants and operations from the ones Ceso plans' {
+        $line = 'Get-CesoAgentAccess bot-'
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Be @('bot-a', 'bot-b')
+        $line = 'Grant-CesoAgentAccess -Agent x -Operation Restore'
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Be @('RestoreVm', 'RestoreVmInPlace')
+    }
+
     It 'works in an agent session, so an agent can see what it may do' {
         $env:CESO_AGENT = 'bot-a'
         try { (Get-CesoAgentAccess bot-a).Agent | Should -Be 'bot-a' } finally { Remove-Item Env:CESO_AGENT }

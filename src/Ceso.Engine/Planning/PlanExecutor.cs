@@ -56,20 +56,8 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
     /// Records the agent policy's answer for a whole plan before it runs: <c>granted</c> (which grant allowed it) or
     /// <c>refused</c> (nothing ran); one record for the plan, on the local transport.
     /// </summary>
-    public void RecordAuthorization(Plan plan, string result, string text, string? error = null) => Audit(new AuditRecord
-    {
-        Operator = actor.Operator,
-        Agent = actor.Agent,
-        SshCertificate = actor.SshCertificate,
-        Operation = plan.Operation,
-        Host = plan.Host,
-        Vm = plan.Vm,
-        Plan = PlanDigest.Of(plan),
-        Transport = "local",
-        Command = text,
-        Result = result,
-        Error = error,
-    });
+    public void RecordAuthorization(Plan plan, string result, string text, string? error = null) =>
+        Audit(Record(plan, "local", text, result, error, 0));
 
     private void RecordAll(Plan plan, string result)
     {
@@ -345,7 +333,10 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         }
     }
 
-    private AuditRecord Record(Plan plan, PlanStep step, string result, string? error, long ms) => new()
+    private AuditRecord Record(Plan plan, PlanStep step, string result, string? error, long ms) =>
+        Record(plan, step.Transport, step.Command, result, error, ms);
+
+    private AuditRecord Record(Plan plan, string transport, string command, string result, string? error, long ms) => new()
     {
         Operator = actor.Operator,
         Agent = actor.Agent,
@@ -354,8 +345,8 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         Host = plan.Host,
         Vm = plan.Vm,
         Plan = PlanDigest.Of(plan),
-        Transport = step.Transport,
-        Command = step.Command,
+        Transport = transport,
+        Command = command,
         Result = result,
         Error = error,
         DurationMs = ms,
