@@ -62,7 +62,7 @@ Describe 'Set-CesoFirewallAllowlist' {
     It 'is refused in an agent session without a grant' {
         $null = Connect-CesoTestBed $script:Bed
         $env:CESO_AGENT = 'pester-fw'
-        try { $errs = @(Set-CesoFirewallAllowlist 127.0.0.1 -Confirm:$false 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) }
+        try { $errs = @(Set-CesoFirewallAllowlist 127.0.0.1 -Confirm:$false -ErrorAction Continue 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) }
         finally { Remove-Item Env:CESO_AGENT }
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'AgentRestricted,*'
         (Get-CesoFirewallAllowlist).AllowedAll | Should -Be @($true, $true)
