@@ -26,7 +26,7 @@ Describe 'Remove-CesoCredential' {
     }
 
     It 'removes an entry, and a name that is not saved is CredentialNotFound while the others are still removed' {
-        $err = @(Remove-CesoCredential lab-a, missing, lab-b -Confirm:$false 2>&1 | Where-Object { $_ -is [Management.Automation.ErrorRecord] })
+        $err = @(Remove-CesoCredential lab-a, missing, lab-b -Confirm:$false -ErrorAction Continue 2>&1 | Where-Object { $_ -is [Management.Automation.ErrorRecord] })
 
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -BeLike 'CredentialNotFound,*'
@@ -40,7 +40,7 @@ Describe 'Remove-CesoCredential' {
 
     It 'refuses an agent session with AgentRestricted' {
         $env:CESO_AGENT = 'pester-agent'
-        try { $err = @(Remove-CesoCredential keep -Confirm:$false 2>&1 | Where-Object { $_ -is [Management.Automation.ErrorRecord] }) }
+        try { $err = @(Remove-CesoCredential keep -Confirm:$false -ErrorAction Continue 2>&1 | Where-Object { $_ -is [Management.Automation.ErrorRecord] }) }
         finally { Remove-Item Env:CESO_AGENT }
 
         $err[0].FullyQualifiedErrorId | Should -BeLike 'AgentRestricted,*'

@@ -60,7 +60,7 @@ Describe 'Save-CesoCredential' {
 
     It 'refuses an agent session with AgentRestricted and saves nothing' {
         $env:CESO_AGENT = 'pester-agent'
-        try { $err = @(Save-CesoCredential -Name agent-saved -Credential $script:Cred -Confirm:$false 2>&1 | Where-Object { $_ -is [Management.Automation.ErrorRecord] }) }
+        try { $err = @(Save-CesoCredential -Name agent-saved -Credential $script:Cred -Confirm:$false -ErrorAction Continue 2>&1 | Where-Object { $_ -is [Management.Automation.ErrorRecord] }) }
         finally { Remove-Item Env:CESO_AGENT }
 
         $err | Should -HaveCount 1

@@ -91,8 +91,8 @@ AfterAll {
 
 Describe 'Secrets never leak' {
     It 'saves the API credential only after a successful login with -SaveCredential' {
-        $bad = @(Connect-CesoServer $script:Bed.Info.soapHost -Credential $script:Wrong -SaveCredential -CredentialName corpus-esx @script:Ssh -Verbose -Debug *>&1)
-        $good = @(Connect-CesoServer $script:Bed.Info.soapHost -Credential (Get-CesoTestBedCredential $script:Bed) -SaveCredential -CredentialName corpus-esx @script:Ssh -Verbose -Debug *>&1)
+        $bad = @(Connect-CesoServer $script:Bed.Info.soapHost -Credential $script:Wrong -SaveCredential -CredentialName corpus-esx @script:Ssh -Verbose -Debug -ErrorAction Continue *>&1)
+        $good = @(Connect-CesoServer $script:Bed.Info.soapHost -Credential (Get-CesoTestBedCredential $script:Bed) -SaveCredential -CredentialName corpus-esx @script:Ssh -Verbose -Debug -ErrorAction Continue *>&1)
         $script:Shown.Add((Get-Text $bad)); $script:Shown.Add((Get-Text $good))
 
         @($bad | Where-Object { $_ -is [Management.Automation.ErrorRecord] })[0].FullyQualifiedErrorId | Should -BeLike 'VimInvalidLogin,*'
@@ -102,9 +102,9 @@ Describe 'Secrets never leak' {
 
     It 'connects with -CredentialName from the store, and an unknown name is CredentialNotFound' {
         Get-CesoServer | Disconnect-CesoServer -Confirm:$false
-        $out = @(Connect-CesoServer $script:Bed.Info.soapHost -CredentialName corpus-esx @script:Ssh -Verbose -Debug *>&1)
+        $out = @(Connect-CesoServer $script:Bed.Info.soapHost -CredentialName corpus-esx @script:Ssh -Verbose -Debug -ErrorAction Continue *>&1)
         $script:Shown.Add((Get-Text $out))
-        $missing = @(Connect-CesoServer $script:Bed.Info.soapHost -CredentialName no-such-entry @script:Ssh *>&1)
+        $missing = @(Connect-CesoServer $script:Bed.Info.soapHost -CredentialName no-such-entry @script:Ssh -ErrorAction Continue *>&1)
         $script:Shown.Add((Get-Text $missing))
 
         (Get-CesoServer).SoapConnected | Should -Contain $true
@@ -115,9 +115,9 @@ Describe 'Secrets never leak' {
     It 'backs up with the repository password saved by New-CesoBackupRepository -SavePassword (no -Password, no variable)' {
         Remove-Item Env:CESO_REPOSITORY_PASSWORD -ErrorAction SilentlyContinue
         $repo = Join-Path $script:Bed.CesoHome 'repo-corpus'
-        $made = @(New-CesoBackupRepository corpus $repo -Password (ConvertTo-SecureString $script:RepoPassword -AsPlainText -Force) -SavePassword -Confirm:$false -Verbose -Debug *>&1)
-        $backup = @(Backup-CesoVm vm01 -Repository corpus -Confirm:$false -Verbose -Debug *>&1)
-        $listed = @(Get-CesoBackup -Repository corpus -Verbose *>&1)
+        $made = @(New-CesoBackupRepository corpus $repo -Password (ConvertTo-SecureString $script:RepoPassword -AsPlainText -Force) -SavePassword -Confirm:$false -Verbose -Debug -ErrorAction Continue *>&1)
+        $backup = @(Backup-CesoVm vm01 -Repository corpus -Confirm:$false -Verbose -Debug -ErrorAction Continue *>&1)
+        $listed = @(Get-CesoBackup -Repository corpus -Verbose -ErrorAction Continue *>&1)
         $script:Shown.Add((Get-Text $made)); $script:Shown.Add((Get-Text $backup)); $script:Shown.Add((Get-Text $listed))
 
         (Get-CesoCredential repository:corpus).Kind | Should -Be 'Password'
@@ -127,8 +127,8 @@ Describe 'Secrets never leak' {
     }
 
     It 'a wrong repository password and a failing login give errors without any secret' {
-        $wrongRepo = @(Get-CesoBackup -Repository corpus -Password $script:Wrong.Password *>&1)
-        $login = @(Connect-CesoServer $script:Bed.Info.soapHost -Credential $script:Wrong -Port $script:Bed.Info.soapPort -Verbose -Debug -WarningAction SilentlyContinue *>&1)
+        $wrongRepo = @(Get-CesoBackup -Repository corpus -Password $script:Wrong.Password -ErrorAction Continue *>&1)
+        $login = @(Connect-CesoServer $script:Bed.Info.soapHost -Credential $script:Wrong -Port $script:Bed.Info.soapPort -Verbose -Debug -WarningAction SilentlyContinue -ErrorAction Continue *>&1)
         $script:Shown.Add((Get-Text $wrongRepo)); $script:Shown.Add((Get-Text $login))
 
         @($wrongRepo | Where-Object { $_ -is [Management.Automation.ErrorRecord] }).Count | Should -BeGreaterThan 0
@@ -143,9 +143,10 @@ Describe 'Secrets never leak' {
         $env:CESO_TEST_BED = @{ soapHost = $i.soapHost; soapPort = $i.soapPort; sshUser = $i.sshUser; sshPort = $i.sshPort; sshKey = $i.sshKey; knownHosts = $i.knownHosts } | ConvertTo-Json -Compress
         try {
             $out = Invoke-CesoChildPwsh @'
+$PSStyle.OutputRendering = 'PlainText'
 $b = $env:CESO_TEST_BED | ConvertFrom-Json
 $null = Connect-CesoServer $b.soapHost -Port $b.soapPort -CredentialName corpus-esx -SshUser $b.sshUser -SshPort $b.sshPort -SshKeyPath $b.sshKey -KnownHostsPath $b.knownHosts -SshConfigFile none -WarningAction SilentlyContinue
-Backup-CesoVm vm01 -Repository corpus -WhatIf -Verbose -Debug *>&1 | Out-String
+Backup-CesoVm vm01 -Repository corpus -WhatIf -Verbose -Debug -ErrorAction Continue *>&1 | Out-String
 Copy-CesoVm vm01 -Name corpus-copy -WhatIf -Verbose *>&1 | Out-String
 Save-CesoCredential -Name corpus-esx2 -Password (ConvertTo-SecureString $env:CESO_TEST_REPO -AsPlainText -Force) -WhatIf *>&1 | Out-String
 Get-CesoCredential | Format-List * | Out-String
