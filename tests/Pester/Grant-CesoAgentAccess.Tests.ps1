@@ -18,6 +18,8 @@ BeforeAll {
 
     function Get-AgentErrors([scriptblock] $Command) {
         # The errors an agent session's command wrote (non-terminating, so the rest of its output is dropped).
+        # Continue here: build/pester.ps1 runs under ErrorActionPreference Stop, which would make the refusal terminating.
+        $ErrorActionPreference = 'Continue'
         $env:CESO_AGENT = $script:Agent
         try { @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) }
         finally { Remove-Item Env:CESO_AGENT -ErrorAction SilentlyContinue }
