@@ -5,12 +5,14 @@ using Ceso.Engine;
 using Ceso.Engine.Backup;
 using Ceso.Engine.Configuration;
 using Ceso.Engine.Operations;
+using Ceso.Engine.Security.Credentials;
 
 namespace Ceso.PowerShell;
 
 /// <summary>
 /// Base of the backup cmdlets: where a repository password comes from (-Password, else CESO_REPOSITORY_PASSWORD, read
-/// here at the edge), opening a repository by name or path, and the registered repositories. A password never reaches
+/// here at the edge, else the credential store's entry <c>repository:&lt;name&gt;</c> for a registered name), opening a
+/// repository by name or path, and the registered repositories. A password never reaches
 /// an error, a verbose line, -WhatIf text or the audit log: the plan runners get it as a secret to mask.
 /// </summary>
 public abstract class BackupCmdlet : CesoCmdlet
@@ -37,9 +39,49 @@ public abstract class BackupCmdlet : CesoCmdlet
         new[] { "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE" }
             .ToDictionary(n => n, Environment.GetEnvironmentVariable, StringComparer.Ordinal);
 
-    /// <summary>The secrets of this call to mask in everything shown or logged: the repository password and the S3 secret.</summary>
+    private readonly List<string> _storedPasswords = [];
+
+    /// <summary>The secrets of this call to mask in everything shown or logged: the repository password (given or from the store) and the S3 secret.</summary>
     protected string?[] Secrets(string? password) =>
-        [password, Credential?.GetNetworkCredential().Password, Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"), Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN")];
+        [password, .. _storedPasswords, Credential?.GetNetworkCredential().Password, Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"),
+            Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN"), CredentialPassphrase()];
+
+    /// <summary>
+    /// The password of a registered repository saved in the credential store (<c>repository:&lt;name&gt;</c>), or null:
+    /// for a path, when no entry is saved, or when the store cannot be read (then a warning says why and the repository
+    /// is opened without a password, which an encrypted one answers with RepositoryPasswordRequired).
+    /// </summary>
+    protected string? StoredPassword(string repository)
+    {
+        var entry = CredentialSecret.RepositoryEntry(repository);
+        if (LooksLikePath(repository) || RepositoryLocation.IsUrl(repository) || !CredentialSecret.IsValidName(entry))
+        {
+            return null;
+        }
+
+        try
+        {
+            var store = RunEngine(ct => CredentialStores.OpenAsync(Home, CredentialSettings(), ct));
+            if (store is EncryptedFileCredentialStore && !File.Exists(CredentialStores.FilePath(Home)))
+            {
+                return null; // no credential was ever saved: nothing to unlock, nothing to warn about
+            }
+
+            if (RunEngine(ct => store.LoadAsync(entry, ct)) is not { } saved)
+            {
+                return null;
+            }
+
+            _storedPasswords.Add(saved.Password);
+            WriteVerbose($"The password of '{repository}' comes from the {store.Kind} credential store (entry '{entry}').");
+            return saved.Password;
+        }
+        catch (CesoException e)
+        {
+            WriteWarning($"The credential store could not be read for the password of '{repository}' (entry '{entry}'): {e.Message}");
+            return null;
+        }
+    }
 
     /// <summary>The password in plain text: <paramref name="password"/>, else $env:CESO_REPOSITORY_PASSWORD, else null.</summary>
     protected static string? PlainPassword(SecureString? password) =>
@@ -56,6 +98,7 @@ public abstract class BackupCmdlet : CesoCmdlet
     protected OpenedRepository? OpenRepository(string nameOrPath, string? password, object? target, bool terminating = false)
     {
         var given = LooksLikePath(nameOrPath) ? ProviderPath(nameOrPath)! : nameOrPath;
+        password ??= StoredPassword(nameOrPath);
         var credentials = S3Credentials();
         Exception failure;
         try
@@ -65,7 +108,7 @@ public abstract class BackupCmdlet : CesoCmdlet
         catch (CesoException e) when (password is null && e.ErrorId == "RepositoryPasswordWrong")
         {
             failure = new CesoException("RepositoryPasswordRequired", CesoErrorKind.Security,
-                $"The backup repository '{nameOrPath}' is encrypted and no password was given. Give -Password (a SecureString, e.g. (Read-Host -AsSecureString)), or set $env:{PasswordVariable}.", e)
+                $"The backup repository '{nameOrPath}' is encrypted and no password was given. Give -Password (a SecureString, e.g. (Read-Host -AsSecureString)), set $env:{PasswordVariable}, or save it in the credential store: Save-CesoCredential -Name '{CredentialSecret.RepositoryEntry(nameOrPath)}' -Password (Read-Host -AsSecureString).", e)
             { Target = nameOrPath };
         }
         catch (Exception e) when (ErrorMapper.IsEngineError(e))

@@ -176,3 +176,24 @@ function New-CesoTestTemplate {
     Set-Content -Path (Join-Path $ds.localDir $Name "$Name.vmx") -Value $lines
     (Invoke-CesoTestBedSsh $TestBed "vim-cmd solo/registervm '$folder/$Name.vmx' '$Name'" | Select-Object -Last 1).Trim()
 }
+
+function Invoke-CesoChildPwsh {
+    # Runs $Script in a fresh pwsh (this process's environment, the built module imported) and returns everything it
+    # printed: the per-step "What if:" lines go straight to the console host, so only a child's stdout shows them.
+    # The script goes on stdin, never in the child's arguments (a secret in it must not reach /proc/*/cmdline).
+    param([string] $Script)
+    $psi = [Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+    if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+    foreach ($a in '-NoProfile', '-NoLogo', '-NonInteractive', '-Command', '-') { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $p = [Diagnostics.Process]::Start($psi)
+    $p.StandardInput.WriteLine((("Import-Module '$script:ModulePath'`n" + $Script) -split "`r?`n" | Where-Object { $_.Trim() }) -join "`n")
+    $p.StandardInput.Close()
+    $stdout = $p.StandardOutput.ReadToEndAsync()
+    $stderr = $p.StandardError.ReadToEndAsync()
+    if (-not $p.WaitForExit(120000)) { $p.Kill($true); throw 'the child pwsh did not finish in 120 s' }
+    $stdout.Result + $stderr.Result
+}

@@ -1,19 +1,19 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Ceso.Engine.Security;
 
 namespace Ceso.Engine.Backup;
 
 /// <summary>
 /// A key file (<c>keys/&lt;sha256 of the file&gt;</c>): the master key material sealed with AES-256-GCM under a key
 /// derived from one password with PBKDF2-HMAC-SHA256 (salt and iteration count stored here). Any key file unlocks
-/// the repository; adding or removing one never touches data. The BCL of net8.0 has no memory-hard KDF (no scrypt or
-/// Argon2), so PBKDF2 with a high count is what is available without a third-party primitive.
+/// the repository; adding or removing one never touches data. The derivation and sealing are <see cref="PassphraseKey"/>'s,
+/// shared with the encrypted credential file.
 /// </summary>
 internal sealed record KeyFile
 {
-    public const int DefaultIterations = 600_000;
-    private const int MaxIterations = 50_000_000;
+    public const int DefaultIterations = PassphraseKey.DefaultIterations;
 
     public int Version { get; init; } = 1;
     public required string Repository { get; init; }
@@ -28,7 +28,7 @@ internal sealed record KeyFile
     /// <summary>A new key file wrapping <paramref name="keys"/> under <paramref name="password"/>, as the bytes to store.</summary>
     public static byte[] Create(RepositoryKeys keys, string repositoryId, string password, int iterations, DateTimeOffset now)
     {
-        if (iterations < 1000) throw BackupErrors.Invalid("A key needs at least 1000 PBKDF2 iterations.");
+        if (iterations < PassphraseKey.MinIterations) throw BackupErrors.Invalid("A key needs at least 1000 PBKDF2 iterations.");
         var salt = RandomNumberGenerator.GetBytes(32);
         var wrapping = Derive(password, salt, iterations);
         var file = new KeyFile
@@ -50,7 +50,7 @@ internal sealed record KeyFile
         try
         {
             var file = JsonSerializer.Deserialize<KeyFile>(bytes, Json.Options);
-            if (file is { Version: 1, Kdf: "pbkdf2-sha256" } && file.Iterations is >= 1000 and <= MaxIterations) return file;
+            if (file is { Version: 1, Kdf: "pbkdf2-sha256" } && PassphraseKey.AcceptsIterations(file.Iterations)) return file;
         }
         catch (JsonException ex)
         {
@@ -78,8 +78,7 @@ internal sealed record KeyFile
         return material is { Length: 2 * RepositoryKeys.KeySize } ? RepositoryKeys.FromBytes(material) : null;
     }
 
-    private static byte[] Derive(string password, byte[] salt, int iterations) =>
-        Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, RepositoryKeys.KeySize);
+    private static byte[] Derive(string password, byte[] salt, int iterations) => PassphraseKey.Derive(password, salt, iterations);
 
     private static byte[] Purpose(string repositoryId) => Encoding.UTF8.GetBytes("ceso:key:" + repositoryId);
 }

@@ -98,33 +98,11 @@ internal sealed class RepositoryKeys
     /// <summary>The bytes a sealed file of <paramref name="payloadLength"/> bytes takes.</summary>
     public int SealedLength(int payloadLength) => payloadLength + (EncryptionKey is null ? 32 : NonceSize + TagSize);
 
-    /// <summary>AES-256-GCM with a random nonce: <c>nonce | ciphertext | tag</c>.</summary>
-    public static byte[] Seal(byte[] key, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> ad)
-    {
-        var result = new byte[NonceSize + plaintext.Length + TagSize];
-        var nonce = result.AsSpan(0, NonceSize);
-        RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(key, TagSize);
-        aes.Encrypt(nonce, plaintext, result.AsSpan(NonceSize, plaintext.Length), result.AsSpan(NonceSize + plaintext.Length), ad);
-        return result;
-    }
+    /// <summary>AES-256-GCM with a random nonce: <c>nonce | ciphertext | tag</c> (<see cref="Security.PassphraseKey.Seal"/>).</summary>
+    public static byte[] Seal(byte[] key, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> ad) => Security.PassphraseKey.Seal(key, plaintext, ad);
 
     /// <summary>Opens <c>nonce | ciphertext | tag</c>, or null when the tag does not match.</summary>
-    public static byte[]? Open(byte[] key, ReadOnlySpan<byte> sealedData, ReadOnlySpan<byte> ad)
-    {
-        if (sealedData.Length < NonceSize + TagSize) return null;
-        var plaintext = new byte[sealedData.Length - NonceSize - TagSize];
-        using var aes = new AesGcm(key, TagSize);
-        try
-        {
-            aes.Decrypt(sealedData[..NonceSize], sealedData[NonceSize..^TagSize], sealedData[^TagSize..], plaintext, ad);
-            return plaintext;
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            return null;
-        }
-    }
+    public static byte[]? Open(byte[] key, ReadOnlySpan<byte> sealedData, ReadOnlySpan<byte> ad) => Security.PassphraseKey.Open(key, sealedData, ad);
 
     private static void Checksum(ReadOnlySpan<byte> ad, ReadOnlySpan<byte> payload, Span<byte> into)
     {

@@ -1,5 +1,7 @@
 using System.Management.Automation;
+using Ceso.Engine;
 using Ceso.Engine.Connection;
+using Ceso.Engine.Security.Credentials;
 using Ceso.Engine.Hosts;
 
 namespace Ceso.PowerShell.Commands;
@@ -26,6 +28,18 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
     [Parameter(ParameterSetName = Default)]
     [Credential]
     public PSCredential? Credential { get; set; }
+
+    /// <summary>
+    /// The name of a saved credential (Save-CesoCredential) to log in to the vSphere API with, instead of -Credential;
+    /// with -Credential and -SaveCredential, the name to save it under (default: the server name).
+    /// </summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string? CredentialName { get; set; }
+
+    /// <summary>After a successful login with -Credential, save it in the credential store under -CredentialName (default: the server name).</summary>
+    [Parameter(ParameterSetName = Default)]
+    public SwitchParameter SaveCredential { get; set; }
 
     /// <summary>SSH login user. Omit for a SOAP-only session.</summary>
     [Parameter(ParameterSetName = Default)]
@@ -87,13 +101,17 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
     /// <summary>Connects, registers the session as the default and writes it.</summary>
     protected override void ProcessRecord()
     {
-        var network = Credential?.GetNetworkCredential();
+        if (!ResolveCredential(out var user, out var password, out var save))
+        {
+            return;
+        }
+
         var profile = new ConnectionProfile
         {
             Server = Server,
             SoapPort = Port,
-            SoapUser = Credential?.UserName,
-            SoapPassword = network?.Password,
+            SoapUser = user,
+            SoapPassword = password,
             Thumbprint = Thumbprint,
             AcceptNewThumbprint = AcceptNewThumbprint.IsPresent,
             SshUser = SshUser,
@@ -125,6 +143,12 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
 
             var info = Sessions.Add(session, version);
             registered = true;
+            if (save is not null && OpenCredentialStore(save.Name) is { } store)
+            {
+                // Only after the host accepted the login, so a mistyped password is never saved.
+                RunLocalPlan(SaveCredentialPlan(store, save), save.Name, [save.Password, CredentialPassphrase()]);
+            }
+
             if (session.ThumbprintNewlyPinned)
             {
                 WriteWarning($"Pinned the TLS certificate thumbprint {session.Thumbprint} of {Server}:{Port} on first use. " +
@@ -147,5 +171,66 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
                 session.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
         }
+    }
+
+    /// <summary>
+    /// The API user and password: from -Credential, or loaded from the store by -CredentialName; and, with
+    /// -SaveCredential, the entry to save after the login. False when an error was written (nothing to connect with).
+    /// </summary>
+    private bool ResolveCredential(out string? user, out string? password, out CredentialSecret? save)
+    {
+        user = Credential?.UserName;
+        password = Credential?.GetNetworkCredential().Password;
+        save = null;
+        var name = CredentialName ?? Server;
+        if (SaveCredential)
+        {
+            if (Credential is null)
+            {
+                ThrowTerminatingError(ErrorMapper.ToErrorRecord(new CesoException("CredentialToSaveMissing", CesoErrorKind.InvalidArgument,
+                    "-SaveCredential saves the -Credential a login succeeded with; give -Credential (and -CredentialName for another name than the server's)."), Server));
+            }
+
+            if (!CredentialSecret.IsValidName(name))
+            {
+                ThrowTerminatingError(ErrorMapper.ToErrorRecord(CredentialErrors.NameInvalid(name), name));
+            }
+
+            // An agent is refused before connecting (saving is a local change), not after a login it then cannot keep.
+            if (!AuthorizeLocalChange("SaveCredential", $"credential '{name}'", $"save credential '{name}' after the login to {Server}", name))
+            {
+                return false;
+            }
+
+            save = new CredentialSecret(name, CredentialSecret.CredentialKind, user, password ?? "", DateTimeOffset.UtcNow);
+            return true;
+        }
+
+        if (CredentialName is null)
+        {
+            return true;
+        }
+
+        if (Credential is not null)
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(new CesoException("CredentialAmbiguous", CesoErrorKind.InvalidArgument,
+                "Give -Credential or -CredentialName, not both (add -SaveCredential to save -Credential under -CredentialName)."), Server));
+        }
+
+        if (LoadCredential(CredentialName, CredentialName) is not { } saved)
+        {
+            return false;
+        }
+
+        if (saved.Kind != CredentialSecret.CredentialKind)
+        {
+            WriteEngineError(new CesoException("CredentialKindWrong", CesoErrorKind.InvalidArgument,
+                $"The saved entry '{CredentialName}' is a password without a user name; Connect-CesoServer needs a credential (Save-CesoCredential -Name '{CredentialName}' -Credential (Get-Credential)).")
+            { Target = CredentialName }, CredentialName);
+            return false;
+        }
+
+        (user, password) = (saved.UserName, saved.Password);
+        return true;
     }
 }

@@ -4,6 +4,7 @@ using Ceso.Engine;
 using Ceso.Engine.Backup;
 using Ceso.Engine.Model;
 using Ceso.Engine.Operations;
+using Ceso.Engine.Security.Credentials;
 
 namespace Ceso.PowerShell.Commands;
 
@@ -62,6 +63,10 @@ public sealed class NewCesoBackupRepositoryCommand : BackupCmdlet
     [ValidateNotNull]
     public SecureString? Password { get; set; }
 
+    /// <summary>Also save the password in the credential store as repository:&lt;Name&gt;, so later backup cmdlets find it by the repository's name.</summary>
+    [Parameter(ParameterSetName = Encrypted)]
+    public SwitchParameter SavePassword { get; set; }
+
     /// <summary>Store data unencrypted (still compressed and hashed).</summary>
     [Parameter(ParameterSetName = Plain, Mandatory = true)]
     public SwitchParameter NoEncryption { get; set; }
@@ -113,7 +118,16 @@ public sealed class NewCesoBackupRepositoryCommand : BackupCmdlet
             return;
         }
 
-        var what = $"Create {(password is null ? "an unencrypted" : "an encrypted")} backup repository and register it as '{Name}' in {System.IO.Path.Combine(Home.Path, "config.yaml")}";
+        // The store is opened (and its kind known) before anything is created, so a store that cannot be used fails first.
+        var entry = CredentialSecret.RepositoryEntry(Name);
+        if (SavePassword && !CredentialSecret.IsValidName(entry))
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(CredentialErrors.NameInvalid(entry), Name));
+        }
+
+        var store = SavePassword ? OpenCredentialStore(Name, terminating: true) : null;
+        var what = $"Create {(password is null ? "an unencrypted" : "an encrypted")} backup repository and register it as '{Name}' in {System.IO.Path.Combine(Home.Path, "config.yaml")}" +
+            (store is null ? "" : $", and save its password as '{entry}' in the {store.Kind} credential store ({store.Location})");
         if (!ShouldProcess(location.ToString(), what) || !AuthorizeLocalChange("NewBackupRepository", location.ToString(), what, Name))
         {
             return;
@@ -123,6 +137,12 @@ public sealed class NewCesoBackupRepositoryCommand : BackupCmdlet
         if (TryRunEngine(ct => BackupOperations.CreateRepositoryAsync(Home, Name, path, password, BlockSize, Description, ct, options, credentials, AwsEnvironment()), Name, out var repo) &&
             TryRunEngine(ct => repo.DescribeAsync(Description, ct), Name, out var described))
         {
+            if (store is not null)
+            {
+                var secret = new CredentialSecret(entry, CredentialSecret.PasswordKind, null, password!, DateTimeOffset.UtcNow);
+                TryRunEngine(async ct => { await store.SaveAsync(secret, ct).ConfigureAwait(false); return true; }, Name, out _);
+            }
+
             WriteObject(described);
         }
     }
