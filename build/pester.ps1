@@ -21,6 +21,12 @@ $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $true
 $config.TestResult.OutputPath = Join-Path $ResultFolder 'pester.xml'
 $result = Invoke-Pester -Configuration $config
+if (-not $result -or ($result.PassedCount + $result.FailedCount) -eq 0) {
+    # No result (Pester itself failed, e.g. writing its XML report) is a failure, never "0 failed".
+    [pscustomobject]@{ Passed = 0; Failed = 1; Failures = @('Pester returned no test results (see the output above)') } |
+        ConvertTo-Json | Set-Content (Join-Path $ResultFolder 'pester-counts.json')
+    return
+}
 [pscustomobject]@{
     Passed = $result.PassedCount
     Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
