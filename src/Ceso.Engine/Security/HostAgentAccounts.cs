@@ -147,7 +147,7 @@ public sealed class HostAgentAccounts(CesoSession session, CesoHome home)
         };
         foreach (var vm in protectedVms)
         {
-            steps.Add(Step($"Give '{user}' {NoAccessRole} on protected {vm.Display}", $"{host}/{vm.Id}",
+            steps.Add(Step($"Give '{user}' {NoAccessRole} on protected {vm.Display}", $"{host}/{vm.Name}",
                 c.SetPermission(vm, user, NoAccessRole, () => RoleId(roles, NoAccessRole), propagate: true), c.RemovePermission(vm, user)));
         }
 
