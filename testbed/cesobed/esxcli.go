@@ -64,6 +64,9 @@ func (t *Tool) table(hdr []string, rows [][]string) {
 func (t *Tool) esxcli(args []string) int {
 	cmd := strings.Join(args, " ")
 	err := t.do(func(ctx context.Context, c *vim25.Client) error {
+		if ok, err := t.esxcliAccount(ctx, c, args); ok {
+			return err
+		}
 		switch cmd {
 		case "system version get":
 			// Real layout (3-space indent, "Key: value"), e.g. from an ESXi 8.0.1 host:
