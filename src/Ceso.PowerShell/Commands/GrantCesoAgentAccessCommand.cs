@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Ceso.Engine;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Operations;
 using Ceso.Engine.Security;
 using Ceso.PowerShell.Completers;
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Ceso.Engine;
+using Ceso.Engine.Operations;
 using Ceso.Engine.Security;
 using Ceso.PowerShell.Completers;
 

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Ceso.Engine.Operations;
 using Ceso.Engine.Security;
 using Ceso.PowerShell.Completers;
 

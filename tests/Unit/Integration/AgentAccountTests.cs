@@ -2,6 +2,7 @@ using Ceso.Engine;
 using Ceso.Engine.Connection;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Operations;
 using Ceso.Engine.Security;
 using Ceso.Engine.Soap;
 

@@ -1,40 +1,12 @@
 using System.Globalization;
-using System.Text.Json;
 using Ceso.Engine.Connection;
 using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Security;
 using Ceso.Engine.Shell;
 
-namespace Ceso.Engine.Security;
-
-/// <summary>What a host-side grant put on the host, so that revoking it removes exactly that.</summary>
-/// <param name="GrantId">The grant (Get-CesoAgentAccess).</param>
-/// <param name="Agent">The agent.</param>
-/// <param name="Server">The host.</param>
-/// <param name="User">The agent's ESXi user.</param>
-/// <param name="Role">The operator role given.</param>
-/// <param name="Entities">Where (the root folder, or the VMs the grant named).</param>
-/// <param name="Script">The removal script on the host (/vmfs/volumes/…/.ceso-grant-&lt;id&gt;.sh).</param>
-/// <param name="ExpiresAt">When the host removes the permission by itself.</param>
-public sealed record HostGrantRecord(string GrantId, string Agent, string Server, string User, string Role, IReadOnlyList<PermissionEntity> Entities, string Script, DateTimeOffset ExpiresAt);
-
-/// <summary>The records of host-side grants: $CESO_HOME/agents/host-grants/&lt;id&gt;.json.</summary>
-public sealed class HostGrantStore(CesoHome home)
-{
-    /// <summary>The record's file.</summary>
-    public string PathOf(string grantId) => home.File("agents", "host-grants", grantId.ToLowerInvariant() + ".json");
-
-    /// <summary>Stores a record.</summary>
-    public void Save(HostGrantRecord record) => CesoHome.WriteAtomic(PathOf(record.GrantId), JsonSerializer.Serialize(record));
-
-    /// <summary>The record of a grant, or null when it had no host side.</summary>
-    public HostGrantRecord? Read(string grantId) =>
-        File.Exists(PathOf(grantId)) ? JsonSerializer.Deserialize<HostGrantRecord>(File.ReadAllText(PathOf(grantId))) : null;
-
-    /// <summary>Deletes a record.</summary>
-    public void Delete(string grantId) => File.Delete(PathOf(grantId));
-}
+namespace Ceso.Engine.Operations;
 
 /// <summary>
 /// The host side of Grant-CesoAgentAccess for an agent with an ESXi account (<see cref="HostAgentAccounts"/>): with the
