@@ -17,7 +17,9 @@ BeforeAll {
     }
 
     function Get-AgentErrors([scriptblock] $Command) {
-        # The errors an agent session's command wrote (non-terminating, so the rest of its output is dropped).
+        # The errors an agent session's command wrote (non-terminating, so the rest of its output is dropped). build.ps1
+        # runs Pester with ErrorActionPreference Stop: here they must stay non-terminating to be collected.
+        $ErrorActionPreference = 'Continue'
         $env:CESO_AGENT = $script:Agent
         try { @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) }
         finally { Remove-Item Env:CESO_AGENT -ErrorAction SilentlyContinue }

@@ -89,7 +89,7 @@ Describe 'New-CesoSshCertificate' {
         $null = Grant-CesoAgentAccess -Agent pester-bot -Confirm:$false
         $env:CESO_AGENT = 'pester-bot'
         try {
-            $errs = @(New-CesoSshCertificate $script:Key -CaKeyPath $script:Ca -Force -Confirm:$false 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            $errs = @(New-CesoSshCertificate $script:Key -CaKeyPath $script:Ca -Force -Confirm:$false -ErrorAction Continue 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
         }
         finally { Remove-Item Env:CESO_AGENT }
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'AgentRestricted,*'
