@@ -237,6 +237,19 @@ public abstract partial class CesoCmdlet
         new(Environment.UserName, Environment.GetEnvironmentVariable("CESO_AGENT") is { Length: > 0 } agent ? agent : null);
 
     /// <summary>
+    /// Ends the cmdlet with <c>AgentCannotManageAccounts</c> (SecurityError) in an agent session: creating or removing
+    /// an agent's account on a host is a person's decision (the plan runner refuses those plans for agents too).
+    /// </summary>
+    protected void RefuseAgentSession(string cmdlet)
+    {
+        if (CurrentActor().Agent is { } agent)
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(new CesoException("AgentCannotManageAccounts", CesoErrorKind.Security,
+                $"This session is driven by agent '{agent}' (CESO_AGENT is set), and agents never create or remove agent accounts: a person runs {cmdlet} in a session without CESO_AGENT."), agent));
+        }
+    }
+
+    /// <summary>
     /// For a change a cmdlet makes without a plan of its own (a configuration entry): asks the agent policy, as the plan
     /// runner does for plans, with the change described as a one-step local plan. False (the error written, the refusal
     /// in the audit log) when an agent drives and no grant allows it.

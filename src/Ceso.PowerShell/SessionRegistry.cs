@@ -112,6 +112,20 @@ public sealed class SessionRegistry
         }
     }
 
+    /// <summary>
+    /// A session to <paramref name="server"/> whose API login is not <paramref name="notUser"/> (an agent's own account
+    /// cannot widen its permissions): the default one when it qualifies, else the most recent; null when there is none.
+    /// </summary>
+    public CesoSession? FindAdmin(string server, string notUser)
+    {
+        lock (_gate)
+        {
+            var named = _entries.Where(e => string.Equals(e.Session.Server, server, StringComparison.OrdinalIgnoreCase)
+                && !string.Equals(e.Session.Profile.SoapUser, notUser, StringComparison.Ordinal)).ToList();
+            return named.Contains(_default!) ? _default!.Session : named.LastOrDefault()?.Session;
+        }
+    }
+
     /// <summary>Removes and disposes every session (runspace closing, module removed).</summary>
     public void DisposeAll()
     {

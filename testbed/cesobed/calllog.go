@@ -18,6 +18,7 @@ type Call struct {
 	Write    bool     `json:"write"`
 	Internal bool     `json:"internal"`
 	Fault    string   `json:"fault,omitempty"`
+	User     string   `json:"user,omitempty"` // soap/http: the session's user (root, or a local user the front knows)
 }
 
 // logCall appends one line; O_APPEND + flock keeps lines whole across processes.

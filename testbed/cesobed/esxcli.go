@@ -67,6 +67,9 @@ func (t *Tool) esxcli(args []string) int {
 		if ok, err := t.esxcliFirewall(ctx, c, args); ok {
 			return err
 		}
+		if ok, err := t.esxcliAccount(ctx, c, args); ok {
+			return err
+		}
 		switch cmd {
 		case "system version get":
 			// Real layout (3-space indent, "Key: value"), e.g. from an ESXi 8.0.1 host:

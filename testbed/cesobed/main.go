@@ -96,6 +96,8 @@ func main() {
 		os.Exit(faultCmd(args))
 	case "session":
 		os.Exit(session(args))
+	case "cron-tick":
+		os.Exit(cronTickCmd(args))
 	case "guest-write":
 		os.Exit(guestWriteCmd(args))
 	case "vim-cmd", "vmkfstools", "esxcli":
@@ -154,11 +156,17 @@ func toolWrites(tool string, args []string) bool {
 			}
 		}
 		return false
+	case "esxcli":
+		return len(args) >= 3 && args[0] == "system" && args[1] == "account" && args[2] != "list"
 	case "vim-cmd":
 		if len(args) == 0 {
 			return false
 		}
 		c := args[0]
+		switch c {
+		case "vimsvc/auth/role_add", "vimsvc/auth/entity_permission_add", "vimsvc/auth/entity_permission_remove":
+			return true
+		}
 		for _, w := range []string{"power.on", "power.off", "power.shutdown", "power.reset", "power.suspend", "power.reboot",
 			"registervm", "unregister", "destroy", "reload", "snapshot.create", "snapshot.remove", "snapshot.revert", "message"} {
 			if strings.HasSuffix(c, "/"+w) || strings.Contains(c, "/"+w) {

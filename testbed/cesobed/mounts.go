@@ -24,7 +24,8 @@ func (c *cleanup) mountTmpfs(st *State) {
 			c.mounts = append(c.mounts, d.LocalDir)
 		}
 	}
-	for _, d := range []string{"/vmfs", "/vmfs/volumes"} {
+	// /etc/rc.local.d: the mount point of the sessions' ESXi boot script dir (esxshell.go); Debian has none.
+	for _, d := range []string{"/vmfs", "/vmfs/volumes", "/etc/rc.local.d"} {
 		if _, err := os.Stat(d); os.IsNotExist(err) {
 			if os.Mkdir(d, 0755) == nil {
 				c.vmfsMk = append(c.vmfsMk, d)
@@ -116,5 +117,5 @@ func enterNamespace(st *State) error {
 			return err
 		}
 	}
-	return nil
+	return bindEsxShell(st.Dir)
 }

@@ -209,6 +209,10 @@ func serve(args []string) {
 		fail("initial inventory: %v", err)
 	}
 	front.ready = true
+	if err := setupEsxShell(dir, os.Getpid()); err != nil {
+		fail("ESXi shell files: %v", err)
+	}
+	go crond(dir)
 	refreshLocks(st) // -autostart on: the initial VMs run
 	go guestWriterLoop(st)
 	if err := startToolServer(st, cl, model.Service, front); err != nil {
@@ -243,6 +247,8 @@ func serve(args []string) {
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	// `kill -HUP $(cat /var/run/crond.pid)` after a crontab edit (esxshell.go): serve is the crond; nothing to reload.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
 	<-sig
 	cl.run()
 	os.Exit(0)

@@ -25,6 +25,7 @@ type Front struct {
 
 	mu    sync.Mutex
 	valid map[string]time.Time // session cookies known valid (short cache)
+	users map[string]string    // session cookie -> the user that logged in with it (permissions.go)
 }
 
 type internalHandler struct{ f *Front }
@@ -155,6 +156,38 @@ func (f *Front) serveSOAP(w http.ResponseWriter, r *http.Request, body []byte, i
 			}
 			return
 		}
+		c.User = f.sessionUser(r)
+	}
+	loginUser := ""
+	if method == "Login" && !internal && f.ready {
+		user, nb := f.login(w, r, body)
+		if nb == nil {
+			if user != "" {
+				c.User = user
+				logIt("InvalidLogin")
+				return
+			}
+		} else {
+			loginUser, body = user, nb
+			r.ContentLength = int64(len(body))
+		}
+	}
+	// A user other than root may write only what its role on the entity allows (permissions.go).
+	if !internal && f.ready && c.User != "" && c.User != f.St.Username && c.Write {
+		var this types.ManagedObjectReference
+		if m := thisRe.FindSubmatch(body); m != nil {
+			this = types.ManagedObjectReference{Type: string(m[1]), Value: string(m[2])}
+		}
+		entity := permissionEntity(f.St, this, body)
+		if priv := denied(c.User, method, entity); priv != "" {
+			noPermission(w, entity, priv)
+			logIt("NoPermission")
+			return
+		}
+	}
+	if method == "SetEntityPermissions" && f.ready {
+		logIt(setEntityPermissions(w, body))
+		return
 	}
 	switch {
 	case method == "CloneVM_Task":
@@ -213,6 +246,12 @@ func (f *Front) serveSOAP(w http.ResponseWriter, r *http.Request, body []byte, i
 	} else {
 		f.Mux.ServeHTTP(rec, r)
 	}
+	if method == "Login" && loginUser != "" && rec.Code == http.StatusOK {
+		c.User = loginUser
+		b := f.afterLogin(rec, loginUser)
+		rec.Body.Reset()
+		rec.Body.Write(b)
+	}
 	out := f.rewrite(rec.Body.Bytes())
 	fault := ""
 	if rec.Code == http.StatusInternalServerError {
@@ -228,6 +267,8 @@ func (f *Front) serveSOAP(w http.ResponseWriter, r *http.Request, body []byte, i
 			f.afterRegister(out)
 		case method == "CreateVM_Task" || method == "ReconfigVM_Task":
 			f.afterVMChange(method, body, out, internal)
+		case method == "CreateUser" || method == "UpdateUser" || method == "RemoveUser":
+			f.afterAccountChange(method, body)
 		case method == "Logout":
 			f.forgetSessions(r, false)
 		case method == "TerminateSession":
@@ -300,6 +341,14 @@ func (f *Front) serveFolder(w http.ResponseWriter, r *http.Request, internal boo
 			c.Fault = "401"
 			w.WriteHeader(http.StatusUnauthorized)
 			return
+		}
+		if user := f.sessionUser(r); user != "" && user != f.St.Username && write {
+			c.User = user
+			if ref, ok := datastoreRef(f.St, r.URL.Query().Get("dsName")); !ok || denied(user, "MakeDirectory", ref) != "" {
+				c.Fault = "403"
+				w.WriteHeader(http.StatusForbidden)
+				return
+			}
 		}
 		if faults.Restricted && write {
 			c.Fault = "403"

@@ -136,6 +136,9 @@ func (t *Tool) vimCmd(args []string) int {
 		case "vimsvc/license":
 			return t.license(a)
 		}
+		if strings.HasPrefix(cmd, "vimsvc/auth/") {
+			return t.auth(ctx, c, cmd, a)
+		}
 		fmt.Fprintf(t.errw, "Unknown command: '%s'\n", cmd)
 		rc = 1
 		return nil

@@ -154,4 +154,63 @@ Describe 'Grant-CesoAgentAccess' {
             @(Get-CesoAgentAccess -All).Count | Should -Be $before
         }
     }
+
+    Context 'for an agent with an account on the host' {
+        BeforeAll {
+            $script:HostAgent = 'pester-hostagent'
+            $script:Server = $script:Bed.Info.soapHost
+            $null = New-CesoAgentAccount $script:HostAgent -Confirm:$false
+            if ((Get-CesoVm vm01).PowerState -ne 'PoweredOff') { $null = Stop-CesoVm vm01 -Kill -Confirm:$false }
+            $i = $script:Bed.Info
+            $script:AgentSession = Connect-CesoServer -Server $i.soapHost -Port $i.soapPort -AgentAccount $script:HostAgent -Transport Soap -WarningAction SilentlyContinue
+            $script:Admin = Get-CesoServer | Where-Object Id -ne $script:AgentSession.Id | Select-Object -First 1
+            function Invoke-Cron([datetime] $At) {
+                & (Join-Path $script:RepoRoot 'testbed' 'bin' 'cesobed') cron-tick -state $script:Bed.Info.stateDir -at $At.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:00Z')
+            }
+            function Get-HostFile([string] $Path) {
+                $i = $script:Bed.Info
+                (& ssh -i $i.sshKey -o UserKnownHostsFile=$($i.knownHosts) -o StrictHostKeyChecking=yes -p $i.sshPort "root@127.0.0.1" "cat $Path") -join "`n"
+            }
+        }
+        AfterAll {
+            $script:AgentSession | Disconnect-CesoServer -Confirm:$false -ErrorAction SilentlyContinue
+            Remove-CesoAgentAccount $script:HostAgent -Server $script:Admin -Confirm:$false -ErrorAction SilentlyContinue
+        }
+
+        It 'gives the account an operator permission for the grant: its write works, and fails again once the host removed it at expiry' {
+            $err = $null
+            Start-CesoVm vm01 -Server $script:AgentSession -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'VimNoPermission,*'
+
+            $grant = Grant-CesoAgentAccess -Agent $script:HostAgent -Server $script:Server -Operation StartVm, KillVm -Duration 00:02:00 -Confirm:$false
+            Get-HostFile /var/spool/cron/crontabs/root | Should -Match "ceso-grant $($grant.Id)"
+            Get-HostFile /etc/rc.local.d/local.sh | Should -Match "ceso-grant $($grant.Id)"
+            $env:CESO_AGENT = $script:HostAgent
+            try {
+                (Start-CesoVm vm01 -Server $script:AgentSession -Confirm:$false -PassThru).PowerState | Should -Be 'PoweredOn'
+                $null = Stop-CesoVm vm01 -Kill -Server $script:AgentSession -Confirm:$false
+
+                Invoke-Cron ([datetime]::new([math]::Ceiling($grant.ExpiresAt.UtcTicks / 600000000) * 600000000, 'Utc')) | Should -Match '^0 /bin/sh'
+
+                # the local grant is still active: it is the host that refuses now
+                (Get-CesoAgentAccess $script:HostAgent | Where-Object Id -eq $grant.Id).Status | Should -Be 'Active'
+                $err = $null
+                Start-CesoVm vm01 -Server $script:AgentSession -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+                $err[0].FullyQualifiedErrorId | Should -BeLike 'VimNoPermission,*'
+            }
+            finally { Remove-Item Env:CESO_AGENT -ErrorAction SilentlyContinue }
+            Get-HostFile /var/spool/cron/crontabs/root | Should -Not -Match $grant.Id
+            Revoke-CesoAgentAccess -Id $grant.Id -Confirm:$false -WarningAction SilentlyContinue
+        }
+
+        It 'removes the permission, the crontab and the boot line when revoked' {
+            $grant = Grant-CesoAgentAccess -Agent $script:HostAgent -Server $script:Server -Duration 01:00:00 -Confirm:$false
+            Revoke-CesoAgentAccess -Id $grant.Id -Confirm:$false
+            Get-HostFile /var/spool/cron/crontabs/root | Should -Not -Match $grant.Id
+            Get-HostFile /etc/rc.local.d/local.sh | Should -Not -Match $grant.Id
+            $err = $null
+            Start-CesoVm vm01 -Server $script:AgentSession -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'VimNoPermission,*'
+        }
+    }
 }

@@ -15,8 +15,14 @@ public sealed class AgentPolicy(CesoHome home, AuditActor actor, TimeProvider? c
     /// <summary>Operations an agent may always run: giving up its own access.</summary>
     public static readonly IReadOnlySet<string> AlwaysAllowed = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "RevokeAgentAccess" };
 
-    /// <summary>Operations no grant can allow an agent: it may not grant itself (or another agent) access, nor issue itself operator SSH certificates.</summary>
-    public static readonly IReadOnlySet<string> NeverAllowed = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "GrantAgentAccess", "IssueSshCertificate" };
+    /// <summary>
+    /// Operations no grant can allow an agent: it may not grant itself (or another agent) access, issue itself operator SSH
+    /// certificates, or create or remove agent accounts on a host.
+    /// </summary>
+    public static readonly IReadOnlySet<string> NeverAllowed = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "GrantAgentAccess", "IssueSshCertificate", "NewAgentAccount", "RemoveAgentAccount",
+    };
 
     /// <summary>
     /// The operations plans and configuration changes name, which a grant can be limited to (Grant-CesoAgentAccess

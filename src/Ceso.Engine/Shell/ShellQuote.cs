@@ -106,6 +106,18 @@ public sealed class ShellCommandLine
     /// <summary>Writes the last command's standard output to <paramref name="file"/> (<c>&gt; file</c>, created or truncated).</summary>
     public ShellCommandLine WriteTo(string file) => new($"{_text} > {ShellQuote.Quote(file)}");
 
+    /// <summary>Appends the last command's standard output to <paramref name="file"/> (<c>&gt;&gt; file</c>).</summary>
+    public ShellCommandLine AppendTo(string file) => new($"{_text} >> {ShellQuote.Quote(file)}");
+
+    /// <summary>
+    /// Then (<c>&amp;&amp;</c>) tells ESXi's busybox crond to re-read the crontabs: <c>kill -HUP "$(cat /var/run/crond.pid)"</c>
+    /// (constant text: a command substitution, which quoting would turn into a word).
+    /// </summary>
+    public ShellCommandLine AndReloadCrond() => new($"{_text} && {ReloadCrond}");
+
+    /// <summary>The command that makes ESXi's crond re-read the crontabs after an edit (as ESXi backup schedulers document).</summary>
+    public const string ReloadCrond = "kill -HUP \"$(cat /var/run/crond.pid)\"";
+
     /// <summary>The command line as the shell receives it.</summary>
     public override string ToString() => _text;
 

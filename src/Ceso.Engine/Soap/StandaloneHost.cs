@@ -17,4 +17,10 @@ public static class StandaloneHost
 
     /// <summary>The root resource pool new VMs go into.</summary>
     public static MoRef RootPool { get; } = new("ResourcePool", "ha-root-pool");
+
+    /// <summary>Roles and permissions (AuthorizationManager).</summary>
+    public static MoRef AuthorizationManager { get; } = new("AuthorizationManager", "ha-authmgr");
+
+    /// <summary>Local users (HostLocalAccountManager).</summary>
+    public static MoRef AccountManager { get; } = new("HostLocalAccountManager", "ha-localacctmgr");
 }

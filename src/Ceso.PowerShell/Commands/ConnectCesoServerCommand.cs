@@ -41,6 +41,14 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
     [Parameter(ParameterSetName = Default)]
     public SwitchParameter SaveCredential { get; set; }
 
+    /// <summary>
+    /// Log in to the API with the ESXi account New-CesoAgentAccount made for this agent (its stored credential) instead
+    /// of -Credential: what an agent's sessions connect with.
+    /// </summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidatePattern("^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
+    public string? AgentAccount { get; set; }
+
     /// <summary>SSH login user. Omit for a SOAP-only session.</summary>
     [Parameter(ParameterSetName = Default)]
     [ValidateNotNullOrEmpty]
@@ -106,12 +114,21 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
             return;
         }
 
+        var agentCredential = AgentAccount is null ? null : new Ceso.Engine.Security.AgentCredentialStore(Home).Read(AgentAccount);
+        if (AgentAccount is not null && (agentCredential is null || Credential is not null || CredentialName is not null))
+        {
+            WriteError(ErrorMapper.ToErrorRecord(new Ceso.Engine.CesoException("AgentAccountNotFound", Ceso.Engine.CesoErrorKind.NotFound, agentCredential is null
+                ? $"Agent '{AgentAccount}' has no account in {Home.Path} (a person creates one with New-CesoAgentAccount -Agent '{AgentAccount}')."
+                : "-AgentAccount and -Credential/-CredentialName both name the API login: give one of them."), AgentAccount));
+            return;
+        }
+
         var profile = new ConnectionProfile
         {
             Server = Server,
             SoapPort = Port,
-            SoapUser = user,
-            SoapPassword = password,
+            SoapUser = agentCredential?.User ?? user,
+            SoapPassword = agentCredential?.Password ?? password,
             Thumbprint = Thumbprint,
             AcceptNewThumbprint = AcceptNewThumbprint.IsPresent,
             SshUser = SshUser,

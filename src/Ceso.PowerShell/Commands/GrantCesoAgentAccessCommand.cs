@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Ceso.Engine;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Operations;
 using Ceso.Engine.Security;
 using Ceso.PowerShell.Completers;
 
@@ -83,7 +84,14 @@ public sealed class GrantCesoAgentAccessCommand : CesoCmdlet
     {
         var store = new AgentGrantStore(Home);
         var operations = (Operation ?? []).Select(o => AgentPolicy.KnownOperations.First(k => k.Equals(o, StringComparison.OrdinalIgnoreCase))).Distinct().ToList();
-        var draft = new AgentGrant(AgentGrantStore.NewId(), Agent, Environment.UserName, default, default, Server, Vm ?? [], operations, Plan?.ToLowerInvariant(), null, null);
+        // The expiry is fixed when planning: the host-side removal is scheduled for exactly this time.
+        var now = DateTimeOffset.UtcNow;
+        var draft = new AgentGrant(AgentGrantStore.NewId(), Agent, Environment.UserName, now, now + Duration, Server, Vm ?? [], operations, Plan?.ToLowerInvariant(), null, null);
+        if (!TryPlanHostSide(draft, out var hostSteps, out var hostNotes, out var session))
+        {
+            return;
+        }
+
         AgentGrant? stored = null;
         var step = new PlanStep
         {
@@ -93,8 +101,7 @@ public sealed class GrantCesoAgentAccessCommand : CesoCmdlet
             Command = $"grant agent '{Agent}' {draft.Scope} for {Describe(Duration)} (grant {draft.Id}, {store.Path})",
             Execute = _ =>
             {
-                var now = DateTimeOffset.UtcNow;
-                stored = draft with { GrantedAt = now, ExpiresAt = now + Duration };
+                stored = draft;
                 store.Add(stored);
                 return Task.CompletedTask;
             },
@@ -105,11 +112,45 @@ public sealed class GrantCesoAgentAccessCommand : CesoCmdlet
             },
             UndoCommand = $"revoke grant {draft.Id}",
         };
-        var plan = new Plan { Operation = "GrantAgentAccess", Host = "local", Steps = [step] };
-        if (RunLocalPlan(plan, Agent) == PlanOutcome.Executed && stored is not null)
+        var plan = new Plan { Operation = "GrantAgentAccess", Host = session?.Server ?? "local", Steps = [.. hostSteps, step], Notes = hostNotes };
+        if (RunLocalPlan(plan, Agent, [session?.Profile.SoapPassword]) == PlanOutcome.Executed && stored is not null)
         {
             WriteObject(AgentAccess.Of(stored, DateTimeOffset.UtcNow));
         }
+    }
+
+    /// <summary>
+    /// For an agent with an account on -Server (New-CesoAgentAccount) and a session to it: the host side of the grant
+    /// (operator permission, its removal scheduled on the host). Without a session the grant stays local and a warning
+    /// says that the host keeps refusing the agent's writes. False when planning failed (the error is written).
+    /// </summary>
+    private bool TryPlanHostSide(AgentGrant draft, out IReadOnlyList<PlanStep> steps, out IReadOnlyList<string> notes, out Ceso.Engine.Connection.CesoSession? session)
+    {
+        steps = [];
+        notes = [];
+        session = null;
+        var credential = new AgentCredentialStore(Home).Read(Agent);
+        if (credential is null || Server is null || !credential.Server.Equals(Server, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        session = Sessions.FindAdmin(Server, credential.User);
+        if (session is null)
+        {
+            WriteWarning($"Agent '{Agent}' has an account on {Server} ('{credential.User}'), but this runspace has no session to {Server}: the grant is recorded here only, and the host keeps refusing the agent's writes. " +
+                $"Connect as root with SSH (Connect-CesoServer {Server} -Credential root -SshUser root) and grant again for the host side.");
+            return true;
+        }
+
+        var host = session;
+        if (!TryRunEngine(ct => new HostAgentGrants(host, Home).PlanGrantAsync(credential, draft, ct), Agent, out var planned))
+        {
+            return false;
+        }
+
+        (steps, notes) = planned;
+        return true;
     }
 
     private static string Describe(TimeSpan t) =>

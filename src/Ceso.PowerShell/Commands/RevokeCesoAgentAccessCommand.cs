@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Ceso.Engine;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Operations;
 using Ceso.Engine.Security;
 using Ceso.PowerShell.Completers;
 
@@ -57,6 +58,29 @@ public sealed class RevokeCesoAgentAccessCommand : CesoCmdlet
         }
 
         var revoked = new List<AgentGrant>();
+        var hostSteps = new List<PlanStep>();
+        string? secret = null;
+        var hostGrants = new HostGrantStore(Home);
+        foreach (var record in active.Select(g => hostGrants.Read(g.Id)).OfType<HostGrantRecord>())
+        {
+            // The host side goes with a person's admin session; without one it ends at its expiry, by the host's crontab.
+            var session = CurrentActor().Agent is null ? Sessions.FindAdmin(record.Server, record.User) : null;
+            if (session is null)
+            {
+                WriteWarning($"Grant {record.GrantId} also gave '{record.User}' the role '{record.Role}' on {record.Server}; without a person's session to {record.Server} that stays until " +
+                    $"{record.ExpiresAt.UtcDateTime:yyyy-MM-dd HH:mm}Z, when the host's crontab removes it. To end it now, a person connects (Connect-CesoServer {record.Server} -Credential root -SshUser root) and revokes again.");
+                continue;
+            }
+
+            if (!TryRunEngine(ct => new HostAgentGrants(session, Home).PlanRevokeAsync(record, ct), record.GrantId, out var planned))
+            {
+                return;
+            }
+
+            hostSteps.AddRange(planned);
+            secret = session.Profile.SoapPassword;
+        }
+
         var steps = active.Select(g => new PlanStep
         {
             Title = $"Revoke grant {g.Id} of agent '{g.Agent}'",
@@ -69,8 +93,8 @@ public sealed class RevokeCesoAgentAccessCommand : CesoCmdlet
                 return Task.CompletedTask;
             },
         }).ToList();
-        var plan = new Plan { Operation = "RevokeAgentAccess", Host = "local", Steps = steps };
-        if (RunLocalPlan(plan, byId ? Id : Agent) == PlanOutcome.Executed && PassThru)
+        var plan = new Plan { Operation = "RevokeAgentAccess", Host = "local", Steps = [.. hostSteps, .. steps] };
+        if (RunLocalPlan(plan, byId ? Id : Agent, [secret]) == PlanOutcome.Executed && PassThru)
         {
             foreach (var g in revoked)
             {

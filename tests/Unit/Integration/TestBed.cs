@@ -246,7 +246,8 @@ public sealed record CallRecord(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("write")] bool Write,
     [property: JsonPropertyName("internal")] bool Internal,
-    [property: JsonPropertyName("fault")] string? Fault = null);
+    [property: JsonPropertyName("fault")] string? Fault = null,
+    [property: JsonPropertyName("user")] string? User = null);
 
 [CollectionDefinition(Name)]
 public sealed class TestBedCollection : ICollectionFixture<TestBed>

@@ -1,0 +1,45 @@
+#Requires -Modules Pester
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestBed.ps1')
+    Import-CesoBuiltModule
+    $script:Bed = Start-CesoTestBed -VmCount 2
+    $script:Admin = Connect-CesoTestBed $script:Bed -NoSsh
+}
+AfterAll {
+    Remove-Item Env:CESO_AGENT -ErrorAction SilentlyContinue
+    Stop-CesoTestBed $script:Bed
+}
+
+Describe 'Remove-CesoAgentAccount' {
+    It 'has ConfirmImpact High' {
+        (Get-Command Remove-CesoAgentAccount).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
+    }
+
+    It 'is refused in an agent session with AgentCannotManageAccounts' {
+        $env:CESO_AGENT = 'pester-agent'
+        try { { Remove-CesoAgentAccount pester-agent -Confirm:$false } | Should -Throw -ErrorId 'AgentCannotManageAccounts,*' }
+        finally { Remove-Item Env:CESO_AGENT -ErrorAction SilentlyContinue }
+    }
+
+    It 'says AgentAccountNotFound for an agent without an account' {
+        $err = $null
+        Remove-CesoAgentAccount nobody -Server $script:Admin -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'AgentAccountNotFound,*'
+    }
+
+    It 'removes the user and the credential: the agent can no longer log in' {
+        $account = New-CesoAgentAccount gone -Server $script:Admin -Confirm:$false
+        $i = $script:Bed.Info
+
+        $removed = Remove-CesoAgentAccount gone -Server $script:Admin -Confirm:$false -PassThru
+
+        $removed.User | Should -Be 'ceso-gone'
+        Test-Path $account.CredentialPath | Should -BeFalse
+        $err = $null
+        Connect-CesoServer -Server $i.soapHost -Port $i.soapPort -AgentAccount gone -Transport Soap -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'AgentAccountNotFound,*'
+        $cred = [pscredential]::new('ceso-gone', (ConvertTo-SecureString 'whatever-1A' -AsPlainText -Force))
+        Connect-CesoServer -Server $i.soapHost -Port $i.soapPort -Credential $cred -Transport Soap -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'VimInvalidLogin,*'
+    }
+}
