@@ -211,6 +211,7 @@ func serve(args []string) {
 	front.ready = true
 	refreshLocks(st) // -autostart on: the initial VMs run
 	go guestWriterLoop(st)
+	go guestBootLoop(st)
 	if err := startToolServer(st, cl, model.Service, front); err != nil {
 		fail("tool socket: %v", err)
 	}
