@@ -127,6 +127,14 @@ public sealed record TemplateReport
     /// <summary>The one-line result recorded in the registry: <c>Ready</c> or <c>NotReady: Snapshots, CdRom</c>.</summary>
     public string Summary => IsReady ? "Ready" : "NotReady: " + string.Join(", ", Failed);
 
+    /// <summary>The guest checks (-Boot) as one word: NotChecked (no -Boot), Passed, or Failed.</summary>
+    public string GuestResult => Checks.Where(c => TemplateCheckName.Guest.Contains(c.Name)).ToList() switch
+    {
+        { Count: 0 } => "NotChecked",
+        var g when g.All(c => c.Passed) => TemplateCheckLevel.Passed,
+        _ => TemplateCheckLevel.Failed,
+    };
+
     /// <summary>The symbol (✓ ! ✗) of one check, for the table view; "?" when it did not run.</summary>
     public string SymbolOf(string check) => Checks.FirstOrDefault(c => c.Name == check)?.Symbol ?? "?";
 }

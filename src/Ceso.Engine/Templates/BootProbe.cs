@@ -168,7 +168,7 @@ public sealed class BootProbe(CesoSession session, CesoHome home)
                     throw new BootProbeTimeoutException(
                         $"The probe copy '{run.ProbeVm}' of '{run.Template}' did not report within {Describe(request.Timeout)}: last seen {state}, serial file {run.SerialFile} " +
                         (size == 0 ? "empty or missing" : $"{size} bytes, last line '{Shorten(last ?? "")}'") +
-                        ". A guest that never writes its report has not run the probe's cloud-config: cloud-init missing, the VMware datasource not chosen, or open-vm-tools missing (it reads guestinfo with vmware-rpctool), or the guest does not boot at all (check its console). Give it longer with -BootTimeout.")
+                        ". A guest that never writes its report has not run the probe's cloud-config: cloud-init missing, the VMware datasource not chosen, or open-vm-tools missing (it reads guestinfo with vmware-rpctool), or the guest does not boot at all (check its console). Give it longer with -BootTimeoutSec.")
                     { Host = session.Server, Target = run.Template };
                 }
 

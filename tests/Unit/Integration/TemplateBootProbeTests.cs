@@ -61,7 +61,7 @@ public sealed class BootTestBedCollection : ICollectionFixture<BootTestBed>
 /// <summary>Test-CesoTemplate -Boot's engine: the probe plan against the simulated guests, and what it leaves (nothing).</summary>
 [Collection(BootTestBedCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class BootProbeTests(BootTestBed bed)
+public sealed class TemplateBootProbeTests(BootTestBed bed)
 {
     public static TheoryData<Transport> Transports => [Transport.Soap, Transport.Ssh];
 
