@@ -23,6 +23,7 @@ import (
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 // Simulated guests (SPEC.md "Simulated guests"). A VM whose first disk's extent is an ext4 filesystem (the images of
@@ -46,7 +47,9 @@ func guestBootLoop(st *State) {
 			if !ok {
 				continue
 			}
-			disks, vmxLocal, on := disksOf(st, vm)
+			// the power state first (one short lock), the disks only for a VM that has just come on
+			on := false
+			simulator.Map.WithLock(vm, func() { on = vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn })
 			id := vm.Self.Value
 			if !on {
 				delete(booted, id)
@@ -56,6 +59,7 @@ func guestBootLoop(st *State) {
 				continue
 			}
 			booted[id] = true
+			disks, vmxLocal, _ := disksOf(st, vm)
 			if len(disks) == 0 {
 				continue
 			}
