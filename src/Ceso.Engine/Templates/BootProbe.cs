@@ -132,7 +132,7 @@ public sealed class BootProbe(CesoSession session, CesoHome home)
         var target = $"{session.Server}/{probeName}";
         var createFolder = copy.Steps[0].Title;
         var steps = copy.Steps.ToList();
-        steps.Add(WaitStep(context, run, vm, request, target, steps[^1].Transport));
+        steps.Add(WaitStep(run, vm, request, target, steps[^1].Transport));
         steps.Add(RemoveStep(context, vm, folder, target, createFolder));
         var notes = copy.Notes.Append($"the copy reports to its serial port {serial}; it is removed afterwards, whatever happens").ToList();
         return (copy with { Steps = steps, Notes = notes, Vm = probeName }, run);
@@ -140,11 +140,10 @@ public sealed class BootProbe(CesoSession session, CesoHome home)
 
     // Polls the copy's power state until it is off (the probe powers the guest off once it has reported), then reads
     // the serial file. A read, so nothing to undo; its timeout names what was last seen.
-    private PlanStep WaitStep(OperationContext context, BootProbeRun run, VmHandle vm, BootProbeRequest request, string target, string transport)
+    private PlanStep WaitStep(BootProbeRun run, VmHandle vm, BootProbeRequest request, string target, string transport)
     {
-        var poll = context.Commands.Combine(t => t.PowerOff(vm)).Command.Replace("power.off", "power.getstate", StringComparison.Ordinal);
-        var command = $"every {request.PollInterval.TotalSeconds:0.#} s until the guest has powered off (at most {Describe(request.Timeout)}): " +
-                      $"{(transport == "ssh" ? poll : $"read runtime.powerState of {vm.Display}")}; then read {run.SerialFile}";
+        var command = $"every {request.PollInterval.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s until the guest has powered off (at most {Describe(request.Timeout)}): " +
+                      $"read the power state of {vm.Display} and the size of {run.SerialFile}; then read {run.SerialFile}";
         async Task Wait(IProgress<StepStatus>? progress, CancellationToken ct)
         {
             var clock = Stopwatch.StartNew();
