@@ -6,13 +6,15 @@
 #   util-linux                                  unshare, for the test bed's /vmfs/volumes mount namespace
 #   qemu-utils                                  qemu-img checks every VMDK the test bed and Ceso write
 #   cloud-init                                  the real consumer of Ceso's guestinfo (contract tests)
+#   e2fsprogs dpkg                              the simulated guests' disks: mkfs.ext4 -d builds them (guest/make-image.sh
+#                                               from apt-get download'ed .debs), debugfs rdump boots them (cesobed/guest.go)
 #   gcc libc6-dev                               esxtool and cesolock.so (the disk locks of running VMs over SSH)
 #   swift-proxy swift-object swift-container     OpenStack Swift with s3api: the real S3-compatible server of the S3
 #   swift-account memcached curl                 backend's tests (testbed/swift-s3/start.sh runs private instances)
 #   gnome-keyring libsecret-tools dbus-daemon    the Secret Service credential store's tests (a private keyring on a
 #                                                private D-Bus session; secret-tool is what Ceso runs)
 set -eu
-pkgs="golang-go golang-github-vmware-govmomi-dev openssh-server openssh-client util-linux qemu-utils cloud-init gcc libc6-dev swift-proxy swift-object swift-container swift-account memcached curl gnome-keyring libsecret-tools dbus-daemon"
+pkgs="golang-go golang-github-vmware-govmomi-dev openssh-server openssh-client util-linux qemu-utils cloud-init e2fsprogs dpkg gcc libc6-dev swift-proxy swift-object swift-container swift-account memcached curl gnome-keyring libsecret-tools dbus-daemon"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

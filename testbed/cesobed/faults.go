@@ -32,6 +32,8 @@ type Faults struct {
 	Python string `json:"python,omitempty"`
 	// A running guest that keeps writing into its VM's current disk (guestwrite.go).
 	GuestWrites *GuestWrites `json:"guestWrites,omitempty"`
+	// Simulated guests (guest.go) hang at boot: nothing runs, nothing is written, the VM stays on.
+	GuestHang bool `json:"guestHang,omitempty"`
 }
 
 func readFaults(dir string) Faults {
@@ -129,6 +131,8 @@ func faultCmd(args []string) int {
 				f.DiskCopyMBps, err = strconv.Atoi(v)
 			case "guestWrites":
 				f.GuestWrites, err = parseGuestWrites(v)
+			case "guestHang":
+				f.GuestHang, err = onOffValue(v)
 			case "python":
 				switch v {
 				case "on", "":

@@ -215,6 +215,7 @@ func serve(args []string) {
 	go crond(dir)
 	refreshLocks(st) // -autostart on: the initial VMs run
 	go guestWriterLoop(st)
+	go guestBootLoop(st)
 	if err := startToolServer(st, cl, model.Service, front); err != nil {
 		fail("tool socket: %v", err)
 	}

@@ -13,6 +13,8 @@ BeforeAll {
     }
     $script:SnapId = New-CesoTestTemplate $script:Bed -Name tpl-snap
     $null = Invoke-CesoTestBedSsh $script:Bed "vim-cmd vmsvc/snapshot.create $($script:SnapId) leftover"
+    $null = New-CesoTestTemplate $script:Bed -Name tpl-boot -Image good
+    $null = New-CesoTestTemplate $script:Bed -Name tpl-dsoff -Image ds-disabled
     $null = Connect-CesoTestBed $script:Bed
 }
 AfterAll { Stop-CesoTestBed $script:Bed }
@@ -65,8 +67,8 @@ Describe 'Test-CesoTemplate' {
 
     It 'shows a table with a mark per check, and reads as JSON' {
         $table = Test-CesoTemplate tpl-good, tpl-stale | Format-Table | Out-String -Width 200
-        $table | Should -Match 'Name\s+Ready\s+Off\s+Snap\s+Disks\s+Space\s+CD\s+NIC\s+Boot\s+GInfo\s+Tools\s+Failed'
-        $table | Should -Match 'tpl-stale\s+✗(\s+✓){7}\s+✗\s+!\s+GuestInfo'
+        $table | Should -Match 'Name\s+Ready\s+Off\s+Snap\s+Disks\s+Space\s+CD\s+NIC\s+Boot\s+GInfo\s+Tools\s+Guest\s+Failed'
+        $table | Should -Match 'tpl-stale\s+✗(\s+✓){7}\s+✗\s+!\s+-\s+GuestInfo'
         $json = Test-CesoTemplate tpl-stale | ConvertTo-Json -Depth 4 | ConvertFrom-Json
         $json.IsReady | Should -BeFalse
         ($json.Checks | Where-Object Name -eq 'GuestInfo').Passed | Should -BeFalse
@@ -112,9 +114,60 @@ Describe 'Test-CesoTemplate' {
         }
     }
 
-    It 'has help with examples and no -Boot parameter yet' {
+    It 'boots a disposable copy with -Boot: the guest checks join the host checks, and the copy is gone' {
+        $vms = (Get-CesoVm).Count
+        $report = Test-CesoTemplate tpl-boot -Boot -BootTimeoutSec 120 -ErrorVariable failed
+        $failed | Should -BeNullOrEmpty
+        $report.IsReady | Should -BeTrue
+        $report.GuestResult | Should -Be 'Passed'
+        $report.Checks.Name | Should -Be @('PoweredOff', 'Snapshots', 'Disks', 'Space', 'CdRom', 'Nic', 'Firmware', 'GuestInfo', 'Tools',
+            'ProbeReport', 'CloudInit', 'Datasource', 'OpenVmTools', 'Hostname', 'StaticIP', 'SshKey')
+        ($report.Checks | Where-Object Name -eq 'CloudInit').Detail | Should -Match '^cloud-init 22\.4\.2'
+        ($report.Checks | Where-Object Name -eq 'Datasource').Detail | Should -Match 'DataSourceVMware'
+        (Get-CesoVm).Count | Should -Be $vms
+        Get-CesoVm '*-ceso-probe-*' | Should -BeNullOrEmpty
+        Get-ChildItem $script:Bed.Info.datastores[0].localDir -Filter '*-ceso-probe-*' | Should -BeNullOrEmpty
+        ($report | Format-Table | Out-String -Width 200) | Should -Match 'tpl-boot\s+✓(\s+✓){8}\s+!\s+✓'
+    }
+
+    It 'names the datasource_list line and its fix for a template whose VMware datasource is disabled' {
+        $report = Test-CesoTemplate tpl-dsoff -Boot -BootTimeout 120
+        $report.IsReady | Should -BeFalse
+        $report.Failed | Should -Contain 'Datasource'
+        $ds = $report.Checks | Where-Object Name -eq 'Datasource'
+        $ds.Detail | Should -Match '/etc/cloud/cloud.cfg.d/95-datasources.cfg sets .datasource_list: \[ NoCloud, ConfigDrive, OpenStack, None \].'
+        $ds.Fix | Should -Match 'datasource_list: \[ VMware, None \]'
+    }
+
+    It 'does not boot a template whose blocking host checks fail' {
+        $before = (Get-CesoTestBedWrites $script:Bed).Count
+        $report = Test-CesoTemplate tpl-snap -Boot
+        $report.Failed | Should -Be @('Snapshots', 'ProbeReport')
+        ($report.Checks | Where-Object Name -eq 'ProbeReport').Detail | Should -Match '^not booted: the host check\(s\) Snapshots failed'
+        (Get-CesoTestBedWrites $script:Bed).Count | Should -Be $before
+    }
+
+    It 'shows the probe plan with -WhatIf and leaves nothing on the host' {
+        $before = (Get-CesoTestBedWrites $script:Bed).Count
+        $vms = (Get-CesoVm).Count
+        # the What-if lines go to the console host: a child pwsh's stdout has them
+        $out = Invoke-CesoTestBedPrompted $script:Bed -Script 'Test-CesoTemplate tpl-boot -Boot -WhatIf' -Answers @()
+        $out | Should -Match 'What if: .*vmkfstools -i|What if: .*CopyVirtualDisk_Task'
+        $out | Should -Match 'tpl-boot-ceso-probe-[0-9a-f]{8}'
+        $out | Should -Match 'Wait for the report|until the guest has powered off'
+        $out | Should -Match 'vmsvc/destroy|Destroy_Task'
+        $out | Should -Match 'cleanup: runs after the other steps'
+        (Get-CesoTestBedWrites $script:Bed).Count | Should -Be $before
+        (Get-CesoVm).Count | Should -Be $vms
+        Get-ChildItem $script:Bed.Info.datastores[0].localDir -Filter '*-ceso-probe-*' | Should -BeNullOrEmpty
+    }
+
+    It 'has help with examples for -Boot and -BootTimeoutSec' {
         $help = Get-Help Test-CesoTemplate -Full
-        $help.Examples.Example.Count | Should -BeGreaterThan 2
-        (Get-Command Test-CesoTemplate).Parameters.Keys | Should -Not -Contain 'Boot'
+        $help.Examples.Example.Count | Should -BeGreaterThan 3
+        $params = (Get-Command Test-CesoTemplate).Parameters
+        $params.Keys | Should -Contain 'Boot'
+        $params['BootTimeoutSec'].Aliases | Should -Contain 'BootTimeout'
+        ($help.Parameters.Parameter | Where-Object Name -eq 'Boot').Description.Text | Should -Match 'disposable'
     }
 }

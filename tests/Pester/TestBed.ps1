@@ -162,11 +162,19 @@ function Invoke-CesoTestBedSsh {
 function New-CesoTestTemplate {
     # A template VM on the test bed made as an admin would: a thin copy of vm01's disk (vmkfstools over SSH), a .vmx
     # written into the datastore (vm01's, renamed, with $Set keys set and $Remove key prefixes removed) and
-    # vim-cmd solo/registervm. Returns the vmid. vm01 must be powered off.
-    param($TestBed, [string] $Name, [hashtable] $Set = @{}, [string[]] $Remove = @())
+    # vim-cmd solo/registervm. Returns the vmid. vm01 must be powered off. -Image: a guest image of
+    # testbed/guest/make-image.sh (good, no-cloud-init, ds-disabled, no-tools) written over the copy's flat file, so
+    # the test bed's simulated guest boots it.
+    param($TestBed, [string] $Name, [hashtable] $Set = @{}, [string[]] $Remove = @(), [string] $Image)
     $ds = $TestBed.Info.datastores[0]
     $folder = "/vmfs/volumes/$($ds.name)/$Name"
     $null = Invoke-CesoTestBedSsh $TestBed "mkdir -p '$folder' && vmkfstools -i /vmfs/volumes/$($ds.name)/vm01/vm01.vmdk -d thin '$folder/$Name.vmdk'"
+    if ($Image) {
+        $made = & (Join-Path $PSScriptRoot '..' '..' 'testbed' 'guest' 'make-image.sh') $Image
+        if ($LASTEXITCODE -ne 0) { throw "testbed/guest/make-image.sh $Image failed" }
+        $path = ($made | Select-Object -Last 1).Split(' ', 2)[1]
+        $null = Invoke-CesoTestBedSsh $TestBed "cp --sparse=always '$path' '$folder/$Name-flat.vmdk'"
+    }
     $lines = Get-Content (Join-Path $ds.localDir 'vm01' 'vm01.vmx') | Where-Object { $_ -notmatch '^(uuid\.bios|ethernet0\.generatedAddress) ' }
     $lines = $lines -replace '"vm01', "`"$Name" -replace '^displayName = .*', "displayName = `"$Name`""
     foreach ($prefix in $Remove) { $lines = $lines | Where-Object { -not $_.StartsWith($prefix) } }

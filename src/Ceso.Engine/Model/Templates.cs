@@ -38,6 +38,30 @@ public static class TemplateCheckName
 
     /// <summary>Every check, in report order.</summary>
     public static IReadOnlyList<string> All { get; } = [PoweredOff, Snapshots, Disks, Space, CdRom, Nic, Firmware, GuestInfo, Tools];
+
+    /// <summary>Guest check (-Boot): the probe copy booted and wrote its report to the serial port.</summary>
+    public const string ProbeReport = "ProbeReport";
+
+    /// <summary>Guest check: cloud-init is installed (its version and status).</summary>
+    public const string CloudInit = "CloudInit";
+
+    /// <summary>Guest check: cloud-init chose the VMware datasource (guestinfo).</summary>
+    public const string Datasource = "Datasource";
+
+    /// <summary>Guest check: open-vm-tools is installed (its version).</summary>
+    public const string OpenVmTools = "OpenVmTools";
+
+    /// <summary>Guest check: the hostname from guestinfo was applied.</summary>
+    public const string Hostname = "Hostname";
+
+    /// <summary>Guest check: the static address from guestinfo's network config was applied.</summary>
+    public const string StaticIP = "StaticIP";
+
+    /// <summary>Guest check: the SSH key from guestinfo's user-data was installed.</summary>
+    public const string SshKey = "SshKey";
+
+    /// <summary>The guest checks of -Boot, in order.</summary>
+    public static IReadOnlyList<string> Guest { get; } = [ProbeReport, CloudInit, Datasource, OpenVmTools, Hostname, StaticIP, SshKey];
 }
 
 /// <summary>One check of a template: what was found and, when something is wrong, the exact fix.</summary>
@@ -102,6 +126,14 @@ public sealed record TemplateReport
 
     /// <summary>The one-line result recorded in the registry: <c>Ready</c> or <c>NotReady: Snapshots, CdRom</c>.</summary>
     public string Summary => IsReady ? "Ready" : "NotReady: " + string.Join(", ", Failed);
+
+    /// <summary>The guest checks (-Boot) as one word: NotChecked (no -Boot), Passed, or Failed.</summary>
+    public string GuestResult => Checks.Where(c => TemplateCheckName.Guest.Contains(c.Name)).ToList() switch
+    {
+        { Count: 0 } => "NotChecked",
+        var g when g.All(c => c.Passed) => TemplateCheckLevel.Passed,
+        _ => TemplateCheckLevel.Failed,
+    };
 
     /// <summary>The symbol (✓ ! ✗) of one check, for the table view; "?" when it did not run.</summary>
     public string SymbolOf(string check) => Checks.FirstOrDefault(c => c.Name == check)?.Symbol ?? "?";

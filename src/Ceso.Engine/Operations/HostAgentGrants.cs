@@ -47,8 +47,16 @@ public sealed class HostAgentGrants(CesoSession session, CesoHome home)
         ["RestoreVmInPlace"] = [.. NewVm, "VirtualMachine.Inventory.Unregister", "VirtualMachine.Interact.PowerOff"],
         ["RemoveVm"] = ["VirtualMachine.Inventory.Delete", "VirtualMachine.Inventory.Unregister", "VirtualMachine.Interact.PowerOff", .. VmFiles],
         ["BackupVm"] = ["VirtualMachine.State.CreateSnapshot", "VirtualMachine.State.RemoveSnapshot", .. VmFiles],
+        ["BootProbe"] = [.. NewVm, "VirtualMachine.Inventory.Delete", "VirtualMachine.Interact.PowerOff"],
+        ["SetFirewallAllowlist"] = ["Host.Config.NetService"],
+        // Local only (Ceso's own state): no host privilege.
         ["RemoveBackup"] = [],
         ["NewBackupRepository"] = [],
+        ["NewIPPool"] = [],
+        ["RemoveIPPool"] = [],
+        ["RemoveIPLease"] = [],
+        ["RegisterTemplate"] = [],
+        ["UnregisterTemplate"] = [],
     };
 
     /// <summary>The role for a set of operations (all of them when empty) and its privileges.</summary>

@@ -19,8 +19,10 @@ namespace Ceso.Engine.Operations;
 /// <param name="DiskGB">Size of the first disk; grown when larger than the source's, never shrunk.</param>
 /// <param name="Hot">Copy a running source through <see cref="HotCopy"/>.</param>
 /// <param name="PowerOn">Power the copy on at the end.</param>
+/// <param name="ExtraVmx">.vmx keys set in the copy after its identity and guestinfo (a boot probe's serial port); null = none.</param>
 internal sealed record CopySpec(string Operation, CesoVm Source, IReadOnlyList<CesoVm> Vms, string Name, GuestInfoRequest? Guest,
-    string? Datastore, string? Network, int? NumCpu, long? MemoryMB, int? DiskGB, bool Hot, bool PowerOn);
+    string? Datastore, string? Network, int? NumCpu, long? MemoryMB, int? DiskGB, bool Hot, bool PowerOn,
+    IReadOnlyDictionary<string, string>? ExtraVmx = null);
 
 /// <summary>
 /// The sequence New-CesoVm and Copy-CesoVm share. Standalone hostd has no CloneVM_Task, so a copy is: a new folder,
@@ -71,7 +73,7 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
         var (seed, rewrite) = NewIdentity(baseSeed, context.ParseVmx(vmxText, sourceVmx), new VmxIdentity.Target(name, c.NumCpu, c.MemoryMB, c.Network, new Dictionary<string, string>(), null),
             Taken(c.Vms, issued));
         var info = GuestInfoBuilder.Build(GuestRequest(c.Guest, name, seed, rewrite.Macs));
-        foreach (var (key, value) in info.ExtraConfig)
+        foreach (var (key, value) in info.ExtraConfig.Concat(c.ExtraVmx ?? new Dictionary<string, string>()))
         {
             rewrite.Vmx.Set(key, value);
         }

@@ -32,7 +32,7 @@ public sealed class AgentPolicy(CesoHome home, AuditActor actor, TimeProvider? c
     [
         "CreateVm", "CloneVm", "ReconfigureVm", "StartVm", "ShutdownVm", "KillVm", "ResetVm", "RemoveVm",
         "ProtectVm", "UnprotectVm", "BackupVm", "RestoreVm", "RestoreVmInPlace", "RemoveBackup", "NewBackupRepository", "SetFirewallAllowlist",
-        "NewIPPool", "RemoveIPPool", "RemoveIPLease", "RegisterTemplate", "UnregisterTemplate",
+        "NewIPPool", "RemoveIPPool", "RemoveIPLease", "RegisterTemplate", "UnregisterTemplate", "BootProbe",
     ];
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;

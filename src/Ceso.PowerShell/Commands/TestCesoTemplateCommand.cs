@@ -3,13 +3,14 @@ using Ceso.Engine;
 using Ceso.Engine.Model;
 using Ceso.Engine.Templates;
 using Ceso.PowerShell.Completers;
+using Ceso.Engine.Connection;
 
 namespace Ceso.PowerShell.Commands;
 
 /// <summary>
-/// <para type="synopsis">Checks that a template's copies would come out right: powered off, no snapshots, disks, space, no ISO, a good NIC, firmware, no stale guestinfo, VMware Tools.</para>
+/// <para type="synopsis">Checks that a template's copies would come out right: powered off, no snapshots, disks, space, no ISO, a good NIC, firmware, no stale guestinfo, VMware Tools; with -Boot also inside the guest, through a disposable copy.</para>
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "CesoTemplate")]
+[Cmdlet(VerbsDiagnostic.Test, "CesoTemplate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(TemplateReport), typeof(bool))]
 public sealed class TestCesoTemplateCommand : CesoCmdlet
 {
@@ -31,6 +32,20 @@ public sealed class TestCesoTemplateCommand : CesoCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
+    /// <summary>
+    /// Also check inside the guest: boot a disposable thin copy with a probe cloud-config that reports cloud-init,
+    /// its datasource, open-vm-tools, and whether the static IP, hostname and SSH key from guestinfo were applied, to
+    /// a file-backed serial port; the copy is removed afterwards (also on failure, timeout and Ctrl+C).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Boot { get; set; }
+
+    /// <summary>How long the probe copy may take to boot, report and power itself off (-Boot). Default 10 minutes.</summary>
+    [Parameter]
+    [Alias("BootTimeout")]
+    [ValidateRange(5, 86400)]
+    public int BootTimeoutSec { get; set; } = 600;
+
     /// <summary>Checks each template and writes its report; records the result in the registry entry, if any.</summary>
     protected override void ProcessRecord()
     {
@@ -44,6 +59,11 @@ public sealed class TestCesoTemplateCommand : CesoCmdlet
         {
             // Not ready is the result; an error is only a template that could not be checked.
             if (!TryRunEngine(ct => checker.CheckAsync(name, ct), name, out var report))
+            {
+                continue;
+            }
+
+            if (Boot && !TryBoot(session, report, out report))
             {
                 continue;
             }
@@ -64,5 +84,36 @@ public sealed class TestCesoTemplateCommand : CesoCmdlet
 
             WriteObject(Quiet ? report.IsReady : report);
         }
+    }
+
+    // The guest checks join the host checks in the same report. A template whose blocking host checks failed is not
+    // booted (the report says so); a probe that could not finish (timeout, Ctrl+C) is an error; -WhatIf previews the
+    // probe's plan and writes no report.
+    private bool TryBoot(CesoSession session, TemplateReport report, out TemplateReport withGuest)
+    {
+        withGuest = report;
+        if (report.Checks.Where(c => BootProbe.Blocking.Contains(c.Name) && !c.Passed).Select(c => c.Name).ToList() is { Count: > 0 } blocked)
+        {
+            withGuest = report with
+            {
+                Checks = [.. report.Checks, new TemplateCheck
+                {
+                    Name = TemplateCheckName.ProbeReport, Level = TemplateCheckLevel.Failed,
+                    Detail = $"not booted: the host check(s) {string.Join(", ", blocked)} failed, and a copy of the template as it is would be wrong",
+                    Fix = $"fix {string.Join(", ", blocked)} (see their fixes), then Test-CesoTemplate -Boot again",
+                }],
+            };
+            return true;
+        }
+
+        var request = new BootProbeRequest { Timeout = TimeSpan.FromSeconds(BootTimeoutSec) };
+        var probe = new BootProbe(session, Home);
+        if (RunPlan(session, report.Name, ct => probe.PlanAsync(report, request, ct), out var run) != PlanOutcome.Executed || run is null)
+        {
+            return false;
+        }
+
+        withGuest = report with { Checks = [.. report.Checks, .. run.Checks()], CheckedAt = DateTimeOffset.UtcNow };
+        return true;
     }
 }
