@@ -173,8 +173,24 @@ public sealed class TemplateBootProbeTests(BootTestBed bed)
         bed.Fault("guestHang=on");
         try
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            var e = await Assert.ThrowsAsync<PlanFailedException>(() => ProbeAsync(Transport.Ssh, BootTestBed.Templates["good"], Fast, cts.Token));
+            // Cancelled once the plan waits for the hung guest, not on a clock: on a loaded machine a fixed delay ran
+            // out while the plan was still being made (a clean-clone run saw OperationCanceledException from planning).
+            var (session, _, executor) = await bed.OpenOperationsAsync(Transport.Ssh);
+            PlanFailedException e;
+            await using (session)
+            {
+                var report = await new TemplateChecker(session, bed.Home).CheckAsync(BootTestBed.Templates["good"]);
+                var (plan, _) = await new BootProbe(session, bed.Home).PlanAsync(report, Fast, CancellationToken.None);
+                using var cts = new CancellationTokenSource();
+                var progress = new Progress<PlanProgress>(p =>
+                {
+                    if (p.Title.StartsWith("Wait for the report", StringComparison.Ordinal))
+                    {
+                        cts.CancelAfter(TimeSpan.FromSeconds(1));
+                    }
+                });
+                e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(plan, progress, cts.Token));
+            }
 
             Assert.Equal("OperationCancelled", e.ErrorId);
             Assert.Empty(e.Left);
