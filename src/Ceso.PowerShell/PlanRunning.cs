@@ -5,6 +5,7 @@ using Ceso.Engine.Connection;
 using Ceso.Engine.Model;
 using Ceso.Engine.Operations;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 using Ceso.Engine.Security;
 
 namespace Ceso.PowerShell;
@@ -84,7 +85,8 @@ public abstract partial class CesoCmdlet
 
         var (plan, planned) = built;
         subject = planned;
-        return RunBuiltPlan(plan, target, () =>
+        _lastResult = null;
+        var outcome = RunBuiltPlan(plan, target, () =>
         {
             var runner = PlanRunner.Open(Home, session, CurrentActor());
             foreach (var secret in secrets ?? [])
@@ -94,7 +96,16 @@ public abstract partial class CesoCmdlet
 
             return runner;
         }, parentActivityId);
+        // A VM the plan registered: its id is what the run learnt (the plan itself keeps none).
+        if (planned is VmRef vm && _lastResult?.IdOf(vm) is { } id && id != vm.Id)
+        {
+            subject = (T)(object)(vm with { Id = id });
+        }
+
+        return outcome;
     }
+
+    private PlanResult? _lastResult;
 
     /// <summary>
     /// Runs a plan that changes no host (a backup repository's): the same approval, preview, audit and progress as
@@ -197,6 +208,8 @@ public abstract partial class CesoCmdlet
             {
                 return PlanOutcome.Failed;
             }
+
+            _lastResult = result;
 
             foreach (var warning in result!.Warnings)
             {

@@ -4,6 +4,7 @@ using Ceso.Engine.Connection;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -283,14 +284,14 @@ public static class BackupOperations
     }
 
     /// <summary>Plans Restore-CesoVm -AsNew of a backup in <paramref name="repo"/> (reads only).</summary>
-    public static Task<(Plan Plan, VmHandle Vm)> PlanRestoreAsync(CesoSession session, CesoHome home, OpenedRepository repo, RestoreVmRequest request, CancellationToken ct = default)
+    public static Task<(Plan Plan, VmRef Vm)> PlanRestoreAsync(CesoSession session, CesoHome home, OpenedRepository repo, RestoreVmRequest request, CancellationToken ct = default)
     {
         var context = new OperationContext(session, home);
         return new RestoreVm(context, new VmGuards(context)).PlanAsync(request, repo.Repository, repo.Label, ct);
     }
 
     /// <summary>The plan of Restore-CesoVm -InPlace (reads only); the VM keeps its identity and must be powered off.</summary>
-    public static Task<(Plan Plan, VmHandle Vm)> PlanRestoreInPlaceAsync(CesoSession session, CesoHome home, OpenedRepository repo, RestoreInPlaceRequest request, CancellationToken ct = default)
+    public static Task<(Plan Plan, VmRef Vm)> PlanRestoreInPlaceAsync(CesoSession session, CesoHome home, OpenedRepository repo, RestoreInPlaceRequest request, CancellationToken ct = default)
     {
         var context = new OperationContext(session, home);
         return new RestoreVmInPlace(context, new VmGuards(context)).PlanAsync(request, repo.Repository, repo.Label, ct);

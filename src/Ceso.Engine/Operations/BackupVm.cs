@@ -6,6 +6,7 @@ using Ceso.Engine.Hosts;
 using Ceso.Engine.Hosts.DiskIo;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -126,14 +127,14 @@ internal sealed class BackupVm(OperationContext context, VmGuards guards)
             }));
 
         var snapshotName = "ceso-backup-" + IdentitySeed.For(context.Home, "BackupVm", context.Host, source.Id, vmxText, repository.Id).Hex("snapshot", 4);
-        var hotCopy = hot ? HotCopy.For(context, source, vmxPath, new SnapshotHandle(snapshotName)) : null;
+        var hotCopy = hot ? HotCopy.For(context, source, vmxPath, new SnapshotRef(snapshotName)) : null;
         steps.AddRange(hotCopy?.Acquire ?? []);
         var releaseCopies = new List<PlanStep>();
         foreach (var (top, copy) in copies)
         {
             var title = $"Make a consolidated copy of {top.FileName} ({copy.FileName}, thin)";
-            steps.Add(context.Step(title, target, t => t.CopyDisk(top, copy), t => t.DeleteDisk(copy)));
-            releaseCopies.Add(context.Step($"Delete the copy {copy.FileName}", target, t => t.DeleteDisk(copy))
+            steps.Add(context.Step(title, target, new CopyDisk(top, copy), new DeleteDisk(copy)));
+            releaseCopies.Add(context.Step($"Delete the copy {copy.FileName}", target, new DeleteDisk(copy))
                 with { Kind = StepKind.Cleanup, Releases = title, Leaves = $"the disk copy {copy} (remove it with vmkfstools -U {copy.Vmfs})" });
         }
 
@@ -203,7 +204,7 @@ internal sealed class BackupVm(OperationContext context, VmGuards guards)
             notes.Add($"'{source.Name}' has {source.SnapshotCount} snapshot(s): its current state is backed up from a consolidated thin copy of each disk ({string.Join(", ", copies.Select(c => c.Copy.FileName))}), deleted afterwards; the snapshots themselves are not in the backup");
         }
 
-        return (new Plan { Operation = "BackupVm", Host = context.Host, Vm = source.Name, Steps = steps, Notes = notes }, run);
+        return (context.Plan("BackupVm", source.Name, steps, notes), run);
     }
 
     private static PlanStep DiskStep(CesoVmDisk disk, DatastorePath flat, long capacity, string vmId, BackupRepository repository, IDiskBlockReader reader,

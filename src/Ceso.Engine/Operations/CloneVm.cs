@@ -1,6 +1,6 @@
-using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -8,7 +8,7 @@ namespace Ceso.Engine.Operations;
 internal sealed class CloneVm(OperationContext context, VmGuards guards)
 {
     /// <summary>Plans the clone: cold for a powered-off source; -Hot copies a running source through a temporary snapshot.</summary>
-    public async Task<(Plan Plan, VmHandle Vm)> PlanAsync(CloneVmRequest r, CancellationToken ct)
+    public async Task<(Plan Plan, VmRef Vm)> PlanAsync(CloneVmRequest r, CancellationToken ct)
     {
         var vms = await context.Session.Inventory.GetVmsAsync(ct).ConfigureAwait(false);
         var source = VmLookup.Find(vms, r.Source, "VmNotFound", "VM", context.Host);

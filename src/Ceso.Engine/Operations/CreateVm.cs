@@ -1,7 +1,7 @@
 using Ceso.Engine.Configuration;
-using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -12,7 +12,7 @@ namespace Ceso.Engine.Operations;
 internal sealed class CreateVm(OperationContext context, VmGuards guards)
 {
     /// <summary>Plans the create; -Template is a name from the template registry (config.yaml) or a VM.</summary>
-    public async Task<(Plan Plan, VmHandle Vm)> PlanAsync(CreateVmRequest r, CancellationToken ct)
+    public async Task<(Plan Plan, VmRef Vm)> PlanAsync(CreateVmRequest r, CancellationToken ct)
     {
         var host = context.Host;
         var vms = await context.Session.Inventory.GetVmsAsync(ct).ConfigureAwait(false);

@@ -1,7 +1,7 @@
 using Ceso.Engine.Formats;
-using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -24,11 +24,11 @@ internal sealed record HotCopy(IReadOnlyList<PlanStep> Acquire, IReadOnlyList<Pl
     /// The snapshot to make, named as no user snapshot is (derived from the plan's <see cref="IdentitySeed"/>): Ceso
     /// removes this one, by its id, and never anything else.
     /// </param>
-    public static HotCopy For(OperationContext context, CesoVm source, DatastorePath sourceVmx, SnapshotHandle snapshot)
+    public static HotCopy For(OperationContext context, CesoVm source, DatastorePath sourceVmx, SnapshotRef snapshot)
     {
-        var src = new VmHandle(source.Name, source.Id);
+        var src = VmRef.Of(source);
         var target = $"{context.Host}/{source.Name}";
-        var hotLock = new FolderLock(sourceVmx.Folder.Child(".ceso-hot-copy.lock"), context.Host);
+        var lockFolder = sourceVmx.Folder.Child(".ceso-hot-copy.lock");
         var lockTitle = $"Lock '{source.Name}' against other hot copies";
         var snapshotTitle = $"Snapshot '{source.Name}' for a consistent copy";
         var removeTitle = $"Remove the snapshot Ceso made of '{source.Name}'";
@@ -37,8 +37,8 @@ internal sealed record HotCopy(IReadOnlyList<PlanStep> Acquire, IReadOnlyList<Pl
         // lock knows whether this run made it, so a second hot copy that finds it there never removes it.
         PlanStep[] acquire =
         [
-            context.Step(lockTitle, target, hotLock.Acquire, t => t.DeleteDirectory(hotLock.Folder)),
-            context.Step(snapshotTitle, target, t => t.CreateSnapshot(src, snapshot), t => t.RemoveSnapshot(src, snapshot)),
+            context.Step(lockTitle, target, new TakeLock(lockFolder), new DeleteDirectory(lockFolder)),
+            context.Step(snapshotTitle, target, new CreateSnapshot(src, snapshot), new RemoveSnapshot(src, snapshot)),
         ];
         // Cleanups: they run after the copy is finished or undone, and after Ctrl+C — also when their acquire step
         // failed or was cancelled (hostd may have made the snapshot all the same: it is then found by its unique name).
@@ -46,10 +46,10 @@ internal sealed record HotCopy(IReadOnlyList<PlanStep> Acquire, IReadOnlyList<Pl
         // waits on the snapshot's removal: while hostd may still be consolidating, no other hot copy may start.
         PlanStep[] release =
         [
-            context.Step(removeTitle, target, t => t.RemoveSnapshot(src, snapshot))
+            context.Step(removeTitle, target, new RemoveSnapshot(src, snapshot))
                 with { Kind = StepKind.Cleanup, Releases = snapshotTitle, Bound = ConsolidationBound(source) },
-            context.Step($"Unlock '{source.Name}'", target, t => hotLock.Release(t, context.ExistsAsync))
-                with { Kind = StepKind.Cleanup, Releases = lockTitle, After = removeTitle, Leaves = $"the lock folder {hotLock.Folder}" },
+            context.Step($"Unlock '{source.Name}'", target, new ReleaseLock(lockFolder))
+                with { Kind = StepKind.Cleanup, Releases = lockTitle, After = removeTitle, Leaves = $"the lock folder {lockFolder}" },
         ];
         return new HotCopy(acquire, release);
     }

@@ -2,6 +2,7 @@ using Ceso.Engine.Connection;
 using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -24,18 +25,23 @@ internal sealed class OperationContext(CesoSession session, CesoHome home)
     /// <summary>The host's name as errors and step targets show it.</summary>
     public string Host => Session.Server;
 
-    /// <summary>A step made of one host call (over both transports when the adapter has two) and its undo.</summary>
+    /// <summary>Runs the data steps of the plans made in this context (<see cref="Plan.Interpreter"/>).</summary>
+    public PlanInterpreter Interpreter { get; } = PlanInterpreter.For(session, home);
+
+    /// <summary>
+    /// A step that is data: a host action (over both transports when the adapter has two) and its undo, with the text
+    /// the interpreter renders for them (placeholders for ids a run learns).
+    /// </summary>
     /// <param name="title">Short title.</param>
     /// <param name="target">ShouldProcess target.</param>
-    /// <param name="call">The change.</param>
+    /// <param name="action">The change.</param>
     /// <param name="undo">Its undo.</param>
     /// <param name="coveredBy">For changes an earlier step's undo takes care of (a file in a new folder): how, as the undo text.</param>
     /// <param name="inside">The title of the earlier step whose undo removes this step's traces (<see cref="PlanStep.Inside"/>).</param>
-    public PlanStep Step(string title, string target, Func<IHostCommands, HostCall> call, Func<IHostCommands, HostCall>? undo = null, string? coveredBy = null,
-        string? inside = null)
+    public PlanStep Step(string title, string target, StepAction action, StepAction? undo = null, string? coveredBy = null, string? inside = null)
     {
-        var c = Commands.Combine(call);
-        var u = undo is null ? null : Commands.Combine(undo);
+        var c = Interpreter.Render(action);
+        undo ??= coveredBy is null ? null : new CoveredBy(coveredBy);
         return new PlanStep
         {
             Title = title,
@@ -43,16 +49,17 @@ internal sealed class OperationContext(CesoSession session, CesoHome home)
             Transport = c.Transport,
             Command = c.Command,
             FallbackCommand = c.FallbackCommand,
-            Ran = c.Ran,
-            Execute = c.Run,
-            ExecuteWithProgress = c.RunWithProgress,
-            UndoCommand = u?.Command ?? coveredBy,
-            Undo = u?.Run ?? (coveredBy is null ? null : _ => Task.CompletedTask),
-            UndoRan = u is null ? null : u.Ran,
+            Action = action,
+            UndoAction = undo,
+            UndoCommand = undo is null ? null : Interpreter.Render(undo).Command,
             Inside = inside,
             Payload = c.Payload,
         };
     }
+
+    /// <summary>A plan of this context's steps, run by its <see cref="Interpreter"/>.</summary>
+    public Plan Plan(string operation, string? vm, IReadOnlyList<PlanStep> steps, IReadOnlyList<string>? notes = null) =>
+        new() { Operation = operation, Host = Host, Vm = vm, Steps = steps, Notes = notes ?? [], Interpreter = Interpreter };
 
     /// <summary>
     /// How long deleting a new VM's folder may take as an undo: 10 minutes plus 2 s per GiB of disks it may hold

@@ -1,6 +1,6 @@
-using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -16,7 +16,7 @@ internal sealed class PowerVm(OperationContext context, VmGuards guards, TimeSpa
         var host = context.Host;
         var vm = await VmLookup.FindAsync(context, vmName, ct).ConfigureAwait(false);
         guards.CheckNotProtected(vm, action);
-        var h = new VmHandle(vm.Name, vm.Id);
+        var h = VmRef.Of(vm);
         var want = action == PowerAction.Start ? CesoPowerState.PoweredOn : action == PowerAction.Reset ? CesoPowerState.PoweredOn : CesoPowerState.PoweredOff;
         var steps = new List<PlanStep>();
         var target = $"{host}/{vm.Name}";
@@ -38,32 +38,13 @@ internal sealed class PowerVm(OperationContext context, VmGuards guards, TimeSpa
         {
             steps.Add(action switch
             {
-                PowerAction.Start => context.Step($"Power on '{vm.Name}'", target, t => t.PowerOn(h)),
-                PowerAction.Shutdown => context.Step($"Shut down the guest of '{vm.Name}' and wait until it is off", target,
-                    t => ThenWaitOff(t.Shutdown(h), vm)),
-                PowerAction.Kill => context.Step($"Power off '{vm.Name}'", target, t => t.PowerOff(h)),
-                _ => context.Step($"Reset '{vm.Name}'", target, t => t.Reset(h)),
+                PowerAction.Start => context.Step($"Power on '{vm.Name}'", target, new PowerOn(h)),
+                PowerAction.Shutdown => context.Step($"Shut down the guest of '{vm.Name}' and wait until it is off", target, new Shutdown(h, shutdownTimeout)),
+                PowerAction.Kill => context.Step($"Power off '{vm.Name}'", target, new PowerOff(h)),
+                _ => context.Step($"Reset '{vm.Name}'", target, new Reset(h)),
             });
         }
 
-        return (new Plan { Operation = action + "Vm", Host = host, Vm = vm.Name, Steps = steps }, vm);
+        return (context.Plan(action + "Vm", vm.Name, steps), vm);
     }
-
-    // A guest shutdown only asks VMware Tools; the step is done when the VM is off, and fails (never forcing) at the timeout.
-    private HostCall ThenWaitOff(HostCall shutdown, CesoVm vm) => new(shutdown.Transport, shutdown.Command, async ct =>
-    {
-        await shutdown.Run(ct).ConfigureAwait(false);
-        var deadline = DateTime.UtcNow + shutdownTimeout;
-        while ((await VmLookup.RefreshAsync(context.Session.Inventory, vm.Id, ct).ConfigureAwait(false))?.PowerState == CesoPowerState.PoweredOn)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new CesoException("ShutdownTimeout", CesoErrorKind.InvalidState,
-                    $"The guest of '{vm.Name}' did not shut down within {shutdownTimeout.TotalMinutes:0} min (are VMware Tools running?). Use Stop-CesoVm -Kill to power it off.")
-                { Target = vm.Name, Host = context.Host };
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
-        }
-    });
 }

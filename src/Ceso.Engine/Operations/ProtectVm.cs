@@ -16,7 +16,7 @@ internal sealed class ProtectVm(OperationContext context)
         var has = notes.Contains(VmxIdentity.ProtectedTag, StringComparison.Ordinal);
         if (has == protect)
         {
-            return (new Plan { Operation = protect ? "ProtectVm" : "UnprotectVm", Host = host, Vm = vm.Name, Steps = [] }, vm);
+            return (context.Plan(protect ? "ProtectVm" : "UnprotectVm", vm.Name, []), vm);
         }
 
         var newNotes = protect ? (notes.Length == 0 ? VmxIdentity.ProtectedTag : notes + "\n" + VmxIdentity.ProtectedTag)
@@ -25,6 +25,6 @@ internal sealed class ProtectVm(OperationContext context)
         var rewrite = await VmxRewrite.ReadAsync(context, vm, ct).ConfigureAwait(false);
         rewrite.Vmx.Set("annotation", newNotes);
         var step = rewrite.Step($"{(protect ? "Add" : "Remove")} {VmxIdentity.ProtectedTag} in the notes of '{vm.Name}'", $"{host}/{vm.Name}");
-        return (new Plan { Operation = protect ? "ProtectVm" : "UnprotectVm", Host = host, Vm = vm.Name, Steps = [step] }, vm);
+        return (context.Plan(protect ? "ProtectVm" : "UnprotectVm", vm.Name, [step]), vm);
     }
 }

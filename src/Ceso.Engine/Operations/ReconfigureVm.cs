@@ -3,6 +3,7 @@ using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -204,19 +205,19 @@ internal sealed class ReconfigureVm(OperationContext context, VmGuards guards)
             var file = $"{vm.Name}_{vmx.DiskSlots().Count}.vmdk";
             var disk = vmxPath.Folder.Child(file);
             var bytes = Positive(add, 1, 62 * 1024, "AddDiskGB") * 1073741824L;
-            steps.Add(context.Step($"Create disk {file} ({add} GB, thin)", target, t => t.CreateDisk(disk, bytes), t => t.DeleteDisk(disk)));
+            steps.Add(context.Step($"Create disk {file} ({add} GB, thin)", target, new CreateDisk(disk, bytes), new DeleteDisk(disk)));
             SetKey("scsi0.present", "TRUE");
             SetKey($"scsi0:{unit}.present", "TRUE");
             SetKey($"scsi0:{unit}.fileName", file);
             SetKey($"scsi0:{unit}.deviceType", "scsi-hardDisk");
         }
 
-        var h = new VmHandle(vm.Name, vm.Id);
+        var h = VmRef.Of(vm);
         if (changes.Count > 0)
         {
             // -WhatIf shows a step's notes with its command; the upload's text is a placeholder, so the changes go there.
             var rewriteStep = rewrite.Step($"Rewrite {vmxPath.FileName}: {string.Join("; ", changes)}", target) with { Notes = [$"changes {string.Join("; ", changes)}", .. notes] };
-            steps.Add(newMacs.Count == 0 ? rewriteStep : VmCopy.RecordingIdentity(rewriteStep, new IssuedIdentities(context.Home), newMacs));
+            steps.Add(newMacs.Count == 0 ? rewriteStep : VmCopy.RecordingIdentity(rewriteStep, newMacs));
         }
 
         if (r.ExtendDisk is { } ext)
@@ -235,10 +236,10 @@ internal sealed class ReconfigureVm(OperationContext context, VmGuards guards)
 
             var path = DatastorePath.Parse(d.Path);
             // hostd learns the new size when it reloads the VM.
-            steps.Add(context.Step($"Grow disk {ext.Index} to {ext.SizeGB} GB (cannot be undone)", target, t => Both(t.ExtendDisk(path, bytes), t.Reload(h))));
+            steps.Add(context.Step($"Grow disk {ext.Index} to {ext.SizeGB} GB (cannot be undone)", target, new Sequence([new ExtendDisk(path, bytes), new Reload(h)])));
         }
 
-        return (new Plan { Operation = "ReconfigureVm", Host = context.Host, Vm = vm.Name, Steps = steps, Notes = notes }, vm);
+        return (context.Plan("ReconfigureVm", vm.Name, steps, notes), vm);
     }
 
     private async Task<Plan> PlanHotAddAsync(CesoVm vm, ReconfigureRequest r, CancellationToken ct)
@@ -262,29 +263,14 @@ internal sealed class ReconfigureVm(OperationContext context, VmGuards guards)
             throw Refuse("hot-add needs the vSphere API (there is no vim-cmd for it); connect with -Credential, or");
         }
 
-        var h = new VmHandle(vm.Name, vm.Id);
-        var call = context.Commands.HotAdd(h, r.NumCpu == vm.NumCpu ? null : r.NumCpu, r.MemoryMB == vm.MemoryMB ? null : r.MemoryMB);
+        var h = VmRef.Of(vm);
+        var title = $"Hot-add to '{vm.Name}': {(r.NumCpu is null ? "" : $"{r.NumCpu} vCPU ")}{(r.MemoryMB is null ? "" : $"{r.MemoryMB} MB")}".TrimEnd();
         var steps = r.NumCpu == vm.NumCpu && r.MemoryMB == vm.MemoryMB ? [] : new List<PlanStep>
         {
-            new()
-            {
-                Title = $"Hot-add to '{vm.Name}': {(r.NumCpu is null ? "" : $"{r.NumCpu} vCPU ")}{(r.MemoryMB is null ? "" : $"{r.MemoryMB} MB")}".TrimEnd(),
-                Target = $"{context.Host}/{vm.Name}",
-                Transport = call.Transport,
-                Command = call.Command,
-                Ran = call.Ran,
-                Execute = call.Run,
-            },
+            context.Step(title, $"{context.Host}/{vm.Name}", new HotAdd(h, r.NumCpu == vm.NumCpu ? null : r.NumCpu, r.MemoryMB == vm.MemoryMB ? null : r.MemoryMB)),
         };
-        return new Plan { Operation = "ReconfigureVm", Host = context.Host, Vm = vm.Name, Steps = steps, Notes = ["hot-add cannot be undone while the VM runs"] };
+        return context.Plan("ReconfigureVm", vm.Name, steps, ["hot-add cannot be undone while the VM runs"]);
     }
-
-    private static HostCall Both(HostCall a, HostCall b) =>
-        new(a.Transport, () => $"{a.Command} && {b.Command}", async ct =>
-        {
-            await a.Run(ct).ConfigureAwait(false);
-            await b.Run(ct).ConfigureAwait(false);
-        });
 
     private long Positive(long value, long min, long max, string what) =>
         value >= min && value <= max ? value : throw context.Invalid("InvalidValue", $"-{what} {value} is out of range ({min}..{max}).", value.ToString(CultureInfo.InvariantCulture));

@@ -1,6 +1,6 @@
-using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -18,10 +18,10 @@ internal sealed class RemoveVm(OperationContext context, VmGuards guards)
             throw new CesoException("InvalidPowerState", CesoErrorKind.InvalidState, $"'{vm.Name}' is {vm.PowerState}; stop it first (Stop-CesoVm '{vm.Name}'), then remove it.") { Target = vmName, Host = host };
         }
 
-        var h = new VmHandle(vm.Name, vm.Id);
+        var h = VmRef.Of(vm);
         var step = keepFiles
-            ? context.Step($"Unregister '{vm.Name}' (files kept)", $"{host}/{vm.Name}", t => t.Unregister(h))
-            : context.Step($"Delete '{vm.Name}' and its files", $"{host}/{vm.Name}", t => t.Destroy(h));
-        return (new Plan { Operation = "RemoveVm", Host = host, Vm = vm.Name, Steps = [step] }, vm);
+            ? context.Step($"Unregister '{vm.Name}' (files kept)", $"{host}/{vm.Name}", new Unregister(h))
+            : context.Step($"Delete '{vm.Name}' and its files", $"{host}/{vm.Name}", new Destroy(h));
+        return (context.Plan("RemoveVm", vm.Name, [step]), vm);
     }
 }

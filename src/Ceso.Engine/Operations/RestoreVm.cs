@@ -4,6 +4,7 @@ using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Hosts.DiskIo;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -24,7 +25,7 @@ public sealed record RestoreVmRequest(string Backup, string Name, GuestInfoReque
 internal sealed class RestoreVm(OperationContext context, VmGuards guards)
 {
     /// <summary>Plans the restore (reads only: the backup's manifest, the host's VMs and datastores).</summary>
-    public async Task<(Plan Plan, VmHandle Vm)> PlanAsync(RestoreVmRequest r, BackupRepository repository, string repositoryLabel, CancellationToken ct)
+    public async Task<(Plan Plan, VmRef Vm)> PlanAsync(RestoreVmRequest r, BackupRepository repository, string repositoryLabel, CancellationToken ct)
     {
         var manifest = await repository.LoadSnapshotAsync(r.Backup, ct).ConfigureAwait(false);
         var name = r.Name;
@@ -67,11 +68,11 @@ internal sealed class RestoreVm(OperationContext context, VmGuards guards)
             rewrite.Vmx.Set(key, value);
         }
 
-        var vm = new VmHandle(name);
+        var vm = new VmRef(name);
         var target = $"{context.Host}/{name}";
         var steps = new List<PlanStep>();
         var createFolder = $"Create folder {folder}";
-        steps.Add(context.Step(createFolder, target, t => t.MakeDirectory(folder), t => t.DeleteDirectory(folder))
+        steps.Add(context.Step(createFolder, target, new MakeDirectory(folder), new DeleteDirectory(folder))
             with { UndoBound = OperationContext.FolderUndoBound(manifest.Disks.Sum(d => d.Capacity)) });
         foreach (var (from, to) in rewrite.Disks)
         {
@@ -84,7 +85,7 @@ internal sealed class RestoreVm(OperationContext context, VmGuards guards)
 
             var descriptor = folder.Child(to);
             var flat = descriptor.Folder.Child(Path.GetFileNameWithoutExtension(to) + "-flat.vmdk");
-            steps.Add(context.Step($"Create disk {to} thin ({BackupVm.FormatBytes(disk.Capacity)})", target, t => t.CreateDisk(descriptor, disk.Capacity), t => t.DeleteDisk(descriptor), inside: createFolder));
+            steps.Add(context.Step($"Create disk {to} thin ({BackupVm.FormatBytes(disk.Capacity)})", target, new CreateDisk(descriptor, disk.Capacity), new DeleteDisk(descriptor), inside: createFolder));
             steps.Add(WriteDiskStep(disk, flat, repository, repositoryLabel, writer, target, createFolder));
         }
 
@@ -113,14 +114,14 @@ internal sealed class RestoreVm(OperationContext context, VmGuards guards)
         notes.Add($"new BIOS UUID {VmxIdentity.ApiUuid(rewrite.BiosUuid)}, MAC(s) {string.Join(", ", rewrite.Macs)}, cloud-init instance-id {info.InstanceId}");
         var vmxPath = folder.Child(name + ".vmx");
         var finalVmx = rewrite.Vmx.ToString();
-        steps.Add(context.Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"removed with the folder {folder}", inside: createFolder) with { Notes = notes.ToList() });
-        steps.Add(context.Step($"Register '{name}'", target, t => t.Register(vmxPath, vm), t => t.Unregister(vm)));
+        steps.Add(context.Step($"Write {vmxPath.FileName}", target, new WriteFile(vmxPath, finalVmx), coveredBy: $"removed with the folder {folder}", inside: createFolder) with { Notes = notes.ToList() });
+        steps.Add(context.Step($"Register '{name}'", target, new Register(vmxPath, vm), new Unregister(vm)));
         if (r.PowerOn)
         {
-            steps.Add(context.Step($"Power on '{name}'", target, t => t.PowerOn(vm), t => t.PowerOff(vm)));
+            steps.Add(context.Step($"Power on '{name}'", target, new PowerOn(vm), new PowerOff(vm)));
         }
 
-        return (new Plan { Operation = "RestoreVm", Host = context.Host, Vm = name, Steps = steps, Notes = notes }, vm);
+        return (context.Plan("RestoreVm", name, steps, notes), vm);
     }
 
     private VmxFile ParseVmx(string text, string backupId)

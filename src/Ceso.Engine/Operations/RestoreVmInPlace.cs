@@ -4,6 +4,7 @@ using Ceso.Engine.Hosts;
 using Ceso.Engine.Hosts.DiskIo;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -33,7 +34,7 @@ internal sealed class RestoreVmInPlace(OperationContext context, VmGuards guards
     private static readonly string[] IdentityKeys = ["uuid.bios", "uuid.location", "vc.uuid", "displayName", "guestinfo.metadata", "guestinfo.metadata.encoding"];
 
     /// <summary>Plans the restore (reads only: the manifest, the VM, its .vmx and .nvram, the datastores).</summary>
-    public async Task<(Plan Plan, VmHandle Vm)> PlanAsync(RestoreInPlaceRequest r, BackupRepository repository, string repositoryLabel, CancellationToken ct)
+    public async Task<(Plan Plan, VmRef Vm)> PlanAsync(RestoreInPlaceRequest r, BackupRepository repository, string repositoryLabel, CancellationToken ct)
     {
         var manifest = await repository.LoadSnapshotAsync(r.Backup, ct).ConfigureAwait(false);
         var backupVmxText = manifest.Header.VmxText
@@ -118,7 +119,7 @@ internal sealed class RestoreVmInPlace(OperationContext context, VmGuards guards
 
         var writer = DiskBlockIo.WriterFor(context.Session.Host);
         var reader = DiskBlockIo.ReaderFor(context.Session.Host);
-        var handle = new VmHandle(vm.Name, vm.Id);
+        var handle = VmRef.Of(vm);
         var target = $"{context.Host}/{vm.Name}";
         var steps = new List<PlanStep>();
         foreach (var (disk, path) in stored)
@@ -126,7 +127,7 @@ internal sealed class RestoreVmInPlace(OperationContext context, VmGuards guards
             var fresh = Suffixed(path, NewSuffix);
             var freshFlat = fresh.Folder.Child(Path.GetFileNameWithoutExtension(fresh.FileName) + "-flat.vmdk");
             var create = $"Create disk {fresh.FileName} thin ({BackupVm.FormatBytes(disk.Capacity)})";
-            steps.Add(context.Step(create, target, t => t.CreateDisk(fresh, disk.Capacity), t => t.DeleteDisk(fresh)));
+            steps.Add(context.Step(create, target, new CreateDisk(fresh, disk.Capacity), new DeleteDisk(fresh)));
             steps.Add(RestoreVm.WriteDiskStep(disk, freshFlat, repository, repositoryLabel, writer, target, create));
             steps.Add(VerifyStep(disk, freshFlat, reader, target, create));
         }
@@ -134,8 +135,8 @@ internal sealed class RestoreVmInPlace(OperationContext context, VmGuards guards
         foreach (var (_, path) in stored)
         {
             var old = Suffixed(path, OldSuffix);
-            steps.Add(context.Step($"Set aside {path.FileName} as {old.FileName}", target, t => t.MoveDisk(path, old), t => t.MoveDisk(old, path)));
-            steps.Add(context.Step($"Put the restored {path.FileName} in its place", target, t => t.MoveDisk(Suffixed(path, NewSuffix), path), t => t.MoveDisk(path, Suffixed(path, NewSuffix))));
+            steps.Add(context.Step($"Set aside {path.FileName} as {old.FileName}", target, new MoveDisk(path, old), new MoveDisk(old, path)));
+            steps.Add(context.Step($"Put the restored {path.FileName} in its place", target, new MoveDisk(Suffixed(path, NewSuffix), path), new MoveDisk(path, Suffixed(path, NewSuffix))));
         }
 
         if (nvramFile is not null)
@@ -162,45 +163,26 @@ internal sealed class RestoreVmInPlace(OperationContext context, VmGuards guards
         }
 
         var reloadTitle = $"Write {rewrite.Path.FileName} from the backup (identity kept) and reload '{vm.Name}'";
-        var swapped = false;
-        var reload = rewrite.Step(reloadTitle, target);
-        steps.Add(reload with
-        {
-            Execute = async c =>
-            {
-                await reload.Execute(c).ConfigureAwait(false);
-                swapped = true;
-            },
-            ExecuteWithProgress = null,
-            Notes = notes,
-        });
+        steps.Add(rewrite.Step(reloadTitle, target) with { Notes = notes });
         if (r.PowerOn)
         {
-            steps.Add(context.Step($"Power on '{vm.Name}'", target, t => t.PowerOn(handle), t => t.PowerOff(handle)));
+            steps.Add(context.Step($"Power on '{vm.Name}'", target, new PowerOn(handle), new PowerOff(handle)));
         }
 
         // Only once the VM runs on the restored disks: the old ones go. Never undone; a failure is a warning.
         foreach (var (_, path) in stored)
         {
             var old = Suffixed(path, OldSuffix);
-            var delete = context.Step($"Delete the old {path.FileName} ({old.FileName})", target, t => t.DeleteDisk(old));
+            var delete = context.Step($"Delete the old {path.FileName} ({old.FileName})", target, new IfCompleted(reloadTitle, new DeleteDisk(old)));
             steps.Add(delete with
             {
                 Kind = StepKind.Cleanup,
                 Command = $"{delete.Command} — only once the restored disks are in place and '{vm.Name}' reloaded; otherwise nothing",
-                Execute = async c =>
-                {
-                    if (swapped)
-                    {
-                        await delete.Execute(c).ConfigureAwait(false);
-                    }
-                },
-                ExecuteWithProgress = null,
                 Leaves = $"the old disk {old} (remove it with vmkfstools -U {old.Vmfs})",
             });
         }
 
-        return (new Plan { Operation = "RestoreVmInPlace", Host = context.Host, Vm = vm.Name, Steps = steps, Notes = notes }, handle);
+        return (context.Plan("RestoreVmInPlace", vm.Name, steps, notes), handle);
     }
 
     private static bool IsIdentityKey(string key) =>

@@ -3,6 +3,7 @@ using Ceso.Engine.Connection;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -71,11 +72,11 @@ internal sealed class SetFirewallAllowlist(OperationContext context)
             var after = current with { AllowedAll = request.AllowAll, AllowedIPAddresses = wanted };
             var what = request.AllowAll ? "any address" : string.Join(", ", wanted);
             steps.Add(context.Step($"Allow {what} to reach {current.Name}", $"{host}/firewall/{current.Name}",
-                t => t.SetFirewallAllowlist(current, request.AllowAll, wanted),
-                t => t.SetFirewallAllowlist(after, current.AllowedAll, current.AllowedIPAddresses)));
+                new SetRulesetAllowlist(current, request.AllowAll, wanted),
+                new SetRulesetAllowlist(after, current.AllowedAll, current.AllowedIPAddresses)));
         }
 
-        var plan = new Plan { Operation = "SetFirewallAllowlist", Host = host, Steps = steps, Notes = notes };
+        var plan = context.Plan("SetFirewallAllowlist", null, steps, notes);
         return (plan, chosen);
     }
 

@@ -3,6 +3,7 @@ using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -34,8 +35,8 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
 {
     private string Host => context.Host;
 
-    /// <summary>The copy's plan and the handle of the new VM (its id is set when the register step runs).</summary>
-    public async Task<(Plan Plan, VmHandle Vm)> PlanAsync(CopySpec c, CancellationToken ct)
+    /// <summary>The copy's plan and the reference of the new VM (a run learns its id: <see cref="PlanResult.IdOf"/>).</summary>
+    public async Task<(Plan Plan, VmRef Vm)> PlanAsync(CopySpec c, CancellationToken ct)
     {
         var (source, name) = (c.Source, c.Name);
         guards.ValidateName(name);
@@ -78,19 +79,19 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
             rewrite.Vmx.Set(key, value);
         }
 
-        var vm = new VmHandle(name);
+        var vm = new VmRef(name);
         var target = $"{Host}/{name}";
         var steps = new List<PlanStep>();
-        var hot = c.Hot ? HotCopy.For(context, source, sourceVmx, new SnapshotHandle($"ceso-copy-{name}-{seed.Hex("snapshot", 4)}")) : null;
+        var hot = c.Hot ? HotCopy.For(context, source, sourceVmx, new SnapshotRef($"ceso-copy-{name}-{seed.Hex("snapshot", 4)}")) : null;
         steps.AddRange(hot?.Acquire ?? []);
         var createFolder = $"Create folder {folder}";
-        steps.Add(context.Step(createFolder, target, t => t.MakeDirectory(folder), t => t.DeleteDirectory(folder))
+        steps.Add(context.Step(createFolder, target, new MakeDirectory(folder), new DeleteDirectory(folder))
             with { UndoBound = OperationContext.FolderUndoBound(source.Disks.Sum(d => d.CapacityBytes)) });
         foreach (var (from, to) in rewrite.Disks)
         {
             var sourceDisk = ResolveDisk(sourceVmx, from);
             var targetDisk = folder.Child(to);
-            steps.Add(context.Step($"Copy disk {sourceDisk.FileName} thin", target, t => t.CopyDisk(sourceDisk, targetDisk), t => t.DeleteDisk(targetDisk), inside: createFolder));
+            steps.Add(context.Step($"Copy disk {sourceDisk.FileName} thin", target, new CopyDisk(sourceDisk, targetDisk), new DeleteDisk(targetDisk), inside: createFolder));
         }
 
         var notes = info.Notes.ToList();
@@ -102,16 +103,16 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
         var finalVmx = rewrite.Vmx.ToString();
         notes.Add($"new BIOS UUID {VmxIdentity.ApiUuid(rewrite.BiosUuid)}, MAC(s) {string.Join(", ", rewrite.Macs)}, cloud-init instance-id {info.InstanceId}");
         // The .vmx carries the guestinfo, so the choices made for the user are shown with the step that writes it.
-        var writeVmx = context.Step($"Write {vmxPath.FileName}", target, t => t.WriteFile(vmxPath, finalVmx), coveredBy: $"removed with the folder {folder}", inside: createFolder) with { Notes = notes.ToList() };
-        steps.Add(RecordingIdentity(writeVmx, issued, [rewrite.BiosUuid, .. rewrite.Macs]));
-        steps.Add(context.Step($"Register '{name}'", target, t => t.Register(vmxPath, vm), t => t.Unregister(vm)));
+        var writeVmx = context.Step($"Write {vmxPath.FileName}", target, new WriteFile(vmxPath, finalVmx), coveredBy: $"removed with the folder {folder}", inside: createFolder) with { Notes = notes.ToList() };
+        steps.Add(RecordingIdentity(writeVmx, [rewrite.BiosUuid, .. rewrite.Macs]));
+        steps.Add(context.Step($"Register '{name}'", target, new Register(vmxPath, vm), new Unregister(vm)));
         if (c.PowerOn)
         {
-            steps.Add(context.Step($"Power on '{name}'", target, t => t.PowerOn(vm), t => t.PowerOff(vm)));
+            steps.Add(context.Step($"Power on '{name}'", target, new PowerOn(vm), new PowerOff(vm)));
         }
 
         steps.AddRange(hot?.Release ?? []);
-        return (new Plan { Operation = c.Operation, Host = Host, Vm = name, Steps = steps, Notes = notes }, vm);
+        return (context.Plan(c.Operation, name, steps, notes), vm);
     }
 
     /// <summary>
@@ -163,24 +164,8 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
 
     // The step that writes the new identity records it as issued first (also if the write then fails: it may have
     // landed), so no later plan of this installation gives it out again.
-    internal static PlanStep RecordingIdentity(PlanStep step, IssuedIdentities issued, IReadOnlyList<string> identity)
-    {
-        var run = step.Execute;
-        var withProgress = step.ExecuteWithProgress;
-        return step with
-        {
-            Execute = ct =>
-            {
-                issued.Record(identity);
-                return run(ct);
-            },
-            ExecuteWithProgress = withProgress is null ? null : (progress, ct) =>
-            {
-                issued.Record(identity);
-                return withProgress(progress, ct);
-            },
-        };
-    }
+    internal static PlanStep RecordingIdentity(PlanStep step, IReadOnlyList<string> identity) =>
+        step with { Action = new RecordIdentities(identity, step.Action ?? throw new ArgumentException("The step is not data.", nameof(step))) };
 
     // The datastore must exist, and so must the portgroup when one is asked for.
     private async Task CheckPlacementAsync(string ds, string? network, CancellationToken ct)
@@ -230,7 +215,7 @@ internal sealed class VmCopy(OperationContext context, VmGuards guards)
         }
 
         var disk = folder.Child(rewrite.Disks[0].TargetFile);
-        return context.Step($"Grow {disk.FileName} to {gb} GB", target, t => t.ExtendDisk(disk, bytes), coveredBy: $"removed with the folder {folder}", inside: createFolder);
+        return context.Step($"Grow {disk.FileName} to {gb} GB", target, new ExtendDisk(disk, bytes), coveredBy: $"removed with the folder {folder}", inside: createFolder);
     }
 
     private static DatastorePath ResolveDisk(DatastorePath vmx, string fileName)

@@ -1,7 +1,7 @@
 using Ceso.Engine.Connection;
-using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 
 namespace Ceso.Engine.Operations;
 
@@ -29,11 +29,11 @@ public sealed class VmOperations
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Plans New-CesoVm.</summary>
-    public Task<(Plan Plan, VmHandle Vm)> PlanCreateAsync(CreateVmRequest r, CancellationToken ct = default) =>
+    public Task<(Plan Plan, VmRef Vm)> PlanCreateAsync(CreateVmRequest r, CancellationToken ct = default) =>
         new CreateVm(_context, _guards).PlanAsync(r, ct);
 
     /// <summary>Plans Copy-CesoVm.</summary>
-    public Task<(Plan Plan, VmHandle Vm)> PlanCloneAsync(CloneVmRequest r, CancellationToken ct = default) =>
+    public Task<(Plan Plan, VmRef Vm)> PlanCloneAsync(CloneVmRequest r, CancellationToken ct = default) =>
         new CloneVm(_context, _guards).PlanAsync(r, ct);
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Ceso.Engine.Planning.Actions;
+
 namespace Ceso.Engine.Planning;
 
 /// <summary>
@@ -32,8 +34,24 @@ public sealed record PlanStep
     /// </summary>
     public Func<Hosts.HostCallRun>? Ran { get; init; }
 
-    /// <summary>Runs the step.</summary>
-    public required Func<CancellationToken, Task> Execute { get; init; }
+    /// <summary>
+    /// What the step does, as data (a kind with typed arguments), when it is a host change: the plan's
+    /// <see cref="Plan.Interpreter"/> runs it, and <see cref="Command"/> is its rendering. Null for a step that is code
+    /// (a local change, a stream into a backup repository), which sets <see cref="Execute"/>.
+    /// </summary>
+    public StepAction? Action { get; init; }
+
+    /// <summary>The undo of <see cref="Action"/>, as data; null when there is none or the step is code (<see cref="Undo"/>).</summary>
+    public StepAction? UndoAction { get; init; }
+
+    /// <summary>
+    /// For a code step that needs what the run learns (the id of the VM an earlier step registered): makes the step for
+    /// one run from that run's <see cref="RunBindings"/>; the step as planned is only shown. Null for other steps.
+    /// </summary>
+    public Func<RunBindings, PlanStep>? PerRun { get; init; }
+
+    /// <summary>Runs the step (a code step; for a data step the interpreter sets it when the run starts).</summary>
+    public Func<CancellationToken, Task>? Execute { get; init; }
 
     /// <summary>Runs the step reporting percent done (long disk copies); null when the step cannot tell.</summary>
     public Func<IProgress<int>, CancellationToken, Task>? ExecuteWithProgress { get; init; }
@@ -115,7 +133,12 @@ public enum StepKind
 
 /// <summary>How a plan that ran ended.</summary>
 /// <param name="Warnings">Cleanups that failed: what is left on the host and how to remove it (the work itself is done).</param>
-public sealed record PlanResult(IReadOnlyList<string> Warnings);
+/// <param name="Run">What the run learnt (the ids of the VMs it registered).</param>
+public sealed record PlanResult(IReadOnlyList<string> Warnings, RunBindings? Run = null)
+{
+    /// <summary>The vmid of <paramref name="vm"/> after the run: learnt by registering it, or known before.</summary>
+    public string? IdOf(VmRef vm) => Run?.IdOf(vm) ?? vm.Id;
+}
 
 /// <summary>An operation as an ordered list of steps, built before anything runs; -WhatIf renders it, the real run executes it.</summary>
 public sealed record Plan
@@ -134,6 +157,12 @@ public sealed record Plan
 
     /// <summary>Decisions taken for the user that -WhatIf should show ("gateway defaults to 10.0.0.1").</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>
+    /// What runs the data steps (<see cref="PlanStep.Action"/>): the session's host adapter the plan was made for. Not
+    /// part of the plan's digest (the actions and their texts are); null for a plan of code steps only.
+    /// </summary>
+    public PlanInterpreter? Interpreter { get; init; }
 }
 
 /// <summary>Progress of a running plan.</summary>

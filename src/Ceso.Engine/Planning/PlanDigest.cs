@@ -6,7 +6,7 @@ namespace Ceso.Engine.Planning;
 
 /// <summary>
 /// A plan's digest: SHA-256 over everything the plan would do (operation, host, VM, and for every step its kind,
-/// title, target, transport, exact command, undo, fallback, notes and the SHA-256 of what it uploads). New identities
+/// title, target, transport, exact command, undo, fallback, notes, its action and undo as data, and the SHA-256 of what it uploads). New identities
 /// come from an <see cref="IdentitySeed"/>, so planning the same request against the same host state gives the same
 /// digest, and any change on the host that changes a command or an upload (a .vmx edited, a VM renamed) gives another.
 /// -WhatIf prints it and every audit record carries it, so an approval can be tied to exactly what was previewed.
@@ -17,6 +17,9 @@ public static class PlanDigest
 
     /// <summary>The digest of <paramref name="plan"/>: "sha256:" and 64 hex digits.</summary>
     public static string Of(Plan plan) => Cache.GetValue(plan, Compute);
+
+    /// <summary>Gives <paramref name="plan"/> a known digest: the plan as one run binds it keeps the digest of the plan as approved.</summary>
+    internal static void Keep(Plan plan, string digest) => Cache.AddOrUpdate(plan, digest);
 
     /// <summary>The short form people compare by eye: the first 16 hex digits.</summary>
     public static string Short(Plan plan) => Of(plan)["sha256:".Length..][..16];
@@ -51,6 +54,8 @@ public static class PlanDigest
             Field("undo", s.UndoCommand);
             Field("releases", s.Releases);
             Field("inside", s.Inside);
+            Field("action", s.Action is null ? null : PlanInterpreter.Canonical(s.Action));
+            Field("undo-action", s.UndoAction is null ? null : PlanInterpreter.Canonical(s.UndoAction));
             Field("payload", s.Payload is null ? null : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(s.Payload))));
             foreach (var note in s.Notes)
             {

@@ -72,9 +72,14 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
     /// the completed changes and running the cleanups when a change fails (or on Ctrl+C). A cleanup that fails is a
     /// warning in the result, never a reason to undo finished work.
     /// </summary>
-    public async Task<PlanResult> ExecuteAsync(Plan plan, IProgress<PlanProgress>? progress = null, CancellationToken ct = default)
+    public async Task<PlanResult> ExecuteAsync(Plan planned, IProgress<PlanProgress>? progress = null, CancellationToken ct = default)
     {
-        var run = new RunState(plan) { Progress = progress };
+        // The run's own bindings: data steps get their code from the plan's interpreter, so nothing a run learns is kept
+        // in the plan; the plan as run keeps the digest of the plan as approved.
+        var bindings = new RunBindings();
+        var plan = planned with { Steps = planned.Steps.Select(s => PlanInterpreter.BindStep(planned.Interpreter, s, bindings)).ToList() };
+        PlanDigest.Keep(plan, PlanDigest.Of(planned));
+        var run = new RunState(plan, bindings.Completed) { Progress = progress };
         for (var i = 0; i < plan.Steps.Count; i++)
         {
             var step = plan.Steps[i];
@@ -108,17 +113,18 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             run.Completed.Add(step.Title);
         }
 
-        return new PlanResult(await CleanUpAsync(run).ConfigureAwait(false));
+        return new PlanResult(await CleanUpAsync(run).ConfigureAwait(false), bindings);
     }
 
     /// <summary>What one run of a plan has done so far.</summary>
-    private sealed class RunState(Plan plan)
+    private sealed class RunState(Plan plan, HashSet<string> completed)
     {
         public Plan Plan { get; } = plan;
 
         public Stack<PlanStep> Done { get; } = new();
 
-        public HashSet<string> Completed { get; } = new(StringComparer.Ordinal);
+        /// <summary>Titles of the changes that completed (the run's bindings, which <c>IfCompleted</c> actions read).</summary>
+        public HashSet<string> Completed { get; } = completed;
 
         /// <summary>Titles of the changes that started (completed, failed or cancelled while they ran).</summary>
         public HashSet<string> Started { get; } = new(StringComparer.Ordinal);
@@ -211,7 +217,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
             }
             else
             {
-                await step.Execute(ct).ConfigureAwait(false);
+                await (step.Execute ?? throw new InvalidOperationException($"The step '{step.Title}' has nothing to run."))(ct).ConfigureAwait(false);
             }
         }
         catch (Exception e)

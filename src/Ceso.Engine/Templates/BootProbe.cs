@@ -10,6 +10,7 @@ using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Operations;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 using Ceso.Engine.Shell;
 
 namespace Ceso.Engine.Templates;
@@ -140,11 +141,12 @@ public sealed class BootProbe(CesoSession session, CesoHome home)
 
     // Polls the copy's power state until it is off (the probe powers the guest off once it has reported), then reads
     // the serial file. A read, so nothing to undo; its timeout names what was last seen.
-    private PlanStep WaitStep(BootProbeRun run, VmHandle vm, BootProbeRequest request, string target, string transport)
+    // The copy's id is learnt by its register step, so the step is made for each run from that run's bindings.
+    private PlanStep WaitStep(BootProbeRun run, VmRef probe, BootProbeRequest request, string target, string transport)
     {
         var command = $"every {request.PollInterval.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s until the guest has powered off (at most {Describe(request.Timeout)}): " +
-                      $"read the power state of {vm.Display} and the size of {run.SerialFile}; then read {run.SerialFile}";
-        async Task Wait(IProgress<StepStatus>? progress, CancellationToken ct)
+                      $"read the power state of {new VmHandle(probe.Name, probe.Id).Display} and the size of {run.SerialFile}; then read {run.SerialFile}";
+        async Task Wait(VmHandle vm, IProgress<StepStatus>? progress, CancellationToken ct)
         {
             var clock = Stopwatch.StartNew();
             var state = CesoPowerState.PoweredOn;
@@ -178,56 +180,66 @@ public sealed class BootProbe(CesoSession session, CesoHome home)
             }
         }
 
-        return new PlanStep
+        var planned = new PlanStep
         {
             Title = $"Wait for the report of '{run.ProbeVm}'",
             Target = target,
             Transport = transport,
             Command = command,
-            Execute = ct => Wait(null, ct),
-            ExecuteWithStatus = Wait,
             UndoCommand = "nothing to undo (reads only)",
             Undo = _ => Task.CompletedTask,
+        };
+        return planned with
+        {
+            PerRun = bindings => planned with
+            {
+                Execute = ct => Wait(bindings.Vm(probe), null, ct),
+                ExecuteWithStatus = (progress, ct) => Wait(bindings.Vm(probe), progress, ct),
+            },
         };
     }
 
     // The cleanup: finds out what is there and removes it — the copy powered off if it runs, destroyed (hostd deletes
     // its files), and its folder when anything is left (the serial file, a half-made copy). It releases the folder
     // step, so it runs whenever that step started.
-    private PlanStep RemoveStep(OperationContext context, VmHandle vm, DatastorePath folder, string target, string createFolder)
+    private PlanStep RemoveStep(OperationContext context, VmRef probe, DatastorePath folder, string target, string createFolder)
     {
-        var off = context.Commands.Combine(t => t.PowerOff(vm));
-        var destroy = context.Commands.Combine(t => t.Destroy(vm));
-        var rmdir = context.Commands.Combine(t => t.DeleteDirectory(folder));
-        return new PlanStep
+        var interpreter = context.Interpreter;
+        var off = interpreter.Render(new PowerOff(probe));
+        var destroy = interpreter.Render(new Destroy(probe));
+        var rmdir = interpreter.Render(new DeleteDirectory(folder));
+        var planned = new PlanStep
         {
-            Title = $"Remove the probe copy '{vm.Name}'",
+            Title = $"Remove the probe copy '{probe.Name}'",
             Target = target,
             Transport = destroy.Transport,
             Command = $"{off.Command} (if it runs); {destroy.Command}; {rmdir.Command} (if anything is left)",
             Kind = StepKind.Cleanup,
             Releases = createFolder,
-            Leaves = $"the VM '{vm.Name}' and its folder {folder}",
-            Execute = async ct =>
-            {
-                var seen = await VmLookup.RefreshAsync(session.Inventory, vm.Id ?? vm.Name, ct).ConfigureAwait(false);
-                if (seen is not null && seen.Name == vm.Name)
-                {
-                    vm.Id = seen.Id;
-                    if (seen.PowerState != CesoPowerState.PoweredOff)
-                    {
-                        await context.Commands.Combine(t => t.PowerOff(vm)).Run(ct).ConfigureAwait(false);
-                    }
-
-                    await context.Commands.Combine(t => t.Destroy(vm)).Run(ct).ConfigureAwait(false);
-                }
-
-                if (await session.Files.ExistsAsync(folder, ct).ConfigureAwait(false))
-                {
-                    await context.Commands.Combine(t => t.DeleteDirectory(folder)).Run(ct).ConfigureAwait(false);
-                }
-            },
+            Leaves = $"the VM '{probe.Name}' and its folder {folder}",
         };
+        return planned with { PerRun = bindings => planned with { Execute = ct => RemoveAsync(bindings, ct) } };
+
+        async Task RemoveAsync(RunBindings bindings, CancellationToken ct)
+        {
+            var vm = bindings.Vm(probe);
+            var seen = await VmLookup.RefreshAsync(session.Inventory, vm.Id ?? vm.Name, ct).ConfigureAwait(false);
+            if (seen is not null && seen.Name == vm.Name)
+            {
+                vm.Id = seen.Id;
+                if (seen.PowerState != CesoPowerState.PoweredOff)
+                {
+                    await interpreter.Compile(new PowerOff(probe), bindings).Run(ct).ConfigureAwait(false);
+                }
+
+                await interpreter.Compile(new Destroy(probe), bindings).Run(ct).ConfigureAwait(false);
+            }
+
+            if (await session.Files.ExistsAsync(folder, ct).ConfigureAwait(false))
+            {
+                await interpreter.Compile(new DeleteDirectory(folder), bindings).Run(ct).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task<long> SizeAsync(DatastorePath file, CancellationToken ct)

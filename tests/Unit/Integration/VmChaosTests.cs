@@ -172,12 +172,12 @@ public sealed class VmChaosTests(TestBed bed)
         var mark = bed.Calls().Count;
         try
         {
-            await executor.ExecuteAsync(plan);
+            var result = await executor.ExecuteAsync(plan);
             var calls = bed.CallsSince(mark);
             Assert.Contains(calls, c => c.Channel == "soap" && c.Name == "MakeDirectory");
             Assert.Contains(calls, c => c.Channel == "ssh" && c.Kind == "exec" && c.Name.StartsWith("vim-cmd solo/registervm", StringComparison.Ordinal));
             Assert.DoesNotContain(calls, c => c.Channel == "soap" && c.Name == "CopyVirtualDisk_Task");
-            Assert.NotNull(handle.Id);
+            Assert.NotNull(result.IdOf(handle));
             Assert.NotNull(await vms.RefreshAsync("free01"));
         }
         finally
@@ -230,8 +230,9 @@ public sealed class VmChaosTests(TestBed bed)
         {
             var (first, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "hotA", Hot = true });
             var (second, _) = await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "hotB", Hot = true });
-            // Run the first up to its copy (lock + snapshot held), then try the second.
-            await first.Steps[0].Execute(CancellationToken.None);
+            // Run the first up to its copy (lock + snapshot held), then try the second. A step is data: one run's code is bound to it.
+            var held = first.Interpreter!.Bind(first.Steps[0], new RunBindings());
+            await held.Execute!(CancellationToken.None);
             try
             {
                 var e = await Assert.ThrowsAsync<PlanFailedException>(() => executor.ExecuteAsync(second));
@@ -245,7 +246,7 @@ public sealed class VmChaosTests(TestBed bed)
             }
             finally
             {
-                await first.Steps[0].Undo!(CancellationToken.None);
+                await held.Undo!(CancellationToken.None);
             }
 
             await executor.ExecuteAsync((await vms.PlanCloneAsync(new CloneVmRequest { Source = "vm03", Name = "hotA", Hot = true })).Plan);
@@ -364,6 +365,8 @@ public sealed class VmChaosTests(TestBed bed)
             var sabotage = plan.Steps[0] with
             {
                 Title = "Remove the snapshot behind Ceso's back",
+                Action = null, // a code step: the sabotage is not a host action of Ceso's
+                UndoAction = null,
                 Execute = async ct => (await ssh.Ssh!.RunAsync(ShellQuote.Join("vim-cmd", "vmsvc/snapshot.removeall", id), ct)).EnsureSuccess("bed"),
                 Undo = null,
                 FallbackCommand = null,

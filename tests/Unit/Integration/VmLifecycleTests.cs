@@ -68,10 +68,10 @@ public sealed class VmLifecycleTests(TestBed bed)
                 PowerOn = true,
             });
             Assert.Contains("<vmid of", plan.Steps[^1].Command); // the preview cannot know the new id
-            await ops.Executor.ExecuteAsync(plan);
+            var result = await ops.Executor.ExecuteAsync(plan);
 
             var vm = (await ops.Vms.RefreshAsync(name))!;
-            Assert.Equal(handle.Id, vm.Id);
+            Assert.Equal(result.IdOf(handle), vm.Id); // the run learnt it (the plan keeps none)
             Assert.Equal(CesoPowerState.PoweredOn, vm.PowerState);
             var powerOn = AuditLog.Open(bed.Home, new Redactor()).Read().Last(r => r.Vm == name && r.Result == "ok");
             Assert.Contains(vm.Id, powerOn.Command); // the audit log has the id the host gave

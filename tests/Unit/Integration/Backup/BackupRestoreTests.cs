@@ -78,7 +78,7 @@ public sealed class BackupRestoreTests(TestBed bed) : IDisposable
             }
 
             var (restore, handle) = await BackupOperations.PlanRestoreAsync(restoreSession, bed.Home, repo, new RestoreVmRequest(run.Snapshot.Id[..8], restored));
-            await executor.ExecuteAsync(restore);
+            var restoredRun = await executor.ExecuteAsync(restore);
             if (!ReferenceEquals(restoreSession, session))
             {
                 await restoreSession.DisposeAsync();
@@ -89,7 +89,7 @@ public sealed class BackupRestoreTests(TestBed bed) : IDisposable
             Assert.True(allocated < capacity / 4, $"the restored disk is not thin: {allocated} of {capacity} bytes allocated");
             var source = (await vms.RefreshAsync(name))!;
             var copy = (await vms.RefreshAsync(restored))!;
-            Assert.Equal(handle.Id, copy.Id);
+            Assert.Equal(restoredRun.IdOf(handle), copy.Id);
             Assert.NotEqual(source.BiosUuid, copy.BiosUuid);
             Assert.DoesNotContain(copy.Nics[0].MacAddress, source.Nics.Select(n => n.MacAddress));
         }
