@@ -53,29 +53,35 @@ public abstract partial class CesoCmdlet
         }
 
         ps.Commands.Clear();
-        // -ErrorAction Stop: Get-Secret reports a missing secret as a non-terminating error (GetSecretNotFound); stopping
-        // turns it into the exception caught below, whatever $ErrorActionPreference the caller has.
-        ps.AddCommand("Get-Secret").AddParameter("Name", name).AddParameter("ErrorAction", ActionPreference.Stop);
+        // -ErrorAction Continue, whatever $ErrorActionPreference the caller has: Get-Secret reports a missing secret as a
+        // non-terminating error (GetSecretNotFound), read here from the nested pipeline's error stream, so that the
+        // caller's $Error holds Get-Secret's record rather than a bare stop exception.
+        ps.AddCommand("Get-Secret").AddParameter("Name", name).AddParameter("ErrorAction", ActionPreference.Continue);
         if (vault is not null) ps.AddParameter("Vault", vault);
         System.Collections.ObjectModel.Collection<PSObject> found;
         try
         {
             found = ps.Invoke();
         }
-        catch (RuntimeException e) when (e.ErrorRecord is { } record &&
-            (record.FullyQualifiedErrorId.StartsWith("GetSecretNotFound", StringComparison.Ordinal) || record.CategoryInfo.Category == ErrorCategory.ObjectNotFound))
-        {
-            throw NotFound(name, vault, e);
-        }
         catch (RuntimeException e)
         {
-            throw new CesoException("SecretManagementFailed", CesoErrorKind.InvalidState,
-                $"Get-Secret -Name '{name}'{In(vault)} failed: {e.ErrorRecord?.ToString() ?? e.Message} Check the vault (Get-SecretVault, Test-SecretVault; a SecretStore vault may need Unlock-SecretStore).", e)
-            { Target = name };
+            throw Failed(name, vault, e.ErrorRecord, e);
         }
 
-        return found.FirstOrDefault(o => o is not null)?.BaseObject ?? throw NotFound(name, vault, null);
+        if (found.FirstOrDefault(o => o is not null)?.BaseObject is { } secret)
+        {
+            return secret;
+        }
+
+        var error = ps.Streams.Error.FirstOrDefault();
+        return error is null || error.FullyQualifiedErrorId.StartsWith("GetSecretNotFound", StringComparison.Ordinal) || error.CategoryInfo.Category == ErrorCategory.ObjectNotFound
+            ? throw NotFound(name, vault, error?.Exception)
+            : throw Failed(name, vault, error, error.Exception);
     }
+
+    private static CesoException Failed(string name, string? vault, ErrorRecord? error, Exception inner) => new("SecretManagementFailed", CesoErrorKind.InvalidState,
+        $"Get-Secret -Name '{name}'{In(vault)} failed: {error?.ToString() ?? inner.Message} Check the vault (Get-SecretVault, Test-SecretVault; a SecretStore vault may need Unlock-SecretStore).", inner)
+    { Target = name };
 
     private static CesoException NotFound(string name, string? vault, Exception? inner) => new("SecretNotFound", CesoErrorKind.NotFound,
         $"SecretManagement has no secret named '{name}'{In(vault)}. Run Get-SecretInfo to list the secrets, or add it with Set-Secret -Name '{name}'.", inner)
