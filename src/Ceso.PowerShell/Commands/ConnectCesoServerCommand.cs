@@ -128,7 +128,12 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
             return;
         }
 
-        var agentCredential = AgentAccount is null ? null : new Ceso.Engine.Security.AgentCredentialStore(Home).Read(AgentAccount);
+        Ceso.Engine.Security.AgentCredential? agentCredential = null;
+        if (AgentAccount is not null && !TryRunEngine(ct => new Ceso.Engine.Security.AgentCredentialStore(Home).ReadAsync(AgentAccount, ct), AgentAccount, out agentCredential))
+        {
+            return; // the credential store could not give the password (locked, unavailable): the error says why
+        }
+
         if (AgentAccount is not null && (agentCredential is null || Credential is not null || CredentialName is not null))
         {
             WriteError(ErrorMapper.ToErrorRecord(new Ceso.Engine.CesoException("AgentAccountNotFound", Ceso.Engine.CesoErrorKind.NotFound, agentCredential is null
