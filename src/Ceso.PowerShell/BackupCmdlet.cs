@@ -10,8 +10,8 @@ using Ceso.Engine.Security.Credentials;
 namespace Ceso.PowerShell;
 
 /// <summary>
-/// Base of the backup cmdlets: where a repository password comes from (-Password, else CESO_REPOSITORY_PASSWORD, read
-/// here at the edge, else the credential store's entry <c>repository:&lt;name&gt;</c> for a registered name), opening a
+/// Base of the backup cmdlets: where a repository password comes from (-Password, else the SecretManagement secret
+/// -PasswordSecretName, else CESO_REPOSITORY_PASSWORD, read here at the edge, else the credential store's entry <c>repository:&lt;name&gt;</c> for a registered name), opening a
 /// repository by name or path, and the registered repositories. A password never reaches
 /// an error, a verbose line, -WhatIf text or the audit log: the plan runners get it as a secret to mask.
 /// </summary>
@@ -83,11 +83,66 @@ public abstract class BackupCmdlet : CesoCmdlet
         }
     }
 
-    /// <summary>The password in plain text: <paramref name="password"/>, else $env:CESO_REPOSITORY_PASSWORD, else null.</summary>
-    protected static string? PlainPassword(SecureString? password) =>
-        password is not null
-            ? new NetworkCredential("", password).Password
-            : Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+    /// <summary>
+    /// The name of a SecureString or string secret in PowerShell SecretManagement (Get-Secret) that is the repository
+    /// password, instead of -Password; needs the module Microsoft.PowerShell.SecretManagement and a vault. Masked like
+    /// a given password.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PasswordSecretName { get; set; }
+
+    /// <summary>The SecretManagement vault -PasswordSecretName is read from; default: the default vault, then every registered vault.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Vault { get; set; }
+
+    private string? _secretPassword;
+
+    /// <summary>
+    /// The password in plain text: <paramref name="password"/>, else the SecretManagement secret -PasswordSecretName
+    /// (read once per call; a failure ends the cmdlet, since every input would fail the same way), else
+    /// $env:CESO_REPOSITORY_PASSWORD, else null. -Password with -PasswordSecretName is <c>PasswordAmbiguous</c>.
+    /// </summary>
+    protected string? PlainPassword(SecureString? password)
+    {
+        if (PasswordSecretName is null)
+        {
+            if (Vault is not null)
+            {
+                ThrowTerminatingError(ErrorMapper.ToErrorRecord(new CesoException("VaultWithoutSecretName", CesoErrorKind.InvalidArgument,
+                    "-Vault names the SecretManagement vault of -PasswordSecretName; give -PasswordSecretName too, or leave -Vault out."), Vault));
+            }
+
+            return password is not null
+                ? new NetworkCredential("", password).Password
+                : Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+        }
+
+        if (password is not null)
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(new CesoException("PasswordAmbiguous", CesoErrorKind.InvalidArgument,
+                "-Password and -PasswordSecretName both give the repository password; give one of them."), PasswordSecretName));
+        }
+
+        if (_secretPassword is null)
+        {
+            try
+            {
+                _secretPassword = GetSecretPassword(PasswordSecretName, Vault);
+            }
+            catch (CesoException e)
+            {
+                ThrowTerminatingError(ErrorMapper.ToErrorRecord(e, PasswordSecretName));
+                throw; // not reached: ThrowTerminatingError throws
+            }
+
+            _storedPasswords.Add(_secretPassword);
+            WriteVerbose($"The repository password comes from the SecretManagement secret '{PasswordSecretName}'{(Vault is null ? "" : $" in vault '{Vault}'")}.");
+        }
+
+        return _secretPassword;
+    }
 
     /// <summary>
     /// Opens a repository (a name in config.yaml, or a path relative to the PowerShell location); on failure writes one

@@ -29,10 +29,10 @@ public abstract partial class CesoCmdlet : PSCmdlet, IDisposable
     private CesoHome? _home;
 
     /// <summary>
-    /// Ceso's home for this invocation: $CESO_HOME, else ~/.ceso, read once here at the edge and passed into the engine
-    /// explicitly (the engine reads no environment).
+    /// Ceso's home for this invocation: $CESO_HOME, else ~/.ceso, with the credential store's settings (CESO_CREDENTIAL_*),
+    /// read once here at the edge and passed into the engine explicitly (the engine reads no environment).
     /// </summary>
-    protected CesoHome Home => _home ??= CesoHome.FromEnvironment();
+    protected CesoHome Home => _home ??= CesoHome.FromEnvironment() with { CredentialSettings = CredentialSettings() };
 
     /// <summary>Disposes the cancellation source.</summary>
     public void Dispose()

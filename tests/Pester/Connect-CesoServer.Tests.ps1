@@ -1,6 +1,7 @@
 #Requires -Modules Pester
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestBed.ps1')
+    . (Join-Path $PSScriptRoot 'FakeSecretManagement.ps1')
     Import-CesoBuiltModule
     $script:Bed = Start-CesoTestBed -VmCount 1
 }
@@ -69,5 +70,66 @@ Describe 'Connect-CesoServer' {
     It 'connects even under -WhatIf, so later previews can read the host' {
         $s = Connect-CesoTestBed $script:Bed -WhatIf
         $s | Should -Not -BeNullOrEmpty
+    }
+
+    Context '-SecretName (PowerShell SecretManagement, here a fake module of that name)' {
+        BeforeAll {
+            $script:FakeRoot = New-FakeSecretManagement
+            $script:OldModulePath = Enable-FakeSecretManagement $script:FakeRoot
+            $i = $script:Bed.Info
+            Set-Secret -Name ceso-api -Secret (Get-CesoTestBedCredential $script:Bed)
+            Set-Secret -Name ceso-api-other -Secret (Get-CesoTestBedCredential $script:Bed) -Vault OtherVault
+            Set-Secret -Name just-a-password -Secret 'Connect-Plain-5e0d'
+            $script:Soap = @{ Server = $i.soapHost; Port = $i.soapPort; Transport = 'Soap'; WarningAction = 'SilentlyContinue' }
+        }
+        AfterAll {
+            Disable-FakeSecretManagement $script:OldModulePath
+            Remove-Item -Recurse -Force $script:FakeRoot
+        }
+
+        It 'logs in to the API with the PSCredential that Get-Secret returns' {
+            $s = Connect-CesoServer @script:Soap -SecretName ceso-api
+            $s.SoapConnected | Should -BeTrue
+            (Get-CesoVm).Count | Should -Be 1
+        }
+
+        It 'reads the secret from the vault -Vault names' {
+            (Connect-CesoServer @script:Soap -SecretName ceso-api-other -Vault OtherVault).SoapConnected | Should -BeTrue
+            { Connect-CesoServer @script:Soap -SecretName ceso-api -Vault OtherVault -ErrorAction Stop } |
+                Should -Throw -ErrorId 'SecretNotFound,Ceso.PowerShell.Commands.ConnectCesoServerCommand'
+        }
+
+        It 'a secret that does not exist is SecretNotFound, with the name as target' {
+            $e = @(Connect-CesoServer @script:Soap -SecretName no-such-secret -ErrorAction Continue 2>&1)
+            $e[0].FullyQualifiedErrorId | Should -Be 'SecretNotFound,Ceso.PowerShell.Commands.ConnectCesoServerCommand'
+            $e[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $e[0].TargetObject | Should -Be 'no-such-secret'
+            Get-CesoServer | Should -BeNullOrEmpty
+        }
+
+        It 'a secret that is not a PSCredential is SecretWrongType' {
+            { Connect-CesoServer @script:Soap -SecretName just-a-password -ErrorAction Stop } |
+                Should -Throw -ErrorId 'SecretWrongType,Ceso.PowerShell.Commands.ConnectCesoServerCommand'
+        }
+
+        It '-SecretName with -Credential or -CredentialName is CredentialAmbiguous, before anything is read' {
+            { Connect-CesoServer @script:Soap -SecretName no-such-secret -Credential (Get-CesoTestBedCredential $script:Bed) -ErrorAction Stop } |
+                Should -Throw -ErrorId 'CredentialAmbiguous,Ceso.PowerShell.Commands.ConnectCesoServerCommand'
+            { Connect-CesoServer @script:Soap -SecretName no-such-secret -CredentialName esx01 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'CredentialAmbiguous,Ceso.PowerShell.Commands.ConnectCesoServerCommand'
+        }
+
+        It 'without the module installed it is SecretManagementNotInstalled, which says what to do' {
+            $path = $env:PSModulePath
+            try {
+                Disable-FakeSecretManagement $script:OldModulePath
+                $e = @(Connect-CesoServer @script:Soap -SecretName ceso-api -ErrorAction Continue 2>&1)
+            }
+            finally { $env:PSModulePath = $path; Import-Module Microsoft.PowerShell.SecretManagement -Global }
+            $e[0].FullyQualifiedErrorId | Should -Be 'SecretManagementNotInstalled,Ceso.PowerShell.Commands.ConnectCesoServerCommand'
+            $e[0].TargetObject | Should -Be 'ceso-api'
+            $e[0].Exception.Message | Should -Match 'Install-PSResource Microsoft\.PowerShell\.SecretManagement'
+            $e[0].Exception.Message | Should -Match 'Save-CesoCredential'
+        }
     }
 }

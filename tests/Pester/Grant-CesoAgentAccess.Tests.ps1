@@ -2,6 +2,9 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestBed.ps1')
     Import-CesoBuiltModule
+    # The agents' passwords go to the credential store: here the encrypted file under the test bed's CESO_HOME.
+    $script:OldCredentialStore = @{ Store = $env:CESO_CREDENTIAL_STORE; Pass = $env:CESO_CREDENTIAL_PASSPHRASE }
+    $env:CESO_CREDENTIAL_STORE = 'file'; $env:CESO_CREDENTIAL_PASSPHRASE = 'pester-agent-passphrase-3b9e'
     $script:Bed = Start-CesoTestBed -VmCount 3
     $script:RepoPath = New-CesoTestRepository $script:Bed -Name nas
     $null = Connect-CesoTestBed $script:Bed
@@ -26,6 +29,7 @@ BeforeAll {
     }
 }
 AfterAll {
+    $env:CESO_CREDENTIAL_STORE = $script:OldCredentialStore.Store; $env:CESO_CREDENTIAL_PASSPHRASE = $script:OldCredentialStore.Pass
     Remove-Item Env:CESO_AGENT -ErrorAction SilentlyContinue
     Stop-CesoTestBed $script:Bed
 }

@@ -1,6 +1,7 @@
 #Requires -Modules Pester
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestBed.ps1')
+    . (Join-Path $PSScriptRoot 'FakeSecretManagement.ps1')
     Import-CesoBuiltModule
     # No host is involved: a throw-away CESO_HOME is enough.
     $script:SavedHome = $env:CESO_HOME
@@ -59,6 +60,39 @@ Describe 'New-CesoBackupRepository' {
         { New-CesoBackupRepository -Name nopw -Path $path -ErrorAction Stop } |
             Should -Throw -ErrorId 'RepositoryPasswordRequired,Ceso.PowerShell.Commands.NewCesoBackupRepositoryCommand'
         Test-Path $path | Should -BeFalse
+    }
+
+    Context '-PasswordSecretName (PowerShell SecretManagement, here a fake module of that name)' {
+        BeforeAll {
+            $script:FakeRoot = New-FakeSecretManagement
+            $script:OldModulePath = Enable-FakeSecretManagement $script:FakeRoot
+            Set-Secret -Name repo-pw -Secret 'pester-new-repo-secret'
+            Set-Secret -Name a-credential -Secret ([pscredential]::new('u', $script:Secret))
+        }
+        AfterAll {
+            Disable-FakeSecretManagement $script:OldModulePath
+            Remove-Item -Recurse -Force $script:FakeRoot
+        }
+
+        It 'creates the repository with the secret as its password, which -Password then opens' {
+            $repo = New-CesoBackupRepository -Name vaulted -Path (Join-Path $env:CESO_HOME 'vaulted') -PasswordSecretName repo-pw -Confirm:$false
+            $repo.Encrypted | Should -BeTrue
+            Get-CesoBackup -Repository vaulted -Password $script:Secret | Should -BeNullOrEmpty
+            Get-CesoBackup -Repository vaulted -PasswordSecretName repo-pw | Should -BeNullOrEmpty
+        }
+
+        It 'refuses -PasswordSecretName with -Password or -NoEncryption (PasswordAmbiguous), a PSCredential secret (SecretWrongType), and -Vault alone' {
+            $path = Join-Path $env:CESO_HOME 'ambiguous'
+            { New-CesoBackupRepository -Name ambiguous -Path $path -PasswordSecretName repo-pw -Password $script:Secret -ErrorAction Stop } |
+                Should -Throw -ErrorId 'PasswordAmbiguous,Ceso.PowerShell.Commands.NewCesoBackupRepositoryCommand'
+            { New-CesoBackupRepository -Name ambiguous -Path $path -PasswordSecretName repo-pw -NoEncryption -ErrorAction Stop } |
+                Should -Throw -ErrorId 'PasswordAmbiguous,Ceso.PowerShell.Commands.NewCesoBackupRepositoryCommand'
+            { New-CesoBackupRepository -Name ambiguous -Path $path -PasswordSecretName a-credential -ErrorAction Stop } |
+                Should -Throw -ErrorId 'SecretWrongType,Ceso.PowerShell.Commands.NewCesoBackupRepositoryCommand'
+            { New-CesoBackupRepository -Name ambiguous -Path $path -Password $script:Secret -Vault FakeVault -ErrorAction Stop } |
+                Should -Throw -ErrorId 'VaultWithoutSecretName,Ceso.PowerShell.Commands.NewCesoBackupRepositoryCommand'
+            Test-Path $path | Should -BeFalse
+        }
     }
 
     It 'fails with RepositoryNameExists for a registered name' {

@@ -1,10 +1,11 @@
 #Requires -Modules Pester
 # The secrets corpus: distinctive secrets (the test bed's API password, a repository password, the credential store's
-# passphrase, a wrong password) go through connects, a saved credential, a backup, -WhatIf runs, a failing login,
-# -Verbose and -Debug; none may appear in the audit log, error records, -WhatIf text, verbose/debug output, any
+# passphrase, a wrong password) go through connects, a saved credential, SecretManagement secrets (-SecretName,
+# -PasswordSecretName, through a fake module of that name), a backup, -WhatIf runs, a failing login, -Verbose and -Debug; none may appear in the audit log, error records, -WhatIf text, verbose/debug output, any
 # process's arguments, or any file under $CESO_HOME but the encrypted store.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestBed.ps1')
+    . (Join-Path $PSScriptRoot 'FakeSecretManagement.ps1')
     Import-CesoBuiltModule
     $script:Old = @{ Store = $env:CESO_CREDENTIAL_STORE; Pass = $env:CESO_CREDENTIAL_PASSPHRASE }
 
@@ -121,9 +122,38 @@ Describe 'Secrets never leak' {
         $script:Shown.Add((Get-Text $made)); $script:Shown.Add((Get-Text $backup)); $script:Shown.Add((Get-Text $listed))
 
         (Get-CesoCredential repository:corpus).Kind | Should -Be 'Password'
-        @($backup | Where-Object { $_ -is [Management.Automation.ErrorRecord] }) | Should -BeNullOrEmpty
         @($listed | Where-Object { $_.PSObject.TypeNames -contains 'Ceso.Engine.Model.CesoBackup' -or $_.GetType().Name -eq 'CesoBackup' }).Count | Should -Be 1
         (Get-Text $backup) | Should -Match "comes from the file credential store \(entry 'repository:corpus'\)"
+    }
+
+    It 'connects with -SecretName and reads a repository with -PasswordSecretName (SecretManagement), a failing login or a missing secret without any secret' {
+        $root = New-FakeSecretManagement
+        $old = Enable-FakeSecretManagement $root
+        try {
+            Set-Secret -Name corpus-api -Secret (Get-CesoTestBedCredential $script:Bed)
+            Set-Secret -Name corpus-wrong -Secret $script:Wrong
+            Set-Secret -Name corpus-repo -Secret $script:RepoPassword
+            Get-CesoServer | Disconnect-CesoServer -Confirm:$false
+            $out = @(Connect-CesoServer $script:Bed.Info.soapHost -SecretName corpus-api @script:Ssh -Verbose -Debug -ErrorAction Continue *>&1)
+            $listed = @(Get-CesoBackup -Repository corpus -PasswordSecretName corpus-repo -Verbose -Debug -ErrorAction Continue *>&1)
+            $login = @(Connect-CesoServer $script:Bed.Info.soapHost -SecretName corpus-wrong -Port $script:Bed.Info.soapPort -Transport Soap -Verbose -Debug -WarningAction SilentlyContinue -ErrorAction Continue *>&1)
+            # A secret that cannot be read ends the backup cmdlet (every input would fail the same way).
+            $missing = try { @(Get-CesoBackup -Repository corpus -PasswordSecretName no-such-secret -Verbose -ErrorAction Continue *>&1) } catch { @($_) }
+        }
+        finally {
+            Disable-FakeSecretManagement $old
+            Remove-Item -Recurse -Force $root
+        }
+        foreach ($r in $out, $listed, $login, $missing) { $script:Shown.Add((Get-Text $r)) }
+
+        (Get-CesoServer | Where-Object IsDefault).SoapConnected | Should -BeTrue
+        @($out | Where-Object { $_ -is [Management.Automation.ErrorRecord] }) | Should -BeNullOrEmpty
+        (Get-Text $out) | Should -Match "comes from the SecretManagement secret 'corpus-api'"
+        @($listed | Where-Object { $_.GetType().Name -eq 'CesoBackup' }).Count | Should -Be 1
+        (Get-Text $listed) | Should -Match "comes from the SecretManagement secret 'corpus-repo'"
+        @($login | Where-Object { $_ -is [Management.Automation.ErrorRecord] })[0].FullyQualifiedErrorId | Should -BeLike 'VimInvalidLogin,*'
+        @($missing | Where-Object { $_ -is [Management.Automation.ErrorRecord] })[0].FullyQualifiedErrorId | Should -BeLike 'SecretNotFound,*'
+        Find-Secret (($out + $listed + $login + $missing | ForEach-Object { Get-Text $_ }) -join "`n") | Should -BeNullOrEmpty
     }
 
     It 'a wrong repository password and a failing login give errors without any secret' {

@@ -3,6 +3,13 @@ namespace Ceso.Engine.Connection;
 /// <summary>Ceso's local state folder: $CESO_HOME, else ~/.ceso.</summary>
 public sealed record CesoHome(string Path)
 {
+    /// <summary>
+    /// What chooses and unlocks the credential store of this home (CESO_CREDENTIAL_STORE, CESO_CREDENTIAL_PASSPHRASE,
+    /// the session bus), filled in by the front end from its environment; null: the platform's default store, and an
+    /// encrypted file without a passphrase (which lists, but neither loads nor saves).
+    /// </summary>
+    public Security.Credentials.CredentialStoreSettings? CredentialSettings { get; init; }
+
     /// <summary>The folder named by CESO_HOME, or ~/.ceso.</summary>
     public static CesoHome FromEnvironment()
     {

@@ -37,6 +37,20 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
     [ValidateNotNullOrEmpty]
     public string? CredentialName { get; set; }
 
+    /// <summary>
+    /// The name of a PSCredential secret in PowerShell SecretManagement (Get-Secret) to log in to the vSphere API with,
+    /// instead of -Credential or -CredentialName; needs the module Microsoft.PowerShell.SecretManagement and a vault.
+    /// The password is masked like a given one.
+    /// </summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string? SecretName { get; set; }
+
+    /// <summary>The SecretManagement vault -SecretName is read from; default: the default vault, then every registered vault.</summary>
+    [Parameter(ParameterSetName = Default)]
+    [ValidateNotNullOrEmpty]
+    public string? Vault { get; set; }
+
     /// <summary>After a successful login with -Credential, save it in the credential store under -CredentialName (default: the server name).</summary>
     [Parameter(ParameterSetName = Default)]
     public SwitchParameter SaveCredential { get; set; }
@@ -114,7 +128,12 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
             return;
         }
 
-        var agentCredential = AgentAccount is null ? null : new Ceso.Engine.Security.AgentCredentialStore(Home).Read(AgentAccount);
+        Ceso.Engine.Security.AgentCredential? agentCredential = null;
+        if (AgentAccount is not null && !TryRunEngine(ct => new Ceso.Engine.Security.AgentCredentialStore(Home).ReadAsync(AgentAccount, ct), AgentAccount, out agentCredential))
+        {
+            return; // the credential store could not give the password (locked, unavailable): the error says why
+        }
+
         if (AgentAccount is not null && (agentCredential is null || Credential is not null || CredentialName is not null))
         {
             WriteError(ErrorMapper.ToErrorRecord(new Ceso.Engine.CesoException("AgentAccountNotFound", Ceso.Engine.CesoErrorKind.NotFound, agentCredential is null
@@ -191,14 +210,26 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
     }
 
     /// <summary>
-    /// The API user and password: from -Credential, or loaded from the store by -CredentialName; and, with
-    /// -SaveCredential, the entry to save after the login. False when an error was written (nothing to connect with).
+    /// The API user and password: from -Credential, loaded from the store by -CredentialName, or read from
+    /// SecretManagement by -SecretName; and, with -SaveCredential, the entry to save after the login. False when an
+    /// error was written (nothing to connect with).
     /// </summary>
     private bool ResolveCredential(out string? user, out string? password, out CredentialSecret? save)
     {
         user = Credential?.UserName;
         password = Credential?.GetNetworkCredential().Password;
         save = null;
+        if (SecretName is not null)
+        {
+            return ResolveSecret(out user, out password);
+        }
+
+        if (Vault is not null)
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(new CesoException("VaultWithoutSecretName", CesoErrorKind.InvalidArgument,
+                "-Vault names the SecretManagement vault of -SecretName; give -SecretName too, or leave -Vault out."), Vault));
+        }
+
         var name = CredentialName ?? Server;
         if (SaveCredential)
         {
@@ -248,6 +279,34 @@ public sealed class ConnectCesoServerCommand : CesoCmdlet
         }
 
         (user, password) = (saved.UserName, saved.Password);
+        return true;
+    }
+
+    /// <summary>
+    /// The API login from the SecretManagement secret -SecretName (a PSCredential). -SecretName is one of the ways to
+    /// name the login, so it is refused with any other before anything is read or connected.
+    /// </summary>
+    private bool ResolveSecret(out string? user, out string? password)
+    {
+        (user, password) = (null, null);
+        if (Credential is not null || CredentialName is not null || SaveCredential || AgentAccount is not null)
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(new CesoException("CredentialAmbiguous", CesoErrorKind.InvalidArgument,
+                "-SecretName names the API login; give it without -Credential, -CredentialName, -SaveCredential or -AgentAccount " +
+                "(to keep the credential in Ceso's store as well: Save-CesoCredential -Name NAME -Credential (Get-Secret NAME))."), SecretName));
+        }
+
+        try
+        {
+            (user, password) = GetSecretCredential(SecretName!, Vault);
+        }
+        catch (CesoException e)
+        {
+            WriteEngineError(e, SecretName);
+            return false;
+        }
+
+        WriteVerbose($"The API login of {Server} ('{user}') comes from the SecretManagement secret '{SecretName}'{(Vault is null ? "" : $" in vault '{Vault}'")}.");
         return true;
     }
 }

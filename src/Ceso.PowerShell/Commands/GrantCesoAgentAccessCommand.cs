@@ -129,7 +129,11 @@ public sealed class GrantCesoAgentAccessCommand : CesoCmdlet
         steps = [];
         notes = [];
         session = null;
-        var credential = new AgentCredentialStore(Home).Read(Agent);
+        if (!TryRunEngine(ct => new AgentCredentialStore(Home).ReadAsync(Agent, ct), Agent, out var credential))
+        {
+            return false;
+        }
+
         if (credential is null || Server is null || !credential.Server.Equals(Server, StringComparison.OrdinalIgnoreCase))
         {
             return true;

@@ -41,8 +41,15 @@ public sealed class NewCesoAgentAccountCommand : CesoCmdlet
             return;
         }
 
+        // The password goes to the credential store in the plan's last step: a store that cannot take it (no passphrase,
+        // no session bus) is refused here, before the user exists on the host.
+        if (!TryRunEngine(ct => new AgentCredentialStore(Home).OpenAsync(ct), Agent, out _))
+        {
+            return;
+        }
+
         var password = HostAgentAccounts.NewPassword();
-        if (RunPlan(session, Agent, ct => new HostAgentAccounts(session, Home).PlanCreateAsync(Agent, password, ct), out var account, secrets: [password]) == PlanOutcome.Executed
+        if (RunPlan(session, Agent, ct => new HostAgentAccounts(session, Home).PlanCreateAsync(Agent, password, ct), out var account, secrets: [password, CredentialPassphrase()]) == PlanOutcome.Executed
             && account is not null)
         {
             WriteObject(account);

@@ -85,6 +85,12 @@ public sealed class NewCesoBackupRepositoryCommand : BackupCmdlet
     protected override void EndProcessing()
     {
         string? password = null;
+        if (NoEncryption && PasswordSecretName is not null)
+        {
+            ThrowTerminatingError(ErrorMapper.ToErrorRecord(new CesoException("PasswordAmbiguous", CesoErrorKind.InvalidArgument,
+                $"-NoEncryption stores the repository '{Name}' without a password, and -PasswordSecretName gives one; give one of them."), PasswordSecretName));
+        }
+
         if (!NoEncryption)
         {
             password = PlainPassword(Password);

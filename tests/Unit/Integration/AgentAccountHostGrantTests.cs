@@ -18,7 +18,11 @@ namespace Ceso.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class AgentAccountHostGrantTests(TestBed bed) : IDisposable
 {
-    private readonly CesoHome _home = new(Path.Combine(Path.GetTempPath(), "ceso-agent-grant-" + Guid.NewGuid().ToString("N")));
+    private readonly CesoHome _home = new(Path.Combine(Path.GetTempPath(), "ceso-agent-grant-" + Guid.NewGuid().ToString("N")))
+    {
+        // The agents' passwords go to the credential store: here the encrypted file, unlocked by a passphrase.
+        CredentialSettings = new("file", "agent-tests-passphrase-4f1c", null, null),
+    };
 
     public void Dispose()
     {

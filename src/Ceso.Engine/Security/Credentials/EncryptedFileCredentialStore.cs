@@ -43,6 +43,9 @@ public sealed class EncryptedFileCredentialStore : ICredentialStore
     /// <inheritdoc/>
     public string Location => _file.Path;
 
+    /// <summary>False when no passphrase was given: then only listing and removing work.</summary>
+    public bool HasPassphrase => _passphrase is not null;
+
     /// <inheritdoc/>
     public Task SaveAsync(CredentialSecret secret, CancellationToken ct)
     {
