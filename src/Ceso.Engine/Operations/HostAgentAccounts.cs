@@ -97,7 +97,7 @@ public sealed class HostAgentAccounts(CesoSession session, CesoHome home)
             Title = $"Store the credential of '{user}' for agent '{agent}'",
             Target = $"agent '{agent}'",
             Transport = "local",
-            Command = $"write {path} (mode 0600: user '{user}', server {host}, password <redacted>)",
+            Command = $"save the password of '{user}' in the credential store as '{AgentCredentialStore.EntryName(agent)}' (<redacted>); write {path} (mode 0600: user '{user}', server {host}, no password)",
             Execute = _ =>
             {
                 Credentials.Save(new AgentCredential(agent, host, user, password, now, protectedVms));
