@@ -42,9 +42,9 @@ public abstract partial class CesoCmdlet
             return null;
         }
 
-        if (leased.Address != peek.Address)
+        if (leased.IPAddress != peek.IPAddress)
         {
-            WriteVerbose($"{peek.Address} was taken meanwhile; leased {leased.Cidr} from pool '{leased.Pool}' for '{vmName}'.");
+            WriteVerbose($"{peek.IPAddress} was taken meanwhile; leased {leased.Cidr} from pool '{leased.Pool}' for '{vmName}'.");
         }
         else
         {

@@ -60,7 +60,7 @@ Describe 'New-CesoIPPool' {
             $vm = New-CesoVm "ipp-$Transport-a" -Template $script:Template -IPPool lab
             $vm.GuestInfoIPAddresses | Should -Be @('10.0.0.50')
             $lease = Get-CesoIPLease -Pool lab
-            $lease.Address | Should -Be '10.0.0.50'
+            $lease.IPAddress | Should -Be '10.0.0.50'
             $lease.VmName | Should -Be "ipp-$Transport-a"
             $lease.VmId | Should -Be $vm.Id
             (Get-CesoIPPool lab).Used | Should -Be 1
@@ -73,7 +73,7 @@ Describe 'New-CesoIPPool' {
             New-CesoIPPool lab 10.0.0.0/24 10.0.0.50-10.0.0.52 | Out-Null
             New-CesoVm "ipp-$Transport-static" -Template $script:Template -IPAddress 10.0.0.50/24 | Out-Null
             (New-CesoVm "ipp-$Transport-b" -Template $script:Template -IPPool lab).GuestInfoIPAddresses | Should -Be @('10.0.0.51')
-            (Get-CesoIPLease -Pool lab | ForEach-Object Address) | Should -Be @('10.0.0.51')
+            (Get-CesoIPLease -Pool lab | ForEach-Object IPAddress) | Should -Be @('10.0.0.51')
         }
 
         It 'releases the lease when the plan fails, and says IPPoolExhausted when nothing is left' {
@@ -111,8 +111,8 @@ Describe 'New-CesoIPPool' {
             $got = @($results | ForEach-Object { [string] $_.Address } | Where-Object { $_ } | Sort-Object -Unique)
             $got.Length | Should -Be 20 -Because ($got -join ', ')
             (Get-CesoIPLease -Pool lab).Count | Should -Be 20
-            # Not .Address: arrays have an Address method, which member enumeration finds first.
-            $leased = Get-CesoIPLease -Pool lab | ForEach-Object Address
+            # Member enumeration works: the property is IPAddress (an array's own Address method would shadow "Address").
+            $leased = (Get-CesoIPLease -Pool lab).IPAddress
             ($got -join ',') | Should -Be (@($leased | Sort-Object) -join ',')
 
             $null = Connect-CesoTestBed $script:Bed -Transport Soap

@@ -17,10 +17,10 @@ Describe 'Remove-CesoIPLease' {
     It 'keeps the lease of a VM removed with -KeepFiles, then releases it explicitly; Get-CesoIPLease lists it' {
         $vm = New-CesoVm ipl-a -Template $script:Template -IPPool lab
         $lease = Get-CesoIPLease -VmName ipl-a
-        $lease.Address | Should -Be '10.0.0.50'
-        ($lease | Out-String) | Should -Match 'Pool\s+Address\s+VmName'
+        $lease.IPAddress | Should -Be '10.0.0.50'
+        ($lease | Out-String) | Should -Match 'Pool\s+IPAddress\s+VmName'
         Remove-CesoVm $vm -KeepFiles -Confirm:$false
-        (Get-CesoIPLease -Pool lab | ForEach-Object Address) | Should -Be @('10.0.0.50')
+        (Get-CesoIPLease -Pool lab | ForEach-Object IPAddress) | Should -Be @('10.0.0.50')
         Get-CesoIPLease -Pool lab | Remove-CesoIPLease -WhatIf
         (Get-CesoIPLease -Pool lab).Count | Should -Be 1
         Get-CesoIPLease -Pool lab | Remove-CesoIPLease -Confirm:$false

@@ -35,7 +35,7 @@ public sealed record CesoIPLease
     /// <summary>The pool it was leased from.</summary>
     public required string Pool { get; init; }
     /// <summary>The address, e.g. 10.0.0.50.</summary>
-    public required string Address { get; init; }
+    public required string IPAddress { get; init; }
     /// <summary>The prefix length of the pool's subnet.</summary>
     public int PrefixLength { get; init; }
     /// <summary>The server (connection name) of the VM's host.</summary>
@@ -48,7 +48,7 @@ public sealed record CesoIPLease
     public DateTimeOffset Time { get; init; }
 
     /// <summary>The address in CIDR form, e.g. 10.0.0.50/24.</summary>
-    public string Cidr => $"{Address}/{PrefixLength}";
+    public string Cidr => $"{IPAddress}/{PrefixLength}";
 }
 
 /// <summary>
@@ -60,7 +60,7 @@ public sealed record CesoIPPoolAddress
     /// <summary>The pool.</summary>
     public required string Pool { get; init; }
     /// <summary>The address.</summary>
-    public required string Address { get; init; }
+    public required string IPAddress { get; init; }
     /// <summary>The prefix length of the pool's subnet.</summary>
     public required int PrefixLength { get; init; }
     /// <summary>The pool's gateway; null = the subnet's first host.</summary>
@@ -73,7 +73,7 @@ public sealed record CesoIPPoolAddress
     public bool Leased { get; init; }
 
     /// <summary>The address in CIDR form, e.g. 10.0.0.50/24.</summary>
-    public string Cidr => $"{Address}/{PrefixLength}";
+    public string Cidr => $"{IPAddress}/{PrefixLength}";
 
     /// <inheritdoc />
     public override string ToString() => $"{Cidr} from pool '{Pool}'";

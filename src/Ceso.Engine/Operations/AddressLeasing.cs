@@ -43,11 +43,11 @@ public sealed class AddressLeasing
 
     /// <summary>Gives a lease back (its plan did not run, or failed and was undone).</summary>
     public Task<bool> ReleaseAsync(CesoIPPoolAddress address, CancellationToken ct = default) =>
-        Store.ReleaseAsync(address.Pool, address.Address, ct);
+        Store.ReleaseAsync(address.Pool, address.IPAddress, ct);
 
     /// <summary>Records the id of the VM a lease is for, once the VM exists.</summary>
     public Task RecordVmIdAsync(CesoIPPoolAddress address, string vmId, CancellationToken ct = default) =>
-        Store.SetVmIdAsync(address.Pool, address.Address, vmId, ct);
+        Store.SetVmIdAsync(address.Pool, address.IPAddress, vmId, ct);
 
     /// <summary>
     /// Releases the leases of a VM of this host (it was removed, or re-addressed: then <paramref name="except"/> is

@@ -94,7 +94,7 @@ public sealed class IpPoolStore
         if (leases.Count > 0 && !force)
         {
             throw new CesoException("IPPoolInUse", CesoErrorKind.InvalidState,
-                $"IP pool '{pool.Name}' has {leases.Count} lease(s) ({string.Join(", ", leases.Take(5).Select(l => $"{l.Address} for '{l.VmName}'"))}{(leases.Count > 5 ? ", …" : "")}). Remove those VMs (Remove-CesoVm) or their leases (Get-CesoIPLease -Pool '{pool.Name}' | Remove-CesoIPLease) first, or add -Force to drop the leases with the pool.") { Target = name };
+                $"IP pool '{pool.Name}' has {leases.Count} lease(s) ({string.Join(", ", leases.Take(5).Select(l => $"{l.IPAddress} for '{l.VmName}'"))}{(leases.Count > 5 ? ", …" : "")}). Remove those VMs (Remove-CesoVm) or their leases (Get-CesoIPLease -Pool '{pool.Name}' | Remove-CesoIPLease) first, or add -Force to drop the leases with the pool.") { Target = name };
         }
 
         await ExecAsync(db, "DELETE FROM lease WHERE pool = $p", ct, ("$p", pool.Name)).ConfigureAwait(false);
@@ -164,11 +164,11 @@ public sealed class IpPoolStore
         var mine = (await ReadLeasesAsync(db, null, ct).ConfigureAwait(false))
             .Where(l => l.Server.Equals(server, StringComparison.OrdinalIgnoreCase)
                         && (l.VmId is not null && vmId is not null ? l.VmId == vmId : l.VmName.Equals(vmName, StringComparison.Ordinal))
-                        && (except is null || l.Address != Canonical(except)))
+                        && (except is null || l.IPAddress != Canonical(except)))
             .ToList();
         foreach (var l in mine)
         {
-            await ExecAsync(db, "DELETE FROM lease WHERE pool = $p AND address = $a", ct, ("$p", l.Pool), ("$a", l.Address)).ConfigureAwait(false);
+            await ExecAsync(db, "DELETE FROM lease WHERE pool = $p AND address = $a", ct, ("$p", l.Pool), ("$a", l.IPAddress)).ConfigureAwait(false);
         }
 
         await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -296,7 +296,7 @@ public sealed class IpPoolStore
             leases.Add(new CesoIPLease
             {
                 Pool = prefixes.Keys.FirstOrDefault(k => k.Equals(r.GetString(0), StringComparison.OrdinalIgnoreCase)) ?? r.GetString(0),
-                Address = r.GetString(1),
+                IPAddress = r.GetString(1),
                 PrefixLength = prefixes.GetValueOrDefault(r.GetString(0)),
                 Server = r.GetString(2),
                 VmName = r.GetString(3),
@@ -306,7 +306,7 @@ public sealed class IpPoolStore
         }
 
         return leases.OrderBy(l => l.Pool, StringComparer.OrdinalIgnoreCase)
-            .ThenBy(l => IPAddress.TryParse(l.Address, out var a) ? IpNumber.Of(a) : UInt128.MaxValue).ToList();
+            .ThenBy(l => IPAddress.TryParse(l.IPAddress, out var a) ? IpNumber.Of(a) : UInt128.MaxValue).ToList();
     }
 
     private static string Canonical(string address) => IPAddress.TryParse(address, out var a) ? IpNumber.Canonical(a) : address;
@@ -356,7 +356,7 @@ public sealed class IpPoolStore
         public CesoIPPoolAddress Address(IPAddress a, bool leased) => new()
         {
             Pool = Spec.Name,
-            Address = IpNumber.Canonical(a),
+            IPAddress = IpNumber.Canonical(a),
             PrefixLength = Spec.PrefixLength,
             Gateway = Spec.Gateway?.ToString(),
             DnsServers = Spec.DnsServers.Select(d => d.ToString()).ToList(),

@@ -18,8 +18,9 @@ public sealed class RemoveCesoIPLeaseCommand : CesoCmdlet
     [ArgumentCompleter(typeof(IPPoolCompleter))]
     public string Pool { get; set; } = "";
 
-    /// <summary>The leased addresses.</summary>
+    /// <summary>The leased addresses (Get-CesoIPLease output binds by its IPAddress property).</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("IPAddress")]
     [ValidateNotNullOrEmpty]
     public string[] Address { get; set; } = [];
 
@@ -34,7 +35,7 @@ public sealed class RemoveCesoIPLeaseCommand : CesoCmdlet
 
         foreach (var address in Address)
         {
-            var lease = leases.FirstOrDefault(l => System.Net.IPAddress.TryParse(address, out var a) && a.ToString() == l.Address);
+            var lease = leases.FirstOrDefault(l => System.Net.IPAddress.TryParse(address, out var a) && a.ToString() == l.IPAddress);
             if (lease is null)
             {
                 WriteEngineError(new CesoException("IPLeaseNotFound", CesoErrorKind.NotFound,
@@ -43,9 +44,9 @@ public sealed class RemoveCesoIPLeaseCommand : CesoCmdlet
             }
 
             var what = $"Release the lease of '{lease.VmName}' on {lease.Server}";
-            if (ShouldProcess($"{lease.Address} (pool '{lease.Pool}')", what) && AuthorizeLocalChange("RemoveIPLease", $"{lease.Address} (pool '{lease.Pool}')", what, address))
+            if (ShouldProcess($"{lease.IPAddress} (pool '{lease.Pool}')", what) && AuthorizeLocalChange("RemoveIPLease", $"{lease.IPAddress} (pool '{lease.Pool}')", what, address))
             {
-                TryRunEngine(ct => store.ReleaseAsync(lease.Pool, lease.Address, ct), address, out _);
+                TryRunEngine(ct => store.ReleaseAsync(lease.Pool, lease.IPAddress, ct), address, out _);
             }
         }
     }

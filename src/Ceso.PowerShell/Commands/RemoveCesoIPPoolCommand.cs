@@ -49,7 +49,7 @@ public sealed class RemoveCesoIPPoolCommand : CesoCmdlet
             {
                 foreach (var lease in dropped)
                 {
-                    WriteVerbose($"Dropped the lease of {lease.Address} for '{lease.VmName}' on {lease.Server}.");
+                    WriteVerbose($"Dropped the lease of {lease.IPAddress} for '{lease.VmName}' on {lease.Server}.");
                 }
             }
         }

@@ -43,7 +43,7 @@ public sealed class RemoveCesoVmCommand : VmChangeCmdlet
             {
                 foreach (var lease in released)
                 {
-                    WriteVerbose($"Released {lease.Address} (pool '{lease.Pool}') of '{removed.Name}'.");
+                    WriteVerbose($"Released {lease.IPAddress} (pool '{lease.Pool}') of '{removed.Name}'.");
                 }
             }
         }

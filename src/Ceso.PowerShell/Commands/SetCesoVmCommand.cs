@@ -168,11 +168,11 @@ public sealed class SetCesoVmCommand : VmChangeCmdlet
             {
                 outcome = RunPlan(session, vm, ct => PlanAsync(ops, vm.Id ?? vm.Name, ct), out planned);
                 if (outcome == PlanOutcome.Executed && planned is not null && _poolAddress.Leased &&
-                    TryRunEngine(ct => leasing.ReleaseVmAsync(planned.Name, planned.Id, _poolAddress.Address, ct), vm, out var old))
+                    TryRunEngine(ct => leasing.ReleaseVmAsync(planned.Name, planned.Id, _poolAddress.IPAddress, ct), vm, out var old))
                 {
                     foreach (var lease in old)
                     {
-                        WriteVerbose($"Released {lease.Address} (pool '{lease.Pool}'): '{planned.Name}' now has {_poolAddress.Address}.");
+                        WriteVerbose($"Released {lease.IPAddress} (pool '{lease.Pool}'): '{planned.Name}' now has {_poolAddress.IPAddress}.");
                     }
                 }
 

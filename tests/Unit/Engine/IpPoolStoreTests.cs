@@ -103,10 +103,10 @@ public sealed class IpPoolStoreTests : IDisposable
         var second = await _store.LeaseAsync("lab", used, "esx01", "web02");
 
         Assert.False(peek.Leased);
-        Assert.Equal("10.0.0.1", peek.Address);
+        Assert.Equal("10.0.0.1", peek.IPAddress);
         Assert.True(first.Leased);
         Assert.Equal("10.0.0.1/24", first.Cidr); // .0 is the network, .2 the gateway, .3 used on the host
-        Assert.Equal("10.0.0.200", second.Address);
+        Assert.Equal("10.0.0.200", second.IPAddress);
         Assert.Equal("10.0.0.2", first.Gateway);
         var pool = await _store.GetAsync("lab");
         Assert.Equal(2, pool.Used);
@@ -126,9 +126,9 @@ public sealed class IpPoolStoreTests : IDisposable
         Assert.Contains("Remove-CesoIPLease", e.Message, StringComparison.Ordinal);
         Assert.Equal("IPPoolExhausted", (await Assert.ThrowsAnyAsync<CesoException>(() => _store.PeekAsync("tiny", None))).ErrorId);
 
-        Assert.True(await _store.ReleaseAsync("tiny", b.Address));
-        Assert.False(await _store.ReleaseAsync("tiny", b.Address));
-        Assert.Equal("10.0.0.51", (await _store.LeaseAsync("tiny", None, "esx01", "c")).Address);
+        Assert.True(await _store.ReleaseAsync("tiny", b.IPAddress));
+        Assert.False(await _store.ReleaseAsync("tiny", b.IPAddress));
+        Assert.Equal("10.0.0.51", (await _store.LeaseAsync("tiny", None, "esx01", "c")).IPAddress);
     }
 
     [Fact]
@@ -136,14 +136,14 @@ public sealed class IpPoolStoreTests : IDisposable
     {
         await CreateAsync("lab", "10.0.0.0/24", "10.0.0.50-10.0.0.99");
         var web = await _store.LeaseAsync("lab", None, "esx01", "web01");
-        await _store.SetVmIdAsync("lab", web.Address, "42");
+        await _store.SetVmIdAsync("lab", web.IPAddress, "42");
         await _store.LeaseAsync("lab", None, "esx02", "web01");
         await _store.LeaseAsync("lab", None, "esx01", "db01");
 
         Assert.Empty(await _store.ReleaseVmAsync("esx01", "web01", "43")); // same name, another VM (id differs)
         var released = await _store.ReleaseVmAsync("esx01", "web01", "42");
 
-        Assert.Equal([web.Address], released.Select(l => l.Address));
+        Assert.Equal([web.IPAddress], released.Select(l => l.IPAddress));
         Assert.Equal(["esx02/web01", "esx01/db01"], (await _store.ListLeasesAsync()).Select(l => $"{l.Server}/{l.VmName}"));
     }
 
@@ -167,7 +167,7 @@ public sealed class IpPoolStoreTests : IDisposable
         var used = new[] { IPAddress.Parse("fd00:10::10") };
 
         Assert.Equal("fd00:10::11/64", (await _store.LeaseAsync("v6", used, "esx01", "a")).Cidr);
-        Assert.Equal("fd00:10::12", (await _store.LeaseAsync("v6", used, "esx01", "b")).Address);
+        Assert.Equal("fd00:10::12", (await _store.LeaseAsync("v6", used, "esx01", "b")).IPAddress);
         Assert.True(await _store.ReleaseAsync("v6", "FD00:10:0::11"));
     }
 
@@ -180,9 +180,9 @@ public sealed class IpPoolStoreTests : IDisposable
         var leases = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() =>
             new IpPoolStore(_home).LeaseAsync("lab", None, "esx01", $"vm{i:00}"))));
 
-        Assert.Equal(20, leases.Select(l => l.Address).Distinct().Count());
+        Assert.Equal(20, leases.Select(l => l.IPAddress).Distinct().Count());
         Assert.Equal(20, (await _store.GetAsync("lab")).Used);
-        Assert.All(leases, l => Assert.InRange(IPAddress.Parse(l.Address).GetAddressBytes()[3], 50, 69));
+        Assert.All(leases, l => Assert.InRange(IPAddress.Parse(l.IPAddress).GetAddressBytes()[3], 50, 69));
     }
 
     [Fact]
