@@ -90,6 +90,43 @@ Describe 'New-CesoIPPool' {
         }
     }
 
+    Context 'leased by Copy-CesoVm and Set-CesoVm -IPPool over <Transport>' -ForEach @(@{ Transport = 'Soap' }, @{ Transport = 'Ssh' }) {
+        BeforeAll {
+            $script:Session = Connect-CesoTestBed $script:Bed -Transport $Transport
+            $script:Template = (Get-CesoVm | Where-Object PowerState -eq 'PoweredOff')[0].Name
+        }
+        AfterAll { Get-CesoServer | Disconnect-CesoServer -Confirm:$false }
+        AfterEach {
+            Get-CesoVm -Name "ippc-$Transport-*" -ErrorAction SilentlyContinue | Remove-CesoVm -Confirm:$false -ErrorAction SilentlyContinue
+        }
+
+        It 'Copy-CesoVm -IPPool leases for the copy (not under -WhatIf), and Set-CesoVm -IPPool re-IPs it and frees the old lease' {
+            New-CesoIPPool lab 10.0.0.0/24 10.0.0.70-10.0.0.71 -Gateway 10.0.0.1 | Out-Null
+            New-CesoIPPool other 10.0.1.0/24 10.0.1.80-10.0.1.80 -Gateway 10.0.1.1 | Out-Null
+            $preview = Copy-CesoVm $script:Template -Name "ippc-$Transport-a" -IPPool lab -WhatIf 6>&1 | Out-String
+            $preview | Should -Match "would lease 10\.0\.0\.70/24 from IP pool 'lab' for 'ippc-$Transport-a'"
+            Get-CesoIPLease | Should -BeNullOrEmpty
+
+            $copy = Copy-CesoVm $script:Template -Name "ippc-$Transport-a" -IPPool lab
+            $copy.GuestInfoIPAddresses | Should -Be @('10.0.0.70')
+            $lease = Get-CesoIPLease -Pool lab
+            ($lease.VmName, $lease.VmId) | Should -Be @("ippc-$Transport-a", $copy.Id)
+
+            $changed = Set-CesoVm $copy -IPPool other -PassThru -Confirm:$false
+            $changed.GuestInfoIPAddresses | Should -Be @('10.0.1.80')
+            Get-CesoIPLease -Pool lab | Should -BeNullOrEmpty -Because 'the old lease is released once the change ran'
+            (Get-CesoIPLease -Pool other).VmName | Should -Be "ippc-$Transport-a"
+        }
+
+        It 'Copy-CesoVm -IPPool of an exhausted pool fails with IPPoolExhausted and makes no VM' {
+            New-CesoIPPool tiny 10.0.0.0/24 10.0.0.72 | Out-Null
+            Copy-CesoVm $script:Template -Name "ippc-$Transport-b" -IPPool tiny | Out-Null
+            { Copy-CesoVm $script:Template -Name "ippc-$Transport-c" -IPPool tiny -ErrorAction Stop } | Should -Throw -ErrorId 'IPPoolExhausted,Ceso.PowerShell.Commands.CopyCesoVmCommand'
+            Get-CesoVm -Name "ippc-$Transport-c" -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            @(Get-CesoIPLease -Pool tiny).Count | Should -Be 1
+        }
+    }
+
     Context 'concurrently' {
         It 'gives 20 New-CesoVm -IPPool in parallel runspaces 20 distinct addresses' {
             New-CesoIPPool lab 10.0.0.0/24 10.0.0.50-10.0.0.99 | Out-Null
