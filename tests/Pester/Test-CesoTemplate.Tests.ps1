@@ -130,6 +130,17 @@ Describe 'Test-CesoTemplate' {
         ($report | Format-Table | Out-String -Width 200) | Should -Match 'tpl-boot\s+✓(\s+✓){8}\s+!\s+✓'
     }
 
+    It 'gives the probe copy the -BootIPAddress asked for, and refuses one that is not CIDR before any write' {
+        $report = Test-CesoTemplate tpl-boot -Boot -BootIPAddress 10.20.30.40/24 -BootGateway 10.20.30.254 -BootTimeoutSec 120
+        $report.IsReady | Should -BeTrue
+        ($report.Checks | Where-Object Name -eq 'StaticIP').Detail | Should -Match '^10\.20\.30\.40/24 configured'
+        $before = (Get-CesoTestBedWrites $script:Bed).Count
+        Test-CesoTemplate tpl-boot -Boot -BootIPAddress 10.20.30.40 -ErrorAction Continue -ErrorVariable bad | Should -BeNullOrEmpty
+        $bad[0].FullyQualifiedErrorId | Should -Be 'InvalidIPAddress,Ceso.PowerShell.Commands.TestCesoTemplateCommand'
+        (Get-CesoTestBedWrites $script:Bed).Count | Should -Be $before
+        Get-CesoVm '*-ceso-probe-*' | Should -BeNullOrEmpty
+    }
+
     It 'names the datasource_list line and its fix for a template whose VMware datasource is disabled' {
         $report = Test-CesoTemplate tpl-dsoff -Boot -BootTimeout 120
         $report.IsReady | Should -BeFalse

@@ -77,7 +77,7 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         // The run's own bindings: data steps get their code from the plan's interpreter, so nothing a run learns is kept
         // in the plan; the plan as run keeps the digest of the plan as approved.
         var bindings = new RunBindings();
-        var plan = planned with { Steps = planned.Steps.Select(s => PlanInterpreter.BindStep(planned.Interpreter, s, bindings)).ToList() };
+        var plan = planned with { Steps = planned.Steps.Select(s => Bind(planned.Interpreter, s, bindings)).ToList() };
         PlanDigest.Keep(plan, PlanDigest.Of(planned));
         var run = new RunState(plan, bindings.Completed) { Progress = progress };
         for (var i = 0; i < plan.Steps.Count; i++)
@@ -114,6 +114,20 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
         }
 
         return new PlanResult(await CleanUpAsync(run).ConfigureAwait(false), bindings);
+    }
+
+    // A step whose code cannot be made for this run (the host adapter refuses to build the call, e.g. a hot-add once
+    // a free license is known) fails when it is reached, like any step: audited, earlier steps undone.
+    private static PlanStep Bind(PlanInterpreter? interpreter, PlanStep step, RunBindings bindings)
+    {
+        try
+        {
+            return PlanInterpreter.BindStep(interpreter, step, bindings);
+        }
+        catch (Exception e) when (e is CesoException or NotSupportedException)
+        {
+            return step with { Action = null, UndoAction = null, PerRun = null, Execute = _ => Task.FromException(e), ExecuteWithProgress = null, ExecuteWithStatus = null };
+        }
     }
 
     /// <summary>What one run of a plan has done so far.</summary>
@@ -264,6 +278,9 @@ public sealed class PlanExecutor(AuditLog audit, Redactor redactor, AuditActor a
                 continue; // a cleanup releases it below
             }
 
+            // A change being undone no longer counts as completed: a cleanup guarded by it (IfCompleted) does not run,
+            // also when the undo fails (what the guard protects may be in any state then).
+            run.Completed.Remove(step.Title);
             if (step.Undo is null)
             {
                 // Every step changes the host (plans read while they are built, never in a step).

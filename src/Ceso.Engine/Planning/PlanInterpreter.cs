@@ -37,7 +37,7 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
         IfCompleted c => OnlyIf(Compile(c.Then, run), c.Step, run),
         CoveredBy c => new HostCall("local", c.How, _ => Task.CompletedTask),
         // Hot-add has no SSH twin: the adapter's own HotAdd refuses it, or learns the license, when the API does not take it.
-        HotAdd a => Commands.HotAdd(run.Vm(a.Vm), a.NumCpu, a.MemoryMB),
+        HotAdd a => Commands.HotAdd(run.Vm(a.Vm), a.NumCpu, a.MemoryMB) with { RunWithProgress = null },
         _ => Commands.Combine(t => On(t, action, run)),
     };
 
@@ -61,6 +61,11 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
         if (step.Action is not { } action)
         {
             return step;
+        }
+
+        if (step.Execute is not null || step.ExecuteWithProgress is not null || step.ExecuteWithStatus is not null)
+        {
+            throw new InvalidOperationException($"The step '{step.Title}' is data and code at once; a step is one or the other.");
         }
 
         var self = interpreter ?? throw new InvalidOperationException($"The step '{step.Title}' is data and its plan has no interpreter.");
@@ -172,8 +177,7 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
 
                 throw;
             }
-        })
-        { Payload = write.Payload };
+        });
     }
 
     // A guest shutdown only asks VMware Tools; the step is done when the VM is off, and fails (never forcing) at the timeout.
@@ -219,7 +223,13 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
             case DatastorePath p:
                 Write(text, p.ToString());
                 return;
-            case IFormattable f when value.GetType().IsPrimitive || value is TimeSpan or DateTimeOffset or decimal || value.GetType().IsEnum:
+            case DateTimeOffset t:
+                text.Append(t.ToString("O", CultureInfo.InvariantCulture));
+                return;
+            case TimeSpan t:
+                text.Append(t.ToString("c", CultureInfo.InvariantCulture));
+                return;
+            case IFormattable f when value.GetType().IsPrimitive || value is decimal || value.GetType().IsEnum:
                 text.Append(f.ToString(null, CultureInfo.InvariantCulture));
                 return;
             case bool b:
@@ -239,10 +249,17 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
                 return;
         }
 
+        // Only the records actions are made of are spelt out property by property (in declaration order); any other type
+        // is a mistake in a new action, refused rather than rendered by guesswork (a DateTime's Date would recurse).
         var type = value.GetType();
+        if (value is not (StepAction or VmRef or SnapshotRef or CesoFirewallRuleset))
+        {
+            throw new NotSupportedException($"A step action's argument of type {type.Name} has no canonical text; add it to PlanInterpreter.Canonical.");
+        }
+
         text.Append(type.Name).Append('(');
         var firstProperty = true;
-        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract"))
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract").OrderBy(p => p.MetadataToken))
         {
             text.Append(firstProperty ? "" : ", ").Append(property.Name).Append('=');
             firstProperty = false;

@@ -46,6 +46,21 @@ public sealed class TestCesoTemplateCommand : CesoCmdlet
     [ValidateRange(5, 86400)]
     public int BootTimeoutSec { get; set; } = 600;
 
+    /// <summary>
+    /// The static address (CIDR) the probe copy is given through guestinfo, which its StaticIP check then looks for
+    /// (-Boot). Default 192.0.2.10/24, in TEST-NET-1 (RFC 5737), which no network routes, so the copy cannot take a real
+    /// machine's address on the template's portgroup; give an unused address of that network when the guest must
+    /// configure a real subnet (a template whose netplan or firewall rules expect one).
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? BootIPAddress { get; set; }
+
+    /// <summary>The probe copy's gateway (-Boot). Default: the first host of -BootIPAddress's subnet.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? BootGateway { get; set; }
+
     /// <summary>Checks each template and writes its report; records the result in the registry entry, if any.</summary>
     protected override void ProcessRecord()
     {
@@ -106,7 +121,12 @@ public sealed class TestCesoTemplateCommand : CesoCmdlet
             return true;
         }
 
-        var request = new BootProbeRequest { Timeout = TimeSpan.FromSeconds(BootTimeoutSec) };
+        var request = new BootProbeRequest { Timeout = TimeSpan.FromSeconds(BootTimeoutSec), Gateway = BootGateway };
+        if (BootIPAddress is not null)
+        {
+            request = request with { IPAddress = BootIPAddress };
+        }
+
         var probe = new BootProbe(session, Home);
         if (RunPlan(session, report.Name, ct => probe.PlanAsync(report, request, ct), out var run) != PlanOutcome.Executed || run is null)
         {

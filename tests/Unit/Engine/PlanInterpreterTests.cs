@@ -158,6 +158,43 @@ public sealed class PlanInterpreterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_guarded_cleanup_does_not_run_once_its_step_was_undone()
+    {
+        var interpreter = Interpreter();
+        var vm = new VmRef("web01", "7");
+        var old = Folder.Child("web01-old.vmdk");
+        var plan = new Plan
+        {
+            Operation = "RestoreVmInPlace",
+            Host = "esx",
+            Interpreter = interpreter,
+            Steps =
+            [
+                Step(interpreter, "Reload", new Reload(vm), new Reload(vm)),
+                new PlanStep { Title = "Power on", Target = "esx", Transport = "local", Command = "fail", Execute = _ => throw new IOException("no power") },
+                Step(interpreter, "Delete the old disk", new IfCompleted("Reload", new DeleteDisk(old))) with { Kind = StepKind.Cleanup },
+            ],
+        };
+
+        var e = await Assert.ThrowsAsync<PlanFailedException>(() => Executor().ExecuteAsync(plan));
+
+        Assert.Equal(["Reload"], e.Undone);
+        Assert.DoesNotContain(_log, l => l.Contains("delete", StringComparison.Ordinal)); // the old disk is kept: the reload was undone
+        Assert.Equal(["do reload web01 #7 over ssh", "do reload web01 #7 over ssh"], _log);
+    }
+
+    [Fact]
+    public void A_step_that_is_data_and_code_at_once_is_refused_and_an_unknown_argument_type_has_no_canonical_text()
+    {
+        var interpreter = Interpreter();
+        var both = Step(interpreter, "Power on", new PowerOn(new VmRef("web01", "7"))) with { Execute = _ => Task.CompletedTask };
+        Assert.Throws<InvalidOperationException>(() => interpreter.Bind(both, new RunBindings()));
+        Assert.Throws<NotSupportedException>(() => PlanInterpreter.Canonical(new Sequence([new PowerOn(new VmRef("x"))]) with { Actions = [new UnknownArgument(DateTime.UnixEpoch)] }));
+    }
+
+    private sealed record UnknownArgument(DateTime When) : StepAction;
+
+    [Fact]
     public void The_digest_covers_typed_arguments_the_rendered_text_leaves_out()
     {
         // The recording host renders "create <disk>" without the size: only the action tells the two plans apart.
