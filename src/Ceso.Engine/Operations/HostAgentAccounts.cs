@@ -4,6 +4,7 @@ using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Model;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 using Ceso.Engine.Security;
 
 namespace Ceso.Engine.Operations;
@@ -28,10 +29,17 @@ public sealed class HostAgentAccounts(CesoSession session, CesoHome home)
     public AgentCredentialStore Credentials { get; } = new(home);
 
     /// <summary>The account commands of the session: the API unless a free license refuses its writes or there is none, else SSH.</summary>
-    public IHostAccountCommands Commands { get; } = session.Soap is { } soap && session.ServiceContent is { } content && !(session.Host.FreeLicense.Detected && session.Ssh is not null)
-        ? new SoapHostAccountCommands(soap, content)
-        : session.Ssh is { } ssh ? new SshHostAccountCommands(ssh, session.Server)
-        : throw new CesoException("NoTransport", CesoErrorKind.InvalidArgument, $"Session {session.Server} has neither API nor SSH.") { Host = session.Server };
+    public IHostAccountCommands Commands { get; } = CommandsFor(session);
+
+    /// <summary>The steps' interpreter: account actions on <see cref="Commands"/>' transport choice, shell lines over SSH.</summary>
+    internal PlanInterpreter Interpreter { get; } = PlanInterpreter.For(session, home);
+
+    /// <summary>The account commands of <paramref name="session"/>: the API unless a free license refuses its writes or there is none, else SSH.</summary>
+    internal static IHostAccountCommands CommandsFor(CesoSession session) =>
+        session.Soap is { } soap && session.ServiceContent is { } content && !(session.Host.FreeLicense.Detected && session.Ssh is not null)
+            ? new SoapHostAccountCommands(soap, content)
+            : session.Ssh is { } ssh ? new SshHostAccountCommands(ssh, session.Server)
+            : throw new CesoException("NoTransport", CesoErrorKind.InvalidArgument, $"Session {session.Server} has neither API nor SSH.") { Host = session.Server };
 
     /// <summary>The ESXi user of an agent: "ceso-" and its name in lower case, characters ESXi refuses as '-', at most 31.</summary>
     public static string UserFor(string agent)
@@ -76,18 +84,18 @@ public sealed class HostAgentAccounts(CesoSession session, CesoHome home)
         var vms = await session.Inventory.GetVmsAsync(ct).ConfigureAwait(false);
         var protectedVms = vms.Where(IsProtected).OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => PermissionEntity.Vm(v.Id, v.Name)).ToList();
         var host = session.Server;
-        var c = Commands;
+        var i = Interpreter;
         var steps = new List<PlanStep>
         {
-            Step($"Create ESXi user '{user}' for agent '{agent}'", $"{host}/{user}", c.CreateUser(user, password, $"Ceso agent {agent}"), c.RemoveUser(user)),
-            Step($"Give '{user}' the {ReadOnlyRole} role on {PermissionEntity.HostRoot.Display}", $"{host}/{user}",
-                c.SetPermission(PermissionEntity.HostRoot, user, ReadOnlyRole, () => RoleId(roles, ReadOnlyRole), propagate: true),
-                c.RemovePermission(PermissionEntity.HostRoot, user)),
+            Step(i, $"Create ESXi user '{user}' for agent '{agent}'", $"{host}/{user}", new CreateHostUser(user, $"Ceso agent {agent}", new Secret(password)), new RemoveHostUser(user)),
+            Step(i, $"Give '{user}' the {ReadOnlyRole} role on {PermissionEntity.HostRoot.Display}", $"{host}/{user}",
+                new SetHostPermission(PermissionEntity.HostRoot, user, ReadOnlyRole, RoleId(roles, ReadOnlyRole), Propagate: true),
+                new RemoveHostPermission(PermissionEntity.HostRoot, user)),
         };
         foreach (var vm in protectedVms)
         {
-            steps.Add(Step($"Give '{user}' {NoAccessRole} on protected {vm.Display}", $"{host}/{vm.Name}",
-                c.SetPermission(vm, user, NoAccessRole, () => RoleId(roles, NoAccessRole), propagate: true), c.RemovePermission(vm, user)));
+            steps.Add(Step(i, $"Give '{user}' {NoAccessRole} on protected {vm.Display}", $"{host}/{vm.Name}",
+                new SetHostPermission(vm, user, NoAccessRole, RoleId(roles, NoAccessRole), Propagate: true), new RemoveHostPermission(vm, user)));
         }
 
         var path = Credentials.PathOf(agent);
@@ -111,7 +119,7 @@ public sealed class HostAgentAccounts(CesoSession session, CesoHome home)
             },
         });
         var account = new AgentAccount(agent, host, user, ReadOnlyRole, protectedVms.Select(v => v.Name).ToList(), path, now);
-        return (new Plan { Operation = "NewAgentAccount", Host = host, Steps = steps }, account);
+        return (new Plan { Operation = "NewAgentAccount", Host = host, Steps = steps, Interpreter = Interpreter }, account);
     }
 
     /// <summary>
@@ -132,15 +140,14 @@ public sealed class HostAgentAccounts(CesoSession session, CesoHome home)
         }
 
         var host = session.Server;
-        var c = Commands;
         var user = credential.User;
         var steps = new List<PlanStep>();
         foreach (var entity in credential.NoAccess.Prepend(PermissionEntity.HostRoot))
         {
-            steps.Add(Step($"Remove the permission of '{user}' on {entity.Display}", $"{host}/{user}", c.RemovePermission(entity, user), null));
+            steps.Add(Step(Interpreter, $"Remove the permission of '{user}' on {entity.Display}", $"{host}/{user}", new RemoveHostPermission(entity, user), null));
         }
 
-        steps.Add(Step($"Remove ESXi user '{user}'", $"{host}/{user}", c.RemoveUser(user), null));
+        steps.Add(Step(Interpreter, $"Remove ESXi user '{user}'", $"{host}/{user}", new RemoveHostUser(user), null));
         var path = Credentials.PathOf(agent);
         steps.Add(new PlanStep
         {
@@ -155,23 +162,29 @@ public sealed class HostAgentAccounts(CesoSession session, CesoHome home)
             },
         });
         var account = new AgentAccount(agent, host, user, ReadOnlyRole, credential.NoAccess.Select(v => v.Name).ToList(), path, credential.CreatedAt);
-        return Task.FromResult((new Plan { Operation = "RemoveAgentAccount", Host = host, Steps = steps }, account));
+        return Task.FromResult((new Plan { Operation = "RemoveAgentAccount", Host = host, Steps = steps, Interpreter = Interpreter }, account));
     }
 
     private int RoleId(IReadOnlyDictionary<string, int> roles, string role) =>
         roles.TryGetValue(role, out var id) ? id
         : throw new CesoException("HostRoleNotFound", CesoErrorKind.HostError, $"{session.Server} has no role '{role}' (its roles: {string.Join(", ", roles.Keys)}).") { Host = session.Server };
 
-    internal static PlanStep Step(string title, string target, HostCall call, HostCall? undo) => new()
+    /// <summary>
+    /// A host step as data, owned by <paramref name="interpreter"/> (its session), so that a plan can hold steps of
+    /// several hosts (Revoke-CesoAgentAccess of grants on two hosts).
+    /// </summary>
+    internal static PlanStep Step(PlanInterpreter interpreter, string title, string target, StepAction action, StepAction? undo)
     {
-        Title = title,
-        Target = target,
-        Transport = call.Transport,
-        Command = call.Command,
-        Ran = call.Ran,
-        Execute = call.Run,
-        UndoCommand = undo?.Command,
-        Undo = undo?.Run,
-        UndoRan = undo is null ? null : undo.Ran,
-    };
+        var call = interpreter.Render(action);
+        return interpreter.Own(new PlanStep
+        {
+            Title = title,
+            Target = target,
+            Transport = call.Transport,
+            Command = call.Command,
+            Action = action,
+            UndoAction = undo,
+            UndoCommand = undo is null ? null : interpreter.Render(undo).Command,
+        });
+    }
 }

@@ -3,6 +3,7 @@ using Ceso.Engine.Connection;
 using Ceso.Engine.Formats;
 using Ceso.Engine.Hosts;
 using Ceso.Engine.Planning;
+using Ceso.Engine.Planning.Actions;
 using Ceso.Engine.Security;
 using Ceso.Engine.Shell;
 
@@ -158,38 +159,27 @@ public sealed class HostAgentGrants(CesoSession session, CesoHome home)
         var host = session.Server;
         var target = $"{host}/{credential.User}";
         var steps = new List<PlanStep>();
+        var i = accounts.Interpreter;
+        // A role the host has not got yet is made first; its id is the host's to give, learnt by the run.
         int? roleId = roles.TryGetValue(role, out var known) ? known : null;
         if (roleId is null)
         {
-            var add = c.AddRole(role, privileges);
-            steps.Add(new PlanStep
-            {
-                Title = $"Add the role '{role}' ({privileges.Count} privileges)",
-                Target = host,
-                Transport = add.Transport,
-                Command = add.Command,
-                Execute = async token =>
-                {
-                    await add.Run(token).ConfigureAwait(false);
-                    roleId = (await c.RolesAsync(token).ConfigureAwait(false)).TryGetValue(role, out var id) ? id : null;
-                },
-            });
+            steps.Add(HostAgentAccounts.Step(i, $"Add the role '{role}' ({privileges.Count} privileges)", host, new AddHostRole(role, privileges), null));
         }
 
         foreach (var e in entities)
         {
-            steps.Add(HostAgentAccounts.Step($"Give '{credential.User}' the role '{role}' on {e.Display} until {grant.ExpiresAt.UtcDateTime:yyyy-MM-dd HH:mm}Z", target,
-                c.SetPermission(e, credential.User, role, () => roleId ?? throw new CesoException("HostRoleNotFound", CesoErrorKind.HostError, $"{host} has no role '{role}'.") { Host = host }, propagate: true),
-                Restore(c, roles, e, credential.User)));
+            steps.Add(HostAgentAccounts.Step(i, $"Give '{credential.User}' the role '{role}' on {e.Display} until {grant.ExpiresAt.UtcDateTime:yyyy-MM-dd HH:mm}Z", target,
+                new SetHostPermission(e, credential.User, role, roleId, Propagate: true), Restore(roles, e, credential.User)));
         }
 
-        steps.Add(Ssh($"Write the removal script {script}", target, ssh, ShellCommandLine.Of("printf", "%s", Script(record, cron)).WriteTo(script),
+        steps.Add(Ssh(i, $"Write the removal script {script}", target, ShellCommandLine.Of("printf", "%s", Script(record, cron)).WriteTo(script),
             ShellCommandLine.Of("rm", "-f", script)));
-        steps.Add(Ssh($"Schedule the removal at expiry in {Crontab}", target, ssh,
+        steps.Add(Ssh(i, $"Schedule the removal at expiry in {Crontab}", target,
             ShellCommandLine.Of("echo", cron).AppendTo(Crontab).AndReloadCrond(),
             ShellCommandLine.Of("sed", "-i", $"/ceso-grant {grant.Id}/d", Crontab).AndReloadCrond()));
         var boot = $"/bin/sh {ShellQuote.Quote(script)} boot # ceso-grant {grant.Id}";
-        steps.Add(Ssh($"Check the grant's expiry at boot in {LocalSh}", target, ssh,
+        steps.Add(Ssh(i, $"Check the grant's expiry at boot in {LocalSh}", target,
             ShellCommandLine.Of("grep", "-q", "^exit 0", LocalSh).And("sed", "-i", $"/^exit 0/i {boot}", LocalSh).Or("echo", boot).AppendTo(LocalSh),
             ShellCommandLine.Of("sed", "-i", $"/ceso-grant {grant.Id}/d", LocalSh)));
         var store = new HostGrantStore(home);
@@ -223,14 +213,15 @@ public sealed class HostAgentGrants(CesoSession session, CesoHome home)
         var ssh = session.Ssh ?? throw new CesoException("HostGrantNeedsSsh", CesoErrorKind.InvalidArgument,
             $"Revoking the host side of grant {record.GrantId} edits the host's crontab, which needs SSH: connect to {session.Server} with -SshUser root too.")
         { Host = session.Server, Target = record.GrantId };
-        var c = new HostAgentAccounts(session, home).Commands;
-        var roles = await c.RolesAsync(ct).ConfigureAwait(false);
+        var accounts = new HostAgentAccounts(session, home);
+        var i = accounts.Interpreter;
+        var roles = await accounts.Commands.RolesAsync(ct).ConfigureAwait(false);
         var target = $"{session.Server}/{record.User}";
         var steps = record.Entities
-            .Select(e => HostAgentAccounts.Step(e == PermissionEntity.HostRoot ? $"Give '{record.User}' back only {HostAgentAccounts.ReadOnlyRole} on {e.Display}" : $"Remove the permission of '{record.User}' on {e.Display}",
-                target, Restore(c, roles, e, record.User), null))
+            .Select(e => HostAgentAccounts.Step(i, e == PermissionEntity.HostRoot ? $"Give '{record.User}' back only {HostAgentAccounts.ReadOnlyRole} on {e.Display}" : $"Remove the permission of '{record.User}' on {e.Display}",
+                target, Restore(roles, e, record.User), null))
             .ToList();
-        steps.Add(Ssh($"Remove the scheduled removal of grant {record.GrantId} and its script", target, ssh,
+        steps.Add(Ssh(i, $"Remove the scheduled removal of grant {record.GrantId} and its script", target,
             ShellCommandLine.Of("sed", "-i", $"/ceso-grant {record.GrantId}/d", Crontab, LocalSh).AndReloadCrond().And("rm", "-f", record.Script), null));
         var store = new HostGrantStore(home);
         steps.Add(new PlanStep
@@ -249,24 +240,11 @@ public sealed class HostAgentGrants(CesoSession session, CesoHome home)
     }
 
     // What ends a grant's permission: on the root folder the account's ReadOnly again, on a VM no permission of its own.
-    private HostCall Restore(IHostAccountCommands c, IReadOnlyDictionary<string, int> roles, PermissionEntity e, string user) =>
+    private static StepAction Restore(IReadOnlyDictionary<string, int> roles, PermissionEntity e, string user) =>
         e == PermissionEntity.HostRoot
-            ? c.SetPermission(e, user, HostAgentAccounts.ReadOnlyRole, () => roles.TryGetValue(HostAgentAccounts.ReadOnlyRole, out var id) ? id : -2, propagate: true)
-            : c.RemovePermission(e, user);
+            ? new SetHostPermission(e, user, HostAgentAccounts.ReadOnlyRole, roles.TryGetValue(HostAgentAccounts.ReadOnlyRole, out var id) ? id : -2, Propagate: true)
+            : new RemoveHostPermission(e, user);
 
-    private PlanStep Ssh(string title, string target, Ssh.SshSession ssh, ShellCommandLine line, ShellCommandLine? undo)
-    {
-        var text = line.ToString();
-        var undoText = undo?.ToString();
-        return new PlanStep
-        {
-            Title = title,
-            Target = target,
-            Transport = "ssh",
-            Command = text,
-            Execute = async ct => (await ssh.RunAsync(text, ct).ConfigureAwait(false)).EnsureSuccess(session.Server),
-            UndoCommand = undoText,
-            Undo = undoText is null ? null : async ct => (await ssh.RunAsync(undoText, ct).ConfigureAwait(false)).EnsureSuccess(session.Server),
-        };
-    }
+    private static PlanStep Ssh(PlanInterpreter i, string title, string target, ShellCommandLine line, ShellCommandLine? undo) =>
+        HostAgentAccounts.Step(i, title, target, new RunShell(line.ToString()), undo is null ? null : new RunShell(undo.ToString()));
 }

@@ -25,10 +25,28 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
 {
     /// <summary>The interpreter for plans on <paramref name="session"/>.</summary>
     public static PlanInterpreter For(CesoSession session, CesoHome home) =>
-        new(session.Host.Commands, session.Inventory, session.Files.ExistsAsync, new IssuedIdentities(home), session.Server);
+        new(session.Host.Commands, session.Inventory, session.Files.ExistsAsync, new IssuedIdentities(home), session.Server)
+        {
+            Accounts = () => Operations.HostAgentAccounts.CommandsFor(session),
+            Shell = session.Ssh,
+        };
 
     /// <summary>The host commands actions run on.</summary>
     public IHostCommands Commands { get; } = commands;
+
+    /// <summary>The account and permission commands (the API, else SSH), made when an account action first needs them.</summary>
+    public Func<IHostAccountCommands>? Accounts { get; init; }
+
+    /// <summary>The SSH session <see cref="RunShell"/> actions run on; null when the session has none.</summary>
+    public Ssh.SshSession? Shell { get; init; }
+
+    /// <summary>
+    /// The step made to run with this interpreter whatever plan holds it (a plan whose steps are on several hosts): it
+    /// stays data (its action is digested), and each run binds it here.
+    /// </summary>
+    public PlanStep Own(PlanStep step) => step with { PerRun = run => Bind(step, run) };
+
+    private IHostAccountCommands AccountCommands => (Accounts ?? throw new InvalidOperationException("This interpreter has no account commands."))();
 
     /// <summary>The host call <paramref name="action"/> stands for in <paramref name="run"/>.</summary>
     public HostCall Compile(StepAction action, RunBindings run) => action switch
@@ -36,6 +54,15 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
         RecordIdentities r => Recording(Compile(r.Then, run), r.Identities),
         IfCompleted c => OnlyIf(Compile(c.Then, run), c.Step, run),
         CoveredBy c => new HostCall("local", c.How, _ => Task.CompletedTask),
+        CreateHostUser a => AccountCommands.CreateUser(a.User, a.Password.Value, a.Description),
+        RemoveHostUser a => AccountCommands.RemoveUser(a.User),
+        AddHostRole a => LearningRoleId(AccountCommands, a, run),
+        SetHostPermission a => AccountCommands.SetPermission(a.Entity, a.User, a.Role, () => a.RoleId ?? (run.RoleIds.TryGetValue(a.Role, out var id) ? id
+            : throw new CesoException("HostRoleNotFound", CesoErrorKind.HostError, $"{host} has no role '{a.Role}'.") { Host = host }), a.Propagate),
+        RemoveHostPermission a => AccountCommands.RemovePermission(a.Entity, a.User),
+        RunShell a => Shell is { } ssh
+            ? new HostCall("ssh", a.Command, async ct => (await ssh.RunAsync(a.Command, ct).ConfigureAwait(false)).EnsureSuccess(host))
+            : throw new CesoException("NoSsh", CesoErrorKind.InvalidArgument, $"The session to {host} has no SSH; this step runs a shell command on the host.") { Host = host },
         // Hot-add has no SSH twin: the adapter's own HotAdd refuses it, or learns the license, when the API does not take it.
         HotAdd a => Commands.HotAdd(run.Vm(a.Vm), a.NumCpu, a.MemoryMB) with { RunWithProgress = null },
         _ => Commands.Combine(t => On(t, action, run)),
@@ -112,6 +139,24 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
         Sequence a => Chain(a.Actions.Select(x => On(t, x, run)).ToList()),
         _ => throw new NotSupportedException($"A step of kind {action.GetType().Name} cannot run on the host commands."),
     };
+
+    // The role's id is the host's to give: read back after the role is made, for the permissions of the same run.
+    private static HostCall LearningRoleId(IHostAccountCommands accounts, AddHostRole a, RunBindings run)
+    {
+        var add = accounts.AddRole(a.Role, a.Privileges);
+        return add with
+        {
+            Run = async ct =>
+            {
+                await add.Run(ct).ConfigureAwait(false);
+                if ((await accounts.RolesAsync(ct).ConfigureAwait(false)).TryGetValue(a.Role, out var id))
+                {
+                    run.RoleIds[a.Role] = id;
+                }
+            },
+            RunWithProgress = null,
+        };
+    }
 
     // Several calls as one: the texts joined with &&, run in order (one transport: the decorator runs the whole over SSH on a refusal).
     private static HostCall Chain(IReadOnlyList<HostCall> calls) =>
@@ -223,6 +268,9 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
             case DatastorePath p:
                 Write(text, p.ToString());
                 return;
+            case Secret:
+                text.Append("<secret>");
+                return;
             case DateTimeOffset t:
                 text.Append(t.ToString("O", CultureInfo.InvariantCulture));
                 return;
@@ -252,7 +300,7 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
         // Only the records actions are made of are spelt out property by property (in declaration order); any other type
         // is a mistake in a new action, refused rather than rendered by guesswork (a DateTime's Date would recurse).
         var type = value.GetType();
-        if (value is not (StepAction or VmRef or SnapshotRef or CesoFirewallRuleset))
+        if (value is not (StepAction or VmRef or SnapshotRef or CesoFirewallRuleset or PermissionEntity))
         {
             throw new NotSupportedException($"A step action's argument of type {type.Name} has no canonical text; add it to PlanInterpreter.Canonical.");
         }
@@ -279,6 +327,9 @@ public sealed class RunBindings
     private readonly Dictionary<string, VmHandle> _vms = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SnapshotHandle> _snapshots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FolderLock> _locks = new(StringComparer.Ordinal);
+
+    /// <summary>The ids of the roles this run made (<see cref="AddHostRole"/>), by name.</summary>
+    public Dictionary<string, int> RoleIds { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Titles of the changes that completed in this run.</summary>
     public HashSet<string> Completed { get; } = new(StringComparer.Ordinal);

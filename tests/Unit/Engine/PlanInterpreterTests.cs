@@ -195,6 +195,69 @@ public sealed class PlanInterpreterTests : IDisposable
     private sealed record UnknownArgument(DateTime When) : StepAction;
 
     [Fact]
+    public async Task A_role_the_run_makes_gives_its_id_to_the_permissions_after_it_and_a_password_is_in_no_text_or_digest()
+    {
+        var accounts = new RecordingAccounts(_log);
+        var interpreter = new PlanInterpreter(new RecordingHostCommands("soap", _log), null, null, null, "esx") { Accounts = () => accounts };
+        Plan Of(string password) => new()
+        {
+            Operation = "GrantAgentAccess",
+            Host = "esx",
+            Interpreter = interpreter,
+            Steps =
+            [
+                Step(interpreter, "User", new CreateHostUser("ceso-a", "Ceso agent a", new Secret(password)), new RemoveHostUser("ceso-a")),
+                Step(interpreter, "Role", new AddHostRole("CesoOperator", ["VirtualMachine.Interact.PowerOn"])),
+                Step(interpreter, "Permission", new SetHostPermission(PermissionEntity.HostRoot, "ceso-a", "CesoOperator", null, Propagate: true)),
+            ],
+        };
+
+        var plan = Of("S3cret-pw-1");
+        Assert.Equal(PlanDigest.Of(plan), PlanDigest.Of(Of("Other-pw-2"))); // a new random password re-plans the same
+        Assert.DoesNotContain("S3cret-pw-1", string.Join("\n", plan.Steps.Select(st => st.Command + PlanInterpreter.Canonical(st.Action))));
+        await Executor().ExecuteAsync(plan);
+        Assert.Equal(["create ceso-a with S3cret-pw-1", "role CesoOperator", "permission ceso-a CesoOperator #-1001"], _log);
+        // the next run learns the id again, for itself
+        _log.Clear();
+        accounts.NextRoleId = -1002;
+        await Executor().ExecuteAsync(plan);
+        Assert.Equal("permission ceso-a CesoOperator #-1002", _log[^1]);
+    }
+
+    private sealed class RecordingAccounts(List<string> log) : IHostAccountCommands
+    {
+        private readonly Dictionary<string, int> _roles = new() { ["ReadOnly"] = -2 };
+
+        public int NextRoleId { get; set; } = -1001;
+
+        public string Transport => "soap";
+
+        public Task<IReadOnlyDictionary<string, int>> RolesAsync(CancellationToken ct) => Task.FromResult<IReadOnlyDictionary<string, int>>(new Dictionary<string, int>(_roles));
+
+        public HostCall CreateUser(string user, string password, string description) =>
+            new(Transport, $"CreateUser({user}, <redacted>)", _ => Log($"create {user} with {password}"));
+
+        public HostCall RemoveUser(string user) => new(Transport, $"RemoveUser({user})", _ => Log($"remove {user}"));
+
+        public HostCall AddRole(string role, IReadOnlyList<string> privileges) => new(Transport, $"AddRole({role})", _ =>
+        {
+            _roles[role] = NextRoleId;
+            return Log($"role {role}");
+        });
+
+        public HostCall SetPermission(PermissionEntity entity, string user, string role, Func<int> roleId, bool propagate) =>
+            new(Transport, $"SetPermission({user}, {role})", _ => Log($"permission {user} {role} #{roleId()}"));
+
+        public HostCall RemovePermission(PermissionEntity entity, string user) => new(Transport, $"RemovePermission({user})", _ => Log($"unpermission {user}"));
+
+        private Task Log(string line)
+        {
+            log.Add(line);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
     public void The_digest_covers_typed_arguments_the_rendered_text_leaves_out()
     {
         // The recording host renders "create <disk>" without the size: only the action tells the two plans apart.

@@ -117,3 +117,35 @@ public sealed record IfCompleted(string Step, StepAction Then) : StepAction;
 
 /// <summary>An undo with nothing to do of its own: an earlier step's undo removes it (a file in a new folder).</summary>
 public sealed record CoveredBy(string How) : StepAction;
+
+/// <summary>
+/// A secret an action carries (a new account's password): never in any text — its canonical text (the digest) and its
+/// ToString are a placeholder, so re-planning with a new random password gives the same digest.
+/// </summary>
+/// <param name="Value">The secret.</param>
+public sealed record Secret(string Value)
+{
+    /// <inheritdoc />
+    public override string ToString() => "<redacted>";
+}
+
+/// <summary>Creates an ESXi local user without shell access (the agent accounts).</summary>
+public sealed record CreateHostUser(string User, string Description, Secret Password) : StepAction;
+
+/// <summary>Removes an ESXi local user.</summary>
+public sealed record RemoveHostUser(string User) : StepAction;
+
+/// <summary>Adds a role with these privileges; the run learns its id for the permissions that follow.</summary>
+public sealed record AddHostRole(string Role, IReadOnlyList<string> Privileges) : StepAction;
+
+/// <summary>
+/// Gives <paramref name="User"/> <paramref name="Role"/> on <paramref name="Entity"/>; <paramref name="RoleId"/> is the
+/// role's id when the plan knows it, null when an <see cref="AddHostRole"/> of the same run makes the role.
+/// </summary>
+public sealed record SetHostPermission(Hosts.PermissionEntity Entity, string User, string Role, int? RoleId, bool Propagate) : StepAction;
+
+/// <summary>Removes the permission <paramref name="User"/> has on <paramref name="Entity"/>.</summary>
+public sealed record RemoveHostPermission(Hosts.PermissionEntity Entity, string User) : StepAction;
+
+/// <summary>Runs one shell command line on the host over SSH, as written (every argument quoted by ShellQuote when it was made).</summary>
+public sealed record RunShell(string Command) : StepAction;
