@@ -88,41 +88,30 @@ Describe 'New-CesoIPPool' {
             { New-CesoVm "ipp-$Transport-e" -Template $script:Template -IPPool lab -IPAddress 10.0.0.9/24 -ErrorAction Stop } | Should -Throw -ErrorId 'IPPoolAndIPAddress,Ceso.PowerShell.Commands.NewCesoVmCommand'
             { New-CesoVm "ipp-$Transport-e" -Template $script:Template -IPPool nope -ErrorAction Stop } | Should -Throw -ErrorId 'IPPoolNotFound,Ceso.PowerShell.Commands.NewCesoVmCommand'
         }
-    }
-
-    Context 'leased by Copy-CesoVm and Set-CesoVm -IPPool over <Transport>' -ForEach @(@{ Transport = 'Soap' }, @{ Transport = 'Ssh' }) {
-        BeforeAll {
-            $script:Session = Connect-CesoTestBed $script:Bed -Transport $Transport
-            $script:Template = (Get-CesoVm | Where-Object PowerState -eq 'PoweredOff')[0].Name
-        }
-        AfterAll { Get-CesoServer | Disconnect-CesoServer -Confirm:$false }
-        AfterEach {
-            Get-CesoVm -Name "ippc-$Transport-*" -ErrorAction SilentlyContinue | Remove-CesoVm -Confirm:$false -ErrorAction SilentlyContinue
-        }
 
         It 'Copy-CesoVm -IPPool leases for the copy (not under -WhatIf), and Set-CesoVm -IPPool re-IPs it and frees the old lease' {
             New-CesoIPPool lab 10.0.0.0/24 10.0.0.70-10.0.0.71 -Gateway 10.0.0.1 | Out-Null
             New-CesoIPPool other 10.0.1.0/24 10.0.1.80-10.0.1.80 -Gateway 10.0.1.1 | Out-Null
-            $preview = Copy-CesoVm $script:Template -Name "ippc-$Transport-a" -IPPool lab -WhatIf 6>&1 | Out-String
-            $preview | Should -Match "would lease 10\.0\.0\.70/24 from IP pool 'lab' for 'ippc-$Transport-a'"
+            $preview = Copy-CesoVm $script:Template -Name "ipp-$Transport-ca" -IPPool lab -WhatIf 6>&1 | Out-String
+            $preview | Should -Match "would lease 10\.0\.0\.70/24 from IP pool 'lab' for 'ipp-$Transport-ca'"
             Get-CesoIPLease | Should -BeNullOrEmpty
 
-            $copy = Copy-CesoVm $script:Template -Name "ippc-$Transport-a" -IPPool lab
+            $copy = Copy-CesoVm $script:Template -Name "ipp-$Transport-ca" -IPPool lab
             $copy.GuestInfoIPAddresses | Should -Be @('10.0.0.70')
             $lease = Get-CesoIPLease -Pool lab
-            ($lease.VmName, $lease.VmId) | Should -Be @("ippc-$Transport-a", $copy.Id)
+            ($lease.VmName, $lease.VmId) | Should -Be @("ipp-$Transport-ca", $copy.Id)
 
             $changed = Set-CesoVm $copy -IPPool other -PassThru -Confirm:$false
             $changed.GuestInfoIPAddresses | Should -Be @('10.0.1.80')
             Get-CesoIPLease -Pool lab | Should -BeNullOrEmpty -Because 'the old lease is released once the change ran'
-            (Get-CesoIPLease -Pool other).VmName | Should -Be "ippc-$Transport-a"
+            (Get-CesoIPLease -Pool other).VmName | Should -Be "ipp-$Transport-ca"
         }
 
         It 'Copy-CesoVm -IPPool of an exhausted pool fails with IPPoolExhausted and makes no VM' {
             New-CesoIPPool tiny 10.0.0.0/24 10.0.0.72 | Out-Null
-            Copy-CesoVm $script:Template -Name "ippc-$Transport-b" -IPPool tiny | Out-Null
-            { Copy-CesoVm $script:Template -Name "ippc-$Transport-c" -IPPool tiny -ErrorAction Stop } | Should -Throw -ErrorId 'IPPoolExhausted,Ceso.PowerShell.Commands.CopyCesoVmCommand'
-            Get-CesoVm -Name "ippc-$Transport-c" -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            Copy-CesoVm $script:Template -Name "ipp-$Transport-cb" -IPPool tiny | Out-Null
+            { Copy-CesoVm $script:Template -Name "ipp-$Transport-cc" -IPPool tiny -ErrorAction Stop } | Should -Throw -ErrorId 'IPPoolExhausted,Ceso.PowerShell.Commands.CopyCesoVmCommand'
+            Get-CesoVm -Name "ipp-$Transport-cc" -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
             @(Get-CesoIPLease -Pool tiny).Count | Should -Be 1
         }
     }
