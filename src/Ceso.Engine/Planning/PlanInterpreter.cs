@@ -63,6 +63,7 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
         RunShell a => Shell is { } ssh
             ? new HostCall("ssh", a.Command, async ct => (await ssh.RunAsync(a.Command, ct).ConfigureAwait(false)).EnsureSuccess(host))
             : throw new CesoException("NoSsh", CesoErrorKind.InvalidArgument, $"The session to {host} has no SSH; this step runs a shell command on the host.") { Host = host },
+        DiscardVm a => Discard(a, run),
         // Hot-add has no SSH twin: the adapter's own HotAdd refuses it, or learns the license, when the API does not take it.
         HotAdd a => Commands.HotAdd(run.Vm(a.Vm), a.NumCpu, a.MemoryMB) with { RunWithProgress = null },
         _ => Commands.Combine(t => On(t, action, run)),
@@ -139,6 +140,34 @@ public sealed class PlanInterpreter(IHostCommands commands, IHostInventory? inve
         Sequence a => Chain(a.Actions.Select(x => On(t, x, run)).ToList()),
         _ => throw new NotSupportedException($"A step of kind {action.GetType().Name} cannot run on the host commands."),
     };
+
+    private HostCall Discard(DiscardVm a, RunBindings run)
+    {
+        var off = Compile(new PowerOff(a.Vm), run);
+        var destroy = Compile(new Destroy(a.Vm), run);
+        var rmdir = Compile(new DeleteDirectory(a.Folder), run);
+        return new HostCall(destroy.Transport, () => $"{off.Command} (if it runs); {destroy.Command}; {rmdir.Command} (if anything is left)", async ct =>
+        {
+            var reads = inventory ?? throw new InvalidOperationException("This interpreter cannot read VMs.");
+            var vm = run.Vm(a.Vm);
+            var seen = await Operations.VmLookup.RefreshAsync(reads, vm.Id ?? vm.Name, ct).ConfigureAwait(false);
+            if (seen is not null && seen.Name == vm.Name)
+            {
+                vm.Id = seen.Id;
+                if (seen.PowerState != CesoPowerState.PoweredOff)
+                {
+                    await off.Run(ct).ConfigureAwait(false);
+                }
+
+                await destroy.Run(ct).ConfigureAwait(false);
+            }
+
+            if (await (exists ?? throw new InvalidOperationException("This interpreter cannot look at the datastore."))(a.Folder, ct).ConfigureAwait(false))
+            {
+                await rmdir.Run(ct).ConfigureAwait(false);
+            }
+        });
+    }
 
     // The role's id is the host's to give: read back after the role is made, for the permissions of the same run.
     private static HostCall LearningRoleId(IHostAccountCommands accounts, AddHostRole a, RunBindings run)

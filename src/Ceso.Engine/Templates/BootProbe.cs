@@ -202,45 +202,13 @@ public sealed class BootProbe(CesoSession session, CesoHome home)
     // The cleanup: finds out what is there and removes it — the copy powered off if it runs, destroyed (hostd deletes
     // its files), and its folder when anything is left (the serial file, a half-made copy). It releases the folder
     // step, so it runs whenever that step started.
-    private PlanStep RemoveStep(OperationContext context, VmRef probe, DatastorePath folder, string target, string createFolder)
-    {
-        var interpreter = context.Interpreter;
-        var off = interpreter.Render(new PowerOff(probe));
-        var destroy = interpreter.Render(new Destroy(probe));
-        var rmdir = interpreter.Render(new DeleteDirectory(folder));
-        var planned = new PlanStep
+    private static PlanStep RemoveStep(OperationContext context, VmRef probe, DatastorePath folder, string target, string createFolder) =>
+        context.Step($"Remove the probe copy '{probe.Name}'", target, new DiscardVm(probe, folder)) with
         {
-            Title = $"Remove the probe copy '{probe.Name}'",
-            Target = target,
-            Transport = destroy.Transport,
-            Command = $"{off.Command} (if it runs); {destroy.Command}; {rmdir.Command} (if anything is left)",
             Kind = StepKind.Cleanup,
             Releases = createFolder,
             Leaves = $"the VM '{probe.Name}' and its folder {folder}",
         };
-        return planned with { PerRun = bindings => planned with { Execute = ct => RemoveAsync(bindings, ct) } };
-
-        async Task RemoveAsync(RunBindings bindings, CancellationToken ct)
-        {
-            var vm = bindings.Vm(probe);
-            var seen = await VmLookup.RefreshAsync(session.Inventory, vm.Id ?? vm.Name, ct).ConfigureAwait(false);
-            if (seen is not null && seen.Name == vm.Name)
-            {
-                vm.Id = seen.Id;
-                if (seen.PowerState != CesoPowerState.PoweredOff)
-                {
-                    await interpreter.Compile(new PowerOff(probe), bindings).Run(ct).ConfigureAwait(false);
-                }
-
-                await interpreter.Compile(new Destroy(probe), bindings).Run(ct).ConfigureAwait(false);
-            }
-
-            if (await session.Files.ExistsAsync(folder, ct).ConfigureAwait(false))
-            {
-                await interpreter.Compile(new DeleteDirectory(folder), bindings).Run(ct).ConfigureAwait(false);
-            }
-        }
-    }
 
     private async Task<long> SizeAsync(DatastorePath file, CancellationToken ct)
     {

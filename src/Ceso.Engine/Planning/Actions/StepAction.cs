@@ -79,6 +79,13 @@ public sealed record Reset(VmRef Vm) : StepAction;
 /// <summary>Asks the guest to shut down and waits until the VM is off; fails (never forcing power-off) after <paramref name="WaitOff"/>.</summary>
 public sealed record Shutdown(VmRef Vm, TimeSpan WaitOff) : StepAction;
 
+/// <summary>
+/// Removes a disposable VM whatever state it was left in: powered off if it runs, destroyed (hostd deletes its files)
+/// if the host lists it, and its folder deleted if anything is left (a half-made copy, a serial log). Finds out what
+/// is there first, so it is safe after a step that failed or was cancelled half-way.
+/// </summary>
+public sealed record DiscardVm(VmRef Vm, DatastorePath Folder) : StepAction;
+
 /// <summary>Takes a snapshot without memory or quiescing; the run learns its id.</summary>
 public sealed record CreateSnapshot(VmRef Vm, SnapshotRef Snapshot) : StepAction;
 
