@@ -11,20 +11,34 @@ mkdir -p "$ETC" "$RUN" "$LOG" "$STATE/srv/d1"   # srv/d1 = the only "disk": a pl
 # (a zombie, whose cmdline is empty, or a recycled pid does not count; as in stop.sh).
 alive() { local c; c=$(tr '\0' ' ' 2>/dev/null <"/proc/$(cat "$1")/cmdline") && [[ $c == *"$STATE/"* ]]; }
 fail() { echo "start.sh: $*; logs: $LOG" >&2; "$(dirname "$0")/stop.sh" "$STATE"; exit 1; }
+# The last lines of every log, for a failure's message (the caller deletes the state dir, logs and all).
+logtail() { local f; for f in "$LOG"/*.log; do [ -s "$f" ] && printf '\n--- %s:\n%s' "$(basename "$f")" "$(tail -n 8 "$f")"; done; true; }
 for f in "$RUN"/*.pid; do   # refuse to start twice on one state dir
   [ -e "$f" ] && alive "$f" && { echo "already running: $f" >&2; exit 1; }
 done
 
 # One python run (each python start costs ~0.7 s here) does two things:
-# 1. asks the kernel for free 127.0.0.1 ports: proxy, account, container, object, memcached.
+# 1. picks free 127.0.0.1 ports for proxy, account, container, object, memcached BELOW the kernel's ephemeral range.
+#    A port from bind(0) is in that range, and once python closes it any outgoing connection or other bind(0) of the
+#    test run may take it before the server binds; Swift then retries the bind for bind_timeout seconds and the
+#    start looked like a hang (seen twice in CI as "no S3 bucket PUT+DELETE within 30 s"). Below the range only
+#    another explicit bind can collide, and bind_timeout = 5 makes that a quick "died", which the caller retries.
 # 2. builds the rings (they contain the ports, so they are rebuilt on every start):
 #    2^8 partitions, 1 replica, one device "d1". Same part power + the hash in
 #    /etc/swift/swift.conf => data under srv/ stays valid across restarts.
 read -r P_PROXY P_ACC P_CON P_OBJ P_MC < <(/usr/bin/python3 - "$ETC" <<'EOF'
 import socket, sys
 from swift.common.ring import RingBuilder
-ss = [socket.socket() for _ in range(5)]
-for s in ss: s.bind(("127.0.0.1", 0))
+import random
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+ss = []
+while len(ss) < 5:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", random.randrange(10000, max(10001, low))))
+        ss.append(s)
+    except OSError:
+        s.close()
 ports = [s.getsockname()[1] for s in ss]
 for s in ss: s.close()   # before printing: bash reads the ports while python still exits
 for name, port in zip(("account", "container", "object"), ports[1:4]):
@@ -49,6 +63,8 @@ user = root
 swift_dir = $ETC
 devices = $STATE/srv
 mount_check = false
+# a port taken after all fails in 5 s (the server dies, start.sh says so) instead of 30 s of silent retries
+bind_timeout = 5
 recon_cache_path = $RUN
 # every Swift logger writes here (see the listener below)
 log_address = $RUN/log.sock
@@ -120,14 +136,18 @@ EP=http://127.0.0.1:$P_PROXY
 s3() { curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 -X "$1" \
          -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
          "http://test%3Atester:testing@127.0.0.1:$P_PROXY/$2"; }
-OK=false
-for _ in $(seq 300); do   # up to ~30 s
+OK=false LAST=none
+# Up to READY_S (default 90) seconds by the clock: unloaded it takes 5-7 s, but a CI machine's 2 cores busy with the
+# rest of the suite have been seen to need more than 30 s for the four python servers to import and listen.
+DEADLINE=$(( SECONDS + ${READY_S:-90} ))
+while (( SECONDS < DEADLINE )); do
   # 409 = left over from an interrupted earlier start on this state dir
-  if [[ $(s3 PUT s3bed-probe) =~ ^(200|409)$ ]] && [ "$(s3 DELETE s3bed-probe)" = 204 ]; then OK=true; break; fi
+  LAST=$(s3 PUT s3bed-probe || true)
+  if [[ $LAST =~ ^(200|409)$ ]] && [ "$(s3 DELETE s3bed-probe)" = 204 ]; then OK=true; break; fi
   # our own children: bash reaps them, so kill -0 fails as soon as one has died
-  for f in "$RUN"/*.pid; do kill -0 "$(cat "$f")" 2>/dev/null || fail "$(basename "$f" .pid) died"; done
-  sleep 0.1
+  for f in "$RUN"/*.pid; do kill -0 "$(cat "$f")" 2>/dev/null || fail "$(basename "$f" .pid) died$(logtail)"; done
+  sleep 0.2
 done
-$OK || fail "no S3 bucket PUT+DELETE within 30 s"
+$OK || fail "no S3 bucket PUT+DELETE within ${READY_S:-90} s (last PUT answered HTTP $LAST)$(logtail)"
 printf '{"endpoint":"%s","access_key":"test:tester","secret_key":"testing","region":"us-east-1","bucket_create_ok":%s,"ready_ms":%d,"state":"%s"}\n' \
   "$EP" "$OK" $(( ($(date +%s%N) - T0) / 1000000 )) "$STATE"

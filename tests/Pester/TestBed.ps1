@@ -132,8 +132,12 @@ function Get-CesoTestBedFlatDisk {
 function Start-CesoTestSwift {
     # A private OpenStack Swift with s3api on 127.0.0.1 (testbed/swift-s3/start.sh); stop it with Stop-CesoTestSwift.
     $state = Join-Path ([IO.Path]::GetTempPath()) ('ceso-swift-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
-    $line = & bash (Join-Path $script:RepoRoot 'testbed' 'swift-s3' 'start.sh') $state | Select-Object -Last 1
-    if ($LASTEXITCODE -ne 0 -or -not $line) { throw "testbed/swift-s3/start.sh failed (logs in $state/log)" }
+    # A server that died on start (a port bound by another process between the pick and the bind) is tried again.
+    foreach ($attempt in 1..3) {
+        $line = & bash (Join-Path $script:RepoRoot 'testbed' 'swift-s3' 'start.sh') $state | Select-Object -Last 1
+        if ($LASTEXITCODE -eq 0 -and $line) { break }
+    }
+    if ($LASTEXITCODE -ne 0 -or -not $line) { throw "testbed/swift-s3/start.sh failed 3 times (its messages are above; logs in $state/log)" }
     $info = $line | ConvertFrom-Json
     [pscustomobject]@{
         State      = $state
