@@ -46,4 +46,22 @@ Describe 'Remove-CesoAgentAccount' {
         Connect-CesoServer -Server $i.soapHost -Port $i.soapPort -Credential $cred -Transport Soap -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'VimInvalidLogin,*'
     }
+
+    It 'removes an account while the credential store is locked (no passphrase): only the file is read' {
+        $account = New-CesoAgentAccount locked -Server $script:Admin -Confirm:$false
+        $saved = $env:CESO_CREDENTIAL_PASSPHRASE
+        Remove-Item Env:CESO_CREDENTIAL_PASSPHRASE
+        try {
+            $removed = Remove-CesoAgentAccount locked -Server $script:Admin -Confirm:$false -PassThru -ErrorVariable err
+            $err | Should -BeNullOrEmpty
+            $removed.User | Should -Be 'ceso-locked'
+            Test-Path $account.CredentialPath | Should -BeFalse
+        } finally {
+            $env:CESO_CREDENTIAL_PASSPHRASE = $saved
+        }
+        $i = $script:Bed.Info
+        $cred = [pscredential]::new('ceso-locked', (ConvertTo-SecureString 'whatever-1A' -AsPlainText -Force))
+        Connect-CesoServer -Server $i.soapHost -Port $i.soapPort -Credential $cred -Transport Soap -ErrorVariable err2 -ErrorAction SilentlyContinue
+        $err2[0].FullyQualifiedErrorId | Should -BeLike 'VimInvalidLogin,*'
+    }
 }

@@ -129,7 +129,8 @@ public sealed class HostAgentAccounts(CesoSession session, CesoHome home)
     public Task<(Plan Plan, AgentAccount Account)> PlanRemoveAsync(string agent, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var credential = Credentials.Read(agent);
+        // The account's file alone: a person removes it also while the credential store is locked or gone.
+        var credential = Credentials.ReadAccountAsync(agent, ct).GetAwaiter().GetResult();
         if (credential is null || !credential.Server.Equals(session.Server, StringComparison.OrdinalIgnoreCase))
         {
             throw new CesoException("AgentAccountNotFound", CesoErrorKind.NotFound,

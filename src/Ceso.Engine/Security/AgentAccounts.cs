@@ -68,15 +68,21 @@ public sealed class AgentCredentialStore(CesoHome home, ICredentialStore? store 
         WriteFile(PathOf(credential.Agent), AgentCredentialFile.Of(credential, opened.Kind));
     }
 
-    /// <summary>The agent's credential (the password from the store), or null when it has no file; migrates a file that still holds its password.</summary>
-    public async Task<AgentCredential?> ReadAsync(string agent, CancellationToken ct)
+    /// <summary>
+    /// The agent's account as its file records it — user, server, the VMs given No Access — without opening the
+    /// credential store (its Password is empty), or null when it has no file: what removing the account or a grant on
+    /// the host needs, so a person can do both while the store is locked or gone.
+    /// </summary>
+    public async Task<AgentCredential?> ReadAccountAsync(string agent, CancellationToken ct) =>
+        await ReadFileAsync(agent, ct).ConfigureAwait(false) is { } file ? file.ToCredential("") : null;
+
+    private async Task<AgentCredentialFile?> ReadFileAsync(string agent, CancellationToken ct)
     {
         var path = PathOf(agent);
         if (!File.Exists(path)) return null;
-        AgentCredentialFile file;
         try
         {
-            file = JsonSerializer.Deserialize<AgentCredentialFile>(await File.ReadAllTextAsync(path, ct).ConfigureAwait(false))
+            return JsonSerializer.Deserialize<AgentCredentialFile>(await File.ReadAllTextAsync(path, ct).ConfigureAwait(false))
                 ?? throw new JsonException("null");
         }
         catch (JsonException e)
@@ -84,6 +90,16 @@ public sealed class AgentCredentialStore(CesoHome home, ICredentialStore? store 
             throw new CesoException("AgentCredentialCorrupt", CesoErrorKind.InvalidState,
                 $"The credential file of agent '{agent}' ({path}) is not valid JSON; it was changed outside Ceso or damaged. A person removes the account (Remove-CesoAgentAccount) and creates it again.", e)
             { Target = agent };
+        }
+    }
+
+    /// <summary>The agent's credential (the password from the store), or null when it has no file; migrates a file that still holds its password.</summary>
+    public async Task<AgentCredential?> ReadAsync(string agent, CancellationToken ct)
+    {
+        var path = PathOf(agent);
+        if (await ReadFileAsync(agent, ct).ConfigureAwait(false) is not { } file)
+        {
+            return null;
         }
 
         var opened = await OpenAsync(ct).ConfigureAwait(false);

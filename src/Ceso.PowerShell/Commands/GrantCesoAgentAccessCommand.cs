@@ -129,7 +129,7 @@ public sealed class GrantCesoAgentAccessCommand : CesoCmdlet
         steps = [];
         notes = [];
         session = null;
-        if (!TryRunEngine(ct => new AgentCredentialStore(Home).ReadAsync(Agent, ct), Agent, out var credential))
+        if (!TryRunEngine(ct => new AgentCredentialStore(Home).ReadAccountAsync(Agent, ct), Agent, out var credential))
         {
             return false;
         }
