@@ -2,14 +2,9 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestBed.ps1')
     Import-CesoBuiltModule
-    $script:PoolHome = Join-Path ([IO.Path]::GetTempPath()) ('ceso-pester-' + [guid]::NewGuid().ToString('N'))
-    $script:OldHome = $env:CESO_HOME
-    $env:CESO_HOME = $script:PoolHome
+    Enter-CesoTestHome
 }
-AfterAll {
-    $env:CESO_HOME = $script:OldHome
-    Remove-Item -Recurse -Force $script:PoolHome -ErrorAction SilentlyContinue
-}
+AfterAll { Exit-CesoTestHome }
 
 Describe 'Get-CesoIPLease' {
     It 'writes nothing without a store or leases' {

@@ -2,13 +2,11 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestBed.ps1')
     Import-CesoBuiltModule
-    $script:OldHome = $env:CESO_HOME
-    $env:CESO_HOME = Join-Path ([IO.Path]::GetTempPath()) ('ceso-pester-' + [guid]::NewGuid().ToString('N'))
+    Enter-CesoTestHome
 }
 AfterAll {
     Remove-Item Env:CESO_AGENT -ErrorAction SilentlyContinue
-    Remove-Item -Recurse -Force $env:CESO_HOME -ErrorAction SilentlyContinue
-    $env:CESO_HOME = $script:OldHome
+    Exit-CesoTestHome
 }
 
 Describe 'Revoke-CesoAgentAccess' {

@@ -11,6 +11,18 @@ function Import-CesoBuiltModule {
     Import-Module $script:ModulePath -Force -ErrorAction Stop
 }
 
+function Enter-CesoTestHome {
+    # A throw-away CESO_HOME for tests of local state (pools, grants) that need no test bed; Exit-CesoTestHome
+    # removes it and puts the previous one back.
+    $script:CesoTestOldHome = $env:CESO_HOME
+    $env:CESO_HOME = Join-Path ([IO.Path]::GetTempPath()) ('ceso-pester-' + [guid]::NewGuid().ToString('N'))
+}
+
+function Exit-CesoTestHome {
+    Remove-Item -Recurse -Force $env:CESO_HOME -ErrorAction SilentlyContinue
+    $env:CESO_HOME = $script:CesoTestOldHome
+}
+
 function Start-CesoTestBed {
     param([int] $VmCount = 3)
     $bed = Join-Path $script:RepoRoot 'testbed' 'bin' 'cesobed'
