@@ -126,11 +126,10 @@ public sealed class HostAgentAccounts(CesoSession session, CesoHome home)
     /// Plans removing the agent's account: its permissions (the root folder's and the No Access ones it was given),
     /// the user, the credential file. Refused when the agent has no credential for this host.
     /// </summary>
-    public Task<(Plan Plan, AgentAccount Account)> PlanRemoveAsync(string agent, CancellationToken ct)
+    public async Task<(Plan Plan, AgentAccount Account)> PlanRemoveAsync(string agent, CancellationToken ct)
     {
-        ct.ThrowIfCancellationRequested();
         // The account's file alone: a person removes it also while the credential store is locked or gone.
-        var credential = Credentials.ReadAccountAsync(agent, ct).GetAwaiter().GetResult();
+        var credential = await Credentials.ReadAccountAsync(agent, ct).ConfigureAwait(false);
         if (credential is null || !credential.Server.Equals(session.Server, StringComparison.OrdinalIgnoreCase))
         {
             throw new CesoException("AgentAccountNotFound", CesoErrorKind.NotFound,
@@ -163,7 +162,7 @@ public sealed class HostAgentAccounts(CesoSession session, CesoHome home)
             },
         });
         var account = new AgentAccount(agent, host, user, ReadOnlyRole, credential.NoAccess.Select(v => v.Name).ToList(), path, credential.CreatedAt);
-        return Task.FromResult((new Plan { Operation = "RemoveAgentAccount", Host = host, Steps = steps, Interpreter = Interpreter }, account));
+        return (new Plan { Operation = "RemoveAgentAccount", Host = host, Steps = steps, Interpreter = Interpreter }, account);
     }
 
     private int RoleId(IReadOnlyDictionary<string, int> roles, string role) =>
